@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/* arch/x86_64/arch.c: the x86_64 side of building a VM (vmm/arch.h). */
+#include "vmm/arch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/serial.h"
+#include "layout.h"
+#include "vmm/config.h"
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+int arch_ram_layout(uint64_t mem_size, struct gmem_region *out,
+		    unsigned int max)
+{
+	uint64_t low = mem_size < X86_MMIO_HOLE_START ? mem_size :
+		       X86_MMIO_HOLE_START;
+
+	if (!mem_size || max < 2)
+		return -EINVAL;
+	out[0] = (struct gmem_region){ .start = gpa(0), .size = low };
+	if (low == mem_size)
+		return 1;
+	out[1] = (struct gmem_region){ .start = gpa(X86_MMIO_HOLE_END),
+				       .size = mem_size - low };
+	return 2;
+}
+
+unsigned int arch_max_vcpus(void)
+{
+	unsigned int n = x86_mptable_max_cpus();
+
+	return n < CONFIG_MAX_CPUS ? n : CONFIG_MAX_CPUS;
+}
+
+static int vm_ioctl_checked(struct vm *vm, unsigned long req, void *arg,
+			    const char *what)
+{
+	int ret = kvm_ioctl(vm->kvm.vm_fd, req, arg);
+
+	if (ret < 0)
+		log_error("%s: %s", what, strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
+int arch_vm_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = X86_KVM_IDENTITY_MAP;
+	struct x86_cpuid *c;
+	int err;
+
+	/* Pages KVM needs for real-mode emulation on Intel (VMX). */
+	err = vm_ioctl_checked(vm, KVM_SET_IDENTITY_MAP_ADDR, &identity,
+			       "KVM_SET_IDENTITY_MAP_ADDR");
+	if (err)
+		return err;
+	err = vm_ioctl_checked(vm, KVM_SET_TSS_ADDR,
+			       (void *)(uintptr_t)X86_KVM_TSS_ADDR,
+			       "KVM_SET_TSS_ADDR");
+	if (err)
+		return err;
+	/* PIC, IOAPIC and per-vCPU LAPICs in the kernel: interrupts never
+	 * need a trip to this process. */
+	err = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, NULL,
+			       "KVM_CREATE_IRQCHIP");
+	if (err)
+		return err;
+	/* Linux calibrates its TSC against the PIT on x86. */
+	err = vm_ioctl_checked(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+	if (err)
+		return err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->hdr.nent = X86_CPUID_MAX_ENTRIES;
+	err = kvm_ioctl(vm->kvm.dev_fd, KVM_GET_SUPPORTED_CPUID, c);
+	if (err < 0) {
+		log_error("KVM_GET_SUPPORTED_CPUID: %s", strerror(-err));
+		free(c);
+		return err;
+	}
+	vm->arch.supported_cpuid = c;
+	return 0;
+}
+
+/* The UART's interrupt: an edge on ISA IRQ 4 of the in-kernel PIC/IOAPIC. */
+static void com1_irq(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_line(&vm->kvm, X86_COM1_IRQ, 1);
+	kvm_irq_line(&vm->kvm, X86_COM1_IRQ, 0);
+}
+
+static void i8042_reset(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	log_info("guest reset via the i8042");
+	vm_request_stop(vm, VM_STOP_RESET);
+}
+
+int arch_devices_init(struct vm *vm)
+{
+	int err;
+
+	err = serial_create(STDOUT_FILENO, com1_irq, vm, &vm->serial);
+	if (err)
+		return err;
+	err = bus_add(&vm->pio, &(struct bus_range){
+		.base = X86_COM1_PORT, .len = SERIAL_NR_REGS,
+		.access = serial_access, .ctx = vm->serial, .name = "com1" });
+	if (err)
+		return err;
+	err = i8042_create(i8042_reset, vm, &vm->i8042);
+	if (err)
+		return err;
+	return bus_add(&vm->pio, &(struct bus_range){
+		.base = X86_I8042_DATA_PORT, .len = I8042_NR_PORTS,
+		.access = i8042_access, .ctx = vm->i8042, .name = "i8042" });
+}
+
+int arch_boot_load(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct x86_boot_in in = {
+		.kernel_path = cfg->kernel_path,
+		.initrd_path = cfg->initrd_path,
+		.cmdline = cfg->cmdline,
+		.nr_cpus = cfg->nr_cpus,
+	};
+	const char *why = NULL;
+	int err;
+
+	err = x86_boot_load(&vm->mem, &in, &vm->arch.boot, &why);
+	if (err) {
+		log_error("%s", why ? why : strerror(-err));
+		return err;
+	}
+	/* Linux finds the CPUs in the MP table until ACPI's MADT exists. */
+	err = x86_mptable_write(&vm->mem, cfg->nr_cpus);
+	if (err)
+		log_error("cannot write the MP table for %u vCPUs: %s",
+			  cfg->nr_cpus, strerror(-err));
+	return err;
+}
+
+static int vcpu_ioctl_checked(struct vcpu *v, unsigned long req, void *arg,
+			      const char *what)
+{
+	int ret = kvm_ioctl(v->fd, req, arg);
+
+	if (ret < 0)
+		log_error("vcpu %u: %s: %s", v->id, what, strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
+static int vcpu_setup_cpuid(struct vm *vm, struct vcpu *v)
+{
+	struct x86_cpuid *c = malloc(sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, vm->arch.supported_cpuid, sizeof(*c));
+	err = x86_cpuid_setup(c, v->id, vm->cfg->nr_cpus);
+	if (err)
+		log_error("vcpu %u: cannot build its CPUID: %s", v->id,
+			  strerror(-err));
+	else
+		err = vcpu_ioctl_checked(v, KVM_SET_CPUID2, c, "KVM_SET_CPUID2");
+	free(c);
+	return err;
+}
+
+static int vcpu_setup_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entries[32];
+	} msrs;
+	int n, ret;
+
+	memset(&msrs, 0, sizeof(msrs));
+	n = x86_boot_msrs(msrs.entries, 32);
+	if (n < 0)
+		return n;
+	msrs.hdr.nmsrs = (uint32_t)n;
+	ret = kvm_ioctl(v->fd, KVM_SET_MSRS, &msrs);
+	/* KVM_SET_MSRS returns how many it set; stopping short means one
+	 * was refused. */
+	if (ret != n) {
+		log_error("vcpu %u: KVM_SET_MSRS set %d of %d MSRs", v->id, ret,
+			  n);
+		return ret < 0 ? ret : -EINVAL;
+	}
+	return 0;
+}
+
+static int vcpu_setup_lapic(struct vcpu *v)
+{
+	struct kvm_lapic_state lapic;
+	int err;
+
+	err = vcpu_ioctl_checked(v, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
+	if (err)
+		return err;
+	x86_lapic_set_lint(&lapic);
+	return vcpu_ioctl_checked(v, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC");
+}
+
+static int vcpu_setup_fpu(struct vcpu *v)
+{
+	/* The x87 and SSE state after FNINIT / reset (Intel SDM 9.1.1). */
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+
+	return vcpu_ioctl_checked(v, KVM_SET_FPU, &fpu, "KVM_SET_FPU");
+}
+
+/* Puts the boot CPU at the kernel's entry point. */
+static int vcpu_setup_boot_regs(struct vm *vm, struct vcpu *v)
+{
+	const struct x86_boot_state *b = &vm->arch.boot;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = b->regs;
+	int err;
+
+	err = vcpu_ioctl_checked(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	if (err)
+		return err;
+	sregs.cs = b->cs;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = b->ds;
+	sregs.tr = b->tr;
+	sregs.gdt = b->gdt;
+	sregs.idt = b->idt;
+	sregs.cr0 = b->cr0;
+	sregs.cr3 = b->cr3;
+	sregs.cr4 = b->cr4;
+	sregs.efer = b->efer;
+	err = vcpu_ioctl_checked(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+	if (err)
+		return err;
+	return vcpu_ioctl_checked(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+}
+
+int arch_vcpu_init(struct vm *vm, struct vcpu *v)
+{
+	int err;
+
+	err = vcpu_setup_cpuid(vm, v);
+	if (!err)
+		err = vcpu_setup_msrs(v);
+	if (!err)
+		err = vcpu_setup_lapic(v);
+	if (!err)
+		err = vcpu_setup_fpu(v);
+	/* The others wait for INIT/SIPI from the boot CPU, in the kernel. */
+	if (!err && v->id == 0)
+		err = vcpu_setup_boot_regs(vm, v);
+	return err;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	free(vm->arch.supported_cpuid);
+	vm->arch.supported_cpuid = NULL;
+	serial_destroy(vm->serial);
+	vm->serial = NULL;
+	i8042_destroy(vm->i8042);
+	vm->i8042 = NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arch/x86_64/boot.h: load a kernel and build its boot structures. */
+#ifndef IGNIS_X86_BOOT_H
+#define IGNIS_X86_BOOT_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+
+/* What to boot. */
+struct x86_boot_in {
+	const char *kernel_path;	/* PVH ELF, plain ELF vmlinux, or bzImage */
+	const char *initrd_path;	/* NULL: none */
+	const char *cmdline;		/* never NULL; may be "" */
+	unsigned int nr_cpus;		/* vCPUs (for the MP table) */
+};
+
+/* Which entry protocol the kernel was loaded for. */
+enum x86_boot_protocol {
+	X86_BOOT_PVH,		/* 32-bit protected mode, paging off, ebx = start_info */
+	X86_BOOT_LINUX64,	/* 64-bit boot protocol, rsi = boot_params */
+};
+
+/*
+ * The BSP's register state at the kernel's entry point: a pure result of
+ * loading, applied to the vCPU by arch code (no KVM call happens in boot.c).
+ */
+struct x86_boot_state {
+	enum x86_boot_protocol protocol;	/* how it enters */
+	struct kvm_regs regs;		/* rip, rsp, rsi/rbx, rflags */
+	struct kvm_segment cs;		/* code segment */
+	struct kvm_segment ds;		/* ds, es, fs, gs, ss */
+	struct kvm_segment tr;		/* a present busy TSS (VMX wants one) */
+	struct kvm_dtable gdt;		/* boot GDT in guest memory */
+	struct kvm_dtable idt;		/* empty IDT */
+	uint64_t cr0, cr3, cr4, efer;	/* control registers */
+	uint64_t kernel_start, kernel_end;	/* guest range the kernel occupies */
+	uint64_t initrd_start, initrd_size;	/* 0, 0 without an initrd */
+};
+
+/*
+ * Loads (in->kernel_path) and (in->initrd_path) into (mem), writes the
+ * command line, e820 map, page tables, GDT and the protocol's boot structure
+ * (boot_params or hvm_start_info), and fills (out). Returns 0 or -errno;
+ * on error (*err_msg) points at a static one-line reason for the user.
+ */
+int x86_boot_load(const struct gmem *mem, const struct x86_boot_in *in,
+		  struct x86_boot_state *out, const char **err_msg);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arch/x86_64/layout.h: where ignis puts things in an x86_64 guest. */
+#ifndef IGNIS_X86_LAYOUT_H
+#define IGNIS_X86_LAYOUT_H
+
+/*
+ * Low memory, below 1 MiB (the boot structures; numbers as Firecracker's so
+ * that its guests find things where they expect them):
+ */
+#define X86_BOOT_GDT_START	0x500ULL	/* boot GDT: null, ..., code, data */
+#define X86_BOOT_IDT_START	0x520ULL	/* empty IDT (limit 0) */
+#define X86_PVH_INFO_START	0x6000ULL	/* hvm_start_info, then modlist, memmap */
+#define X86_ZERO_PAGE_START	0x7000ULL	/* struct boot_params */
+#define X86_BOOT_STACK_POINTER	0x8ff0ULL	/* initial rsp for the 64-bit protocol */
+#define X86_PML4_START		0x9000ULL	/* identity page tables: PML4, */
+#define X86_PDPTE_START		0xa000ULL	/* PDPT, */
+#define X86_PDE_START		0xb000ULL	/* PD (2 MiB pages, first 1 GiB) */
+#define X86_CMDLINE_START	0x20000ULL	/* kernel command line */
+#define X86_CMDLINE_MAX_SIZE	0x10000ULL	/* room for it */
+#define X86_EBDA_START		0x9fc00ULL	/* MP table lives here; reserved in e820 */
+#define X86_HIMEM_START		0x100000ULL	/* 1 MiB: kernels load here or above */
+
+/*
+ * The 32-bit MMIO hole: RAM stops at 3 GiB and resumes at 4 GiB. Devices
+ * (IOAPIC, LAPIC, virtio-mmio, later PCI windows) live in [hole start, 4G).
+ */
+#define X86_MMIO_HOLE_START	0xc0000000ULL
+#define X86_MMIO_HOLE_END	0x100000000ULL
+#define X86_IOAPIC_ADDR		0xfec00000ULL
+#define X86_LAPIC_ADDR		0xfee00000ULL
+
+/* KVM's private pages below the hole's top (KVM_SET_TSS_ADDR etc.). */
+#define X86_KVM_TSS_ADDR	0xfffbd000ULL
+#define X86_KVM_IDENTITY_MAP	0xfffbc000ULL
+
+/* Legacy ISA devices. */
+#define X86_COM1_PORT		0x3f8
+#define X86_COM1_IRQ		4
+#define X86_I8042_DATA_PORT	0x60
+#define X86_I8042_CMD_PORT	0x64
+#define X86_IOAPIC_PINS		24
+
+#endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# scripts/setup.sh: install every Debian package ignis needs to build, test
+# and bench, and fetch the real kernel the boot-protocol tests read.
+# Idempotent: a second run installs nothing and downloads nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+	build-essential cmake pkg-config	# the build
+	libcriterion-dev			# unit and integration tests
+	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
+	xz-utils zstd gzip			# unpacking Debian's kernel in the tests
+	qemu-system-x86 time			# the reference peer of the boot bench
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	sudo_cmd=()
+	[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+	"${sudo_cmd[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's cloud kernel, for the boot-protocol unit tests (never committed).
+scripts/fetch-test-kernel.sh >/dev/null

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# scripts/test.sh: set up, then build ignis twice (warnings as errors; and
+# with ASan+UBSan) and run every test in both builds. Extra arguments go to
+# ctest, e.g. scripts/test.sh -L unit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+IGNIS_TEST_BZIMAGE=$(scripts/fetch-test-kernel.sh)
+export IGNIS_TEST_BZIMAGE
+
+jobs=$(nproc)
+status=0
+for variant in build build-asan; do
+	flags=(-DIGNIS_WERROR=ON)
+	[ "$variant" = build-asan ] && flags+=(-DIGNIS_SANITIZE=ON)
+	echo "== $variant: configure and build"
+	cmake -S . -B "$variant" "${flags[@]}" >/dev/null
+	cmake --build "$variant" -j "$jobs" >/dev/null
+	echo "== $variant: ctest"
+	ctest --test-dir "$variant" --output-on-failure "$@" || status=1
+done
+exit $status

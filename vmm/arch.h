@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vmm/arch.h: what each architecture implements (arch/x86_64, arch/aarch64). */
+#ifndef IGNIS_ARCH_H
+#define IGNIS_ARCH_H
+
+#include <stdint.h>
+
+#include "gmem.h"
+
+struct vm;
+struct vcpu;
+
+/*
+ * Describes guest RAM of (mem_size) bytes as regions around the
+ * architecture's MMIO holes: fills at most (max) entries of (out) (start
+ * and size only) and returns their count, or -errno.
+ */
+int arch_ram_layout(uint64_t mem_size, struct gmem_region *out,
+		    unsigned int max);
+
+/* The most vCPUs this architecture's boot tables can describe. */
+unsigned int arch_max_vcpus(void);
+
+/* Creates the interrupt controllers and timers, after kvm_open() and
+ * before any vCPU. 0 or -errno, with a message logged. */
+int arch_vm_init(struct vm *vm);
+
+/* Creates the platform's legacy devices (console UART, reset controller)
+ * on the VM's buses. 0 or -errno, with a message logged. */
+int arch_devices_init(struct vm *vm);
+
+/* Loads the kernel and initrd from the VM's config into guest memory and
+ * writes the boot tables, after RAM exists. 0 or -errno, with a message
+ * logged. */
+int arch_boot_load(struct vm *vm);
+
+/* Sets up (vcpu) (CPUID, MSRs, interrupt controller, boot registers on
+ * the boot CPU), after arch_boot_load(). 0 or -errno, message logged. */
+int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
+
+/* Frees what arch_* allocated for (vm); safe after a partial set-up. */
+void arch_vm_destroy(struct vm *vm);
+
+#endif

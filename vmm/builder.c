@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+/* vmm/builder.c: the one linear recipe that turns a config into a VM. */
+#include "builder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "log.h"
+#include "vcpu.h"
+
+const struct cli_group *const builder_cli_groups[] = {
+	&config_cli_group,
+	NULL,
+};
+
+static int build_check_cpus(const struct vm *vm)
+{
+	unsigned int max = vm->kvm.max_vcpus;
+
+	if (arch_max_vcpus() < max)
+		max = arch_max_vcpus();
+	if (vm->cfg->nr_cpus > max) {
+		log_error("--cpus %u: this host allows at most %u vCPUs",
+			  vm->cfg->nr_cpus, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int build_memory(struct vm *vm)
+{
+	struct gmem_region layout[GMEM_MAX_REGIONS];
+	uint64_t size = vm->cfg->mem_size;
+	struct sysinfo si;
+	int nr, err;
+
+	/* memfd pages are allocated lazily, so an absurd size would only
+	 * fail later, inside the guest; refuse it now. */
+	if (sysinfo(&si) == 0 &&
+	    size / si.mem_unit > (uint64_t)si.totalram) {
+		log_error("--memory %llu MiB is more than the host has (%llu MiB)",
+			  (unsigned long long)(size >> 20),
+			  (unsigned long long)(((uint64_t)si.totalram *
+						si.mem_unit) >> 20));
+		return -ENOMEM;
+	}
+	nr = arch_ram_layout(size, layout, GMEM_MAX_REGIONS);
+	if (nr < 0) {
+		log_error("cannot lay out %llu bytes of guest memory",
+			  (unsigned long long)size);
+		return nr;
+	}
+	err = gmem_create(&vm->mem, layout, (unsigned int)nr);
+	if (err) {
+		log_error("cannot allocate guest memory: %s", strerror(-err));
+		return err;
+	}
+	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
+		const struct gmem_region *r = &vm->mem.regions[i];
+
+		err = kvm_set_memory(&vm->kvm, i, r->start, r->size, r->host);
+		if (err) {
+			log_error("cannot register guest memory with KVM: %s",
+				  strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int build_vcpus(struct vm *vm)
+{
+	unsigned int n = vm->cfg->nr_cpus;
+	int err;
+
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		err = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (err) {
+			log_error("cannot create vCPU %u: %s", i,
+				  strerror(-err));
+			return err;
+		}
+		vm->nr_vcpus++;
+		err = arch_vcpu_init(vm, &vm->vcpus[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int builder_build(struct vm *vm, const struct vm_config *cfg)
+{
+	const char *why = NULL;
+	int err;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
+	vm->mem.fd = -1;
+	atomic_init(&vm->stop_reason, VM_STOP_NONE);
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0) {
+		err = -errno;
+		log_error("eventfd: %s", strerror(errno));
+		return err;
+	}
+	err = kvm_open(&vm->kvm, &why);
+	if (err) {
+		log_error("%s: %s", why, strerror(-err));
+		return err;
+	}
+	err = build_check_cpus(vm);
+	if (err)
+		return err;
+	err = build_memory(vm);
+	if (err)
+		return err;
+	err = arch_vm_init(vm);
+	if (err)
+		return err;
+	err = arch_devices_init(vm);
+	if (err) {
+		log_error("cannot create the legacy devices: %s",
+			  strerror(-err));
+		return err;
+	}
+	err = arch_boot_load(vm);
+	if (err)
+		return err;
+	return build_vcpus(vm);
+}
+
+void builder_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	arch_vm_destroy(vm);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	gmem_destroy(&vm->mem);
+	kvm_close(&vm->kvm);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->stop_fd = -1;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vmm/builder.h: the one linear recipe that turns a config into a VM. */
+#ifndef IGNIS_BUILDER_H
+#define IGNIS_BUILDER_H
+
+#include "cli.h"
+#include "config.h"
+#include "vm.h"
+
+/* Every module's CLI options, NULL-terminated; a module with flags adds
+ * one line here. */
+extern const struct cli_group *const builder_cli_groups[];
+
+/*
+ * Builds (vm) from (cfg), which must outlive it: KVM, guest memory, the
+ * irqchip, devices, the kernel and its boot tables, the vCPUs. Returns 0,
+ * or -errno with one message logged; then builder_destroy() cleans up.
+ */
+int builder_build(struct vm *vm, const struct vm_config *cfg);
+
+/* Releases everything builder_build() made, also after a partial build. */
+void builder_destroy(struct vm *vm);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vmm/cli.h: command-line parsing from option tables that modules own. */
+#ifndef IGNIS_CLI_H
+#define IGNIS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct vm_config;
+
+/*
+ * One option. A module declares a table of these in its own file and the
+ * builder lists the module's group; the parser never changes when a
+ * module adds a flag.
+ */
+struct cli_option {
+	const char *name;	/* long name without the dashes */
+	const char *arg;	/* placeholder for its value; NULL: a switch */
+	const char *help;	/* one line for --help */
+	bool repeatable;	/* may appear more than once (--disk ...) */
+	/* Stores (value) (NULL for a switch) in (cfg). Returns 0, or -errno
+	 * and writes a reason of at most (len) bytes to (why). */
+	int (*set)(struct vm_config *cfg, const char *value, char *why,
+		   size_t len);
+};
+
+/* A module's options, shown together under (title) in --help. */
+struct cli_group {
+	const char *title;			/* heading in --help */
+	const struct cli_option *options;	/* the table */
+	unsigned int nr_options;		/* its length */
+};
+
+enum cli_result {
+	CLI_RUN,	/* options parsed: build and run the VM */
+	CLI_DONE,	/* --help or --version printed: exit 0 */
+};
+
+/*
+ * Parses (argv) with the options of the NULL-terminated (groups) into
+ * (cfg). Accepts "--name value" and "--name=value"; -h and -V as short
+ * forms of --help and --version. Returns a cli_result, or -EINVAL after
+ * printing one "ignis: ..." line on stderr for bad usage.
+ */
+int cli_parse(int argc, char *const argv[],
+	      const struct cli_group *const groups[], struct vm_config *cfg);
+
+/* Prints the usage text built from (groups) to (out). */
+void cli_usage(FILE *out, const struct cli_group *const groups[]);
+
+#endif

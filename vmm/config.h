@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vmm/config.h: what the user asked for, validated, before anything is built. */
+#ifndef IGNIS_CONFIG_H
+#define IGNIS_CONFIG_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+#define CONFIG_DEFAULT_MEM_SIZE	(128ULL << 20)
+#define CONFIG_DEFAULT_CMDLINE	"console=ttyS0"
+#define CONFIG_MIN_MEM_SIZE	(2ULL << 20)	/* low boot area + a small kernel */
+#define CONFIG_MAX_CPUS		254	/* xAPIC IDs, one left for the IOAPIC */
+
+/* One microVM's configuration. Strings are owned (malloc'd). */
+struct vm_config {
+	char *kernel_path;	/* guest kernel; required */
+	char *initrd_path;	/* NULL: none */
+	char *cmdline;		/* kernel command line */
+	unsigned int nr_cpus;	/* vCPUs, 1..CONFIG_MAX_CPUS */
+	uint64_t mem_size;	/* guest RAM bytes, page multiple */
+};
+
+/* Fills (cfg) with the defaults (1 vCPU, 128 MiB, console=ttyS0). 0 or
+ * -ENOMEM. */
+int config_init(struct vm_config *cfg);
+
+/* Frees what (cfg) owns; accepts NULL. */
+void config_free(struct vm_config *cfg);
+
+/* The CLI options that set machine and boot fields (--kernel, --initrd,
+ * --cmdline, --cpus, --memory). */
+extern const struct cli_group config_cli_group;
+
+#endif
