@@ -10,7 +10,7 @@ packages=(
 	build-essential cmake pkg-config	# the build
 	libcriterion-dev			# unit and integration tests
 	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
-	xz-utils zstd gzip			# unpacking Debian's kernel in the tests
+	xz-utils zstd gzip lz4			# unpacking Debian's kernel in the tests
 	qemu-system-x86 time			# the reference peer of the boot bench
 )
 

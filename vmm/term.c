@@ -21,7 +21,14 @@ bool term_raw_enter(int fd)
 {
 	struct termios raw;
 
+	pid_t fg;
+
 	if (!isatty(fd) || tcgetattr(fd, &term_saved) < 0)
+		return false;
+	/* In the background of our own terminal, tcsetattr() would stop us
+	 * with SIGTTOU: leave the terminal to the foreground job. */
+	fg = tcgetpgrp(fd);
+	if (fg >= 0 && fg != getpgrp())
 		return false;
 	raw = term_saved;
 	cfmakeraw(&raw);

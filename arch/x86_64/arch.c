@@ -73,6 +73,20 @@ int arch_vm_init(struct vm *vm)
 			       "KVM_CREATE_IRQCHIP");
 	if (err)
 		return err;
+	/* The guest is told it has no PMU (cpuid.c); where KVM can, turn
+	 * the emulation off too, so counters that have no CPUID bit (AMD's
+	 * legacy ones) are not there either. Before any vCPU exists. */
+	if (kvm_check_cap(&vm->kvm, KVM_CAP_PMU_CAPABILITY) > 0) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_PMU_CAPABILITY,
+			.args[0] = KVM_PMU_CAP_DISABLE,
+		};
+
+		err = vm_ioctl_checked(vm, KVM_ENABLE_CAP, &cap,
+				       "KVM_CAP_PMU_CAPABILITY");
+		if (err)
+			return err;
+	}
 	/* Linux calibrates its TSC against the PIT on x86. */
 	err = vm_ioctl_checked(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
 	if (err)

@@ -42,8 +42,22 @@ struct x86_boot_state {
 /*
  * Loads (in->kernel_path) and (in->initrd_path) into (mem), writes the
  * command line, e820 map, page tables, GDT and the protocol's boot structure
- * (boot_params or hvm_start_info), and fills (out). Returns 0 or -errno;
- * on error (*err_msg) points at a static one-line reason for the user.
+ * (boot_params or hvm_start_info), and fills (out).
+ *
+ * The kernel is an ELF64 x86_64 executable (PVH when it carries the Xen
+ * XEN_ELFNOTE_PHYS32_ENTRY note, else the 64-bit protocol at e_entry) or a
+ * bzImage of boot protocol 2.12+ (64-bit protocol). (mem) must have a region
+ * at 0 that extends beyond 1 MiB; the initrd goes page-aligned at the top of
+ * that region (below the kernel's initrd_addr_max), above the kernel.
+ *
+ * Returns 0 or -errno: -ENOENT/-EACCES (cannot open), -EINVAL (empty or not
+ * a regular file, bad memory layout), -EFBIG (kernel larger than RAM),
+ * -ENOEXEC (malformed or unsupported image), -ENOMEM (does not fit),
+ * -E2BIG (command line over the kernel's limit). On error (*err_msg), if
+ * (err_msg) is not NULL, points at a static one-line reason for the user,
+ * and guest memory may hold a partial load: discard the VM. Pure: no KVM
+ * call; call before the vCPUs run. Writes nothing at X86_EBDA_START, which
+ * the e820 map reserves for the MP table.
  */
 int x86_boot_load(const struct gmem *mem, const struct x86_boot_in *in,
 		  struct x86_boot_state *out, const char **err_msg);

@@ -8,7 +8,7 @@
  * that its guests find things where they expect them):
  */
 #define X86_BOOT_GDT_START	0x500ULL	/* boot GDT: null, ..., code, data */
-#define X86_BOOT_IDT_START	0x520ULL	/* empty IDT (limit 0) */
+#define X86_BOOT_IDT_START	0x540ULL	/* empty IDT (limit 0), after the 5-entry GDT */
 #define X86_PVH_INFO_START	0x6000ULL	/* hvm_start_info, then modlist, memmap */
 #define X86_ZERO_PAGE_START	0x7000ULL	/* struct boot_params */
 #define X86_BOOT_STACK_POINTER	0x8ff0ULL	/* initial rsp for the 64-bit protocol */

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+/* tests/integration/test_signals.c: SIGTERM/SIGINT stop a guest cleanly. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define SPIN		GUEST_DIR "/spin"
+#define SPIN_LINE	"spin: spinning\n"
+
+static void need_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
+	close(fd);
+}
+
+TestSuite(signals, .init = need_kvm, .timeout = 60);
+
+/* Boots the spinning guest on (cpus) vCPUs, waits for its line, sends
+ * (sig), and expects a clean exit 0 (a hang is killed after 5 s). */
+static void stop_with(int sig, const char *cpus)
+{
+	const char *const args[] = { "--kernel", SPIN, "--cpus", cpus, NULL };
+	struct run_result r;
+	struct run_proc p;
+	bool seen;
+
+	cr_assert_eq(run_start(&p, args), 0, "cannot start " IGNIS_BIN);
+	seen = run_wait_stdout(&p, SPIN_LINE, RUN_TIMEOUT_MS);
+	if (!seen) {
+		run_finish(&p, 0, &r);
+		cr_assert_fail("the guest never printed its line\n"
+			       "stdout:\n%s\nstderr:\n%s", r.out, r.err);
+	}
+	run_reset_clock(&p);
+	cr_assert_eq(kill(p.pid, sig), 0);
+	run_finish(&p, 5000, &r);
+	cr_assert(!r.timed_out, "ignis still running 5 s after %s\nstderr:\n%s",
+		  strsignal(sig), r.err);
+	cr_assert(WIFEXITED(r.status), "ignis killed by signal %d\nstderr:\n%s",
+		  WTERMSIG(r.status), r.err);
+	cr_expect_eq(WEXITSTATUS(r.status), 0, "ignis exited %d\nstderr:\n%s",
+		     WEXITSTATUS(r.status), r.err);
+	cr_expect_str_eq(r.out, SPIN_LINE, "stdout:\n%s", r.out);
+	run_result_free(&r);
+}
+
+Test(signals, sigterm_stops_guest)
+{
+	stop_with(SIGTERM, "1");
+}
+
+Test(signals, sigint_stops_guest)
+{
+	stop_with(SIGINT, "1");
+}
+
+/* The other vCPUs sit in KVM_RUN waiting for a SIPI: they must be kicked. */
+Test(signals, sigterm_stops_all_vcpus)
+{
+	stop_with(SIGTERM, "4");
+}
