@@ -143,6 +143,23 @@ int arch_devices_init(struct vm *vm)
 		.access = i8042_access, .ctx = vm->i8042, .name = "i8042" });
 }
 
+/* Errors that come from the system, not from the loader's own checks. */
+static bool boot_err_is_system(int err)
+{
+	switch (-err) {
+	case EINVAL:
+	case ENOEXEC:
+	case E2BIG:
+	case ENOMEM:
+	case ERANGE:
+	case EFBIG:
+	case EOVERFLOW:
+		return false;
+	default:
+		return true;
+	}
+}
+
 int arch_boot_load(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -157,7 +174,14 @@ int arch_boot_load(struct vm *vm)
 
 	err = x86_boot_load(&vm->mem, &in, &vm->arch.boot, &why);
 	if (err) {
-		log_error("%s", why ? why : strerror(-err));
+		/* The loader says what was wrong; for a file the system
+		 * refused, errno says why (missing, no permission, ...). */
+		if (why && boot_err_is_system(err))
+			log_error("%s (%s)", why, strerror(-err));
+		else if (why)
+			log_error("%s", why);
+		else
+			log_error("cannot load the kernel: %s", strerror(-err));
 		return err;
 	}
 	/* Linux finds the CPUs in the MP table until ACPI's MADT exists. */
