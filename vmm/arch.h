@@ -38,6 +38,10 @@ int arch_boot_load(struct vm *vm);
  * the boot CPU), after arch_boot_load(). 0 or -errno, message logged. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
 
+/* Handles an exit that the generic vCPU loop does not know, on the vCPU's
+ * thread. Returns 0 if handled, -ENOTSUP if it is unknown here too. */
+int arch_vcpu_exit(struct vcpu *vcpu);
+
 /* Frees what arch_* allocated for (vm); safe after a partial set-up. */
 void arch_vm_destroy(struct vm *vm);
 

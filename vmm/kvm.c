@@ -109,13 +109,6 @@ int kvm_set_memory(const struct kvm *kvm, uint32_t slot, gpa_t addr,
 	return kvm_ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
-int kvm_irq_line(const struct kvm *kvm, uint32_t irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	return kvm_ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l);
-}
-
 int kvm_vcpu_create(const struct kvm *kvm, unsigned int id, int *fd,
 		    struct kvm_run **run)
 {

@@ -34,9 +34,6 @@ int kvm_check_cap(const struct kvm *kvm, long cap);
 int kvm_set_memory(const struct kvm *kvm, uint32_t slot, gpa_t addr,
 		   uint64_t size, void *host);
 
-/* Sets GSI (irq) of the in-kernel irqchip to (level). Any thread. */
-int kvm_irq_line(const struct kvm *kvm, uint32_t irq, int level);
-
 /* ioctl(fd, req, arg) with the result or -errno (EINTR not retried). */
 int kvm_ioctl(int fd, unsigned long req, void *arg);
 

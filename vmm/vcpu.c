@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "kvm.h"
 #include "log.h"
 #include "thread.h"
@@ -153,6 +154,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_log_regs(v, "internal error");
 		break;
 	default:
+		if (!arch_vcpu_exit(v))
+			return true;
 		log_error("vcpu %u: unexpected KVM exit %u", v->id,
 			  run->exit_reason);
 		break;

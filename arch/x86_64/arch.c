@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
+#include "irqchip.h"
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
 #include "layout.h"
@@ -52,7 +53,6 @@ static int vm_ioctl_checked(struct vm *vm, unsigned long req, void *arg,
 
 int arch_vm_init(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t identity = X86_KVM_IDENTITY_MAP;
 	struct x86_cpuid *c;
 	int err;
@@ -67,10 +67,8 @@ int arch_vm_init(struct vm *vm)
 			       "KVM_SET_TSS_ADDR");
 	if (err)
 		return err;
-	/* PIC, IOAPIC and per-vCPU LAPICs in the kernel: interrupts never
-	 * need a trip to this process. */
-	err = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, NULL,
-			       "KVM_CREATE_IRQCHIP");
+	/* LAPICs in the kernel, the IOAPIC here (irqchip.c explains why). */
+	err = x86_irqchip_create(vm);
 	if (err)
 		return err;
 	/* The guest is told it has no PMU (cpuid.c); where KVM can, turn
@@ -87,10 +85,6 @@ int arch_vm_init(struct vm *vm)
 		if (err)
 			return err;
 	}
-	/* Linux calibrates its TSC against the PIT on x86. */
-	err = vm_ioctl_checked(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
-	if (err)
-		return err;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -106,13 +100,10 @@ int arch_vm_init(struct vm *vm)
 	return 0;
 }
 
-/* The UART's interrupt: an edge on ISA IRQ 4 of the in-kernel PIC/IOAPIC. */
+/* The UART's interrupt: an edge on IOAPIC pin 4 (ISA IRQ 4). */
 static void com1_irq(void *ctx)
 {
-	struct vm *vm = ctx;
-
-	kvm_irq_line(&vm->kvm, X86_COM1_IRQ, 1);
-	kvm_irq_line(&vm->kvm, X86_COM1_IRQ, 0);
+	x86_irqchip_pulse(ctx, X86_COM1_IRQ);
 }
 
 static void i8042_reset(void *ctx)
@@ -307,8 +298,22 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *v)
 	return err;
 }
 
+int arch_vcpu_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IOAPIC_EOI:
+		x86_irqchip_eoi(v->vm, run->eoi.vector);
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
 void arch_vm_destroy(struct vm *vm)
 {
+	x86_irqchip_destroy(vm);
 	free(vm->arch.supported_cpuid);
 	vm->arch.supported_cpuid = NULL;
 	serial_destroy(vm->serial);

@@ -143,9 +143,9 @@ _Static_assert(sizeof(struct mp_lintsrc) == 8, "MP local interrupt entry");
 /*
  * ISA IRQ i goes to IOAPIC pin i for every pin, 0 included, and 16..23 are
  * listed too:
- * - KVM's default GSI routing (kvm_setup_default_irq_routing) wires GSI i to
- *   IOAPIC pin i, and its PIT raises GSI 0, so the timer arrives on pin 0;
- *   the PC convention IRQ0 -> pin 2 would point Linux at a silent pin.
+ * - ignis's IOAPIC (arch/x86_64/irqchip.c) raises ISA IRQ i on pin i, as
+ *   KVM's in-kernel one does with its default GSI routing; there is no PIT,
+ *   so the PC convention IRQ0 -> pin 2 would only name a silent pin.
  * - Linux (setup_IO_APIC_irqs) only sets up pins that have an entry, and
  *   devices (virtio-mmio) get IRQs above 15 as on Firecracker.
  * Flags "conform to bus" make them ISA-style: edge, active high.

@@ -2,6 +2,7 @@
 /* tests/integration/run.c: run the ignis binary as a child, with a deadline. */
 #include "run.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -234,4 +235,13 @@ unsigned int run_count_lines(const char *s)
 	if (len && s[len - 1] != '\n')
 		n++;
 	return n;
+}
+
+void run_need_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
+	close(fd);
 }

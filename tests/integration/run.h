@@ -55,6 +55,10 @@ int run_ignis(const char *const args[], struct run_result *r);
 
 void run_result_free(struct run_result *r);
 
+/* A Criterion suite .init: skips the test when /dev/kvm cannot be opened
+ * (no KVM here is not a failure). */
+void run_need_kvm(void);
+
 /* Number of '\n'-terminated lines in (s), counting a final unterminated
  * fragment as one. */
 unsigned int run_count_lines(const char *s);

@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "run.h"
+
 #define ECHO_GUEST GUEST_DIR "/echo"
 #define SPIN_GUEST GUEST_DIR "/spin"
 
@@ -24,16 +26,7 @@ struct console_run {
 	size_t len;		/* bytes in buf */
 };
 
-static void need_kvm(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
-	close(fd);
-}
-
-TestSuite(console, .init = need_kvm, .timeout = 60);
+TestSuite(console, .init = run_need_kvm, .timeout = 60);
 
 static void console_start(struct console_run *c, const char *kernel)
 {

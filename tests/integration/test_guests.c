@@ -33,16 +33,7 @@
 /* The initrd the tests hand over: a header, then a byte pattern. */
 #define INITRD_SIZE	4219
 
-static void need_kvm(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
-	close(fd);
-}
-
-TestSuite(boot, .init = need_kvm, .timeout = 60);
+TestSuite(boot, .init = run_need_kvm, .timeout = 60);
 
 /* Runs ignis with (args) and requires that it exits 0 on its own. */
 static void boot(struct run_result *r, const char *const args[])

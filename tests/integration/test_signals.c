@@ -13,16 +13,7 @@
 #define SPIN		GUEST_DIR "/spin"
 #define SPIN_LINE	"spin: spinning\n"
 
-static void need_kvm(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
-	close(fd);
-}
-
-TestSuite(signals, .init = need_kvm, .timeout = 60);
+TestSuite(signals, .init = run_need_kvm, .timeout = 60);
 
 /* Boots the spinning guest on (cpus) vCPUs, waits for its line, sends
  * (sig), and expects a clean exit 0 (a hang is killed after 5 s). */

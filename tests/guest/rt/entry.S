@@ -8,6 +8,7 @@
  */
 
 #define KERNEL_CS	0x08
+#define KERNEL_DS	0x10
 #define USER_CS		(0x18 | 3)
 #define USER_DS		(0x20 | 3)
 #define TSS_SEL		0x28
@@ -82,14 +83,25 @@ to_user:
 	lidt	idt_desc(%rip)
 	movw	$TSS_SEL, %ax
 	ltr	%ax
-	/* rsp first: iretq's frame is pushed on it. */
+	/* The loader's SS selector may name another descriptor in our GDT
+	 * (Linux's __BOOT_DS 0x18 is our user code), and an iretq to CPL0
+	 * after an interrupt reloads SS from its frame. */
+	movw	$KERNEL_DS, %ax
+	movw	%ax, %ss
+	/* rsp first: the hook and iretq's frame use it. */
 	movq	$user_stack_top, %rsp
+	call	rt_cpl0_hook
 	pushq	$USER_DS
 	pushq	$user_stack_top
 	pushq	$RFLAGS_USER
 	pushq	$USER_CS
 	pushq	$user_start
 	iretq
+
+	/* The default hook (rt.h): nothing to do at CPL0. */
+	.weak	rt_cpl0_hook
+rt_cpl0_hook:
+	ret
 
 user_start:
 	movl	rt_boot_proto(%rip), %edi

@@ -23,6 +23,17 @@
  */
 void guest_main(unsigned int proto, uint64_t info);
 
+/*
+ * Optional: runs at CPL0 just before the drop to CPL3, on the stack that
+ * guest_main() later gets, interrupts off, with the runtime's GDT, TSS and
+ * empty IDT loaded. entry.S holds a weak no-op. CPL0 code is emulated on
+ * some hosts (~1 us an instruction): keep it short. On PVM hosts an event
+ * (interrupt, exception, int n) that arrives at CPL3 never reaches the
+ * guest's IDT and ends the VM, so a guest that takes interrupts takes them
+ * here, and returns with them off and their sources quiet.
+ */
+void rt_cpl0_hook(void);
+
 /* First and last+1 byte of the loaded image (from the linker script). */
 extern char rt_image_start[], rt_image_end[];
 
