@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -17,9 +18,20 @@
 #include "thread.h"
 #include "vm.h"
 
+/* The kvm_run of the vCPU that the calling thread runs, for the handler. */
+static _Thread_local struct kvm_run *vcpu_current_run;
+
+/*
+ * The kick: interrupts a KVM_RUN in progress (EINTR), and through
+ * immediate_exit also the next one, should the signal land just before
+ * it; a blocking call elsewhere on the thread (a console write to a
+ * stalled reader) returns EINTR too. So a stop is never lost.
+ */
 static void vcpu_kick_handler(int sig)
 {
-	(void)sig;	/* its only job is to interrupt KVM_RUN */
+	(void)sig;
+	if (vcpu_current_run)
+		vcpu_current_run->immediate_exit = 1;
 }
 
 int vcpu_signals_init(void)
@@ -49,20 +61,15 @@ int vcpu_create(struct vm *vm, unsigned int id, struct vcpu *v)
 	return err;
 }
 
-/* Lets only the kick signal through while the thread is inside KVM_RUN. */
-static int vcpu_set_run_sigmask(struct vcpu *v)
+/* Takes kicks on this thread from now on (they are blocked process-wide). */
+static int vcpu_accept_kicks(struct vcpu *v)
 {
-	struct {
-		struct kvm_signal_mask hdr;
-		uint8_t set[8];	/* the kernel's sigset_t is 64 bits */
-	} mask;
 	sigset_t set;
 
-	pthread_sigmask(SIG_BLOCK, NULL, &set);
-	sigdelset(&set, VCPU_KICK_SIGNAL);
-	mask.hdr.len = sizeof(mask.set);
-	memcpy(mask.set, &set, sizeof(mask.set));
-	return kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, &mask);
+	vcpu_current_run = v->run;
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static void vcpu_handle_io(struct vcpu *v)
@@ -167,18 +174,21 @@ static bool vcpu_handle_exit(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	int ret = vcpu_set_run_sigmask(v);
+	int ret = vcpu_accept_kicks(v);
 
 	if (ret) {
-		log_error("vcpu %u: KVM_SET_SIGNAL_MASK: %s", v->id,
+		log_error("vcpu %u: cannot unblock its kick signal: %s", v->id,
 			  strerror(-ret));
 		vm_request_stop(v->vm, VM_STOP_ERROR);
 		return THREAD_JAIL_FAILED;
 	}
 	while (!vm_is_stopping(v->vm)) {
 		ret = kvm_ioctl(v->fd, KVM_RUN, NULL);
-		if (ret == -EINTR || ret == -EAGAIN)
-			continue;	/* kicked: the loop re-checks */
+		if (ret == -EINTR || ret == -EAGAIN) {
+			/* Kicked: the loop re-checks why. */
+			v->run->immediate_exit = 0;
+			continue;
+		}
 		if (ret < 0) {
 			log_error("vcpu %u: KVM_RUN: %s", v->id,
 				  strerror(-ret));
@@ -215,7 +225,24 @@ int vcpu_join(struct vcpu *v)
 
 	if (!v->started)
 		return 0;
-	pthread_join(v->thread, &ret);
+	/*
+	 * Kick until it is gone: one kick can be swallowed while the thread
+	 * waits for a device lock held by another vCPU that is itself
+	 * stuck in a console write, so keep kicking rather than trust one.
+	 */
+	for (;;) {
+		struct timespec deadline;
+
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 20 * 1000 * 1000;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(v->thread, &ret, &deadline) != ETIMEDOUT)
+			break;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
 	v->started = false;
 	return ret == THREAD_JAIL_FAILED ? -EIO : 0;
 }

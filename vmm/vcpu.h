@@ -9,9 +9,9 @@
 
 struct vm;
 
-/* The signal that pulls a vCPU thread out of KVM_RUN. It is blocked on
- * every thread and unblocked only inside KVM_RUN (KVM_SET_SIGNAL_MASK), so
- * a kick sent at any moment ends the next or current KVM_RUN. */
+/* The signal that pulls a vCPU thread out of KVM_RUN. Blocked on every
+ * thread but the vCPUs'; its handler also sets kvm_run.immediate_exit, so
+ * a kick sent at any moment ends the current or the next KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
 struct vcpu {
@@ -32,7 +32,8 @@ int vcpu_start(struct vcpu *v);
 /* Makes (v) leave KVM_RUN; its thread then sees the VM stopping. */
 void vcpu_kick(struct vcpu *v);
 
-/* Joins (v)'s thread if started; returns 0, or -EIO if it failed. */
+/* Joins (v)'s thread if started, kicking it until it has left; returns
+ * 0, or -EIO if it failed. */
 int vcpu_join(struct vcpu *v);
 
 /* Unmaps and closes (v); accepts a zeroed struct. */
