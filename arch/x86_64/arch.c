@@ -96,6 +96,9 @@ int arch_vm_init(struct vm *vm)
 		free(c);
 		return err;
 	}
+	/* No PIT here: Linux's tick needs the TSC-deadline timer (cpu.h). */
+	if (kvm_check_cap(&vm->kvm, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		x86_cpuid_set_tsc_deadline(c);
 	vm->arch.supported_cpuid = c;
 	return 0;
 }

@@ -35,6 +35,16 @@ int x86_cpuid_setup(struct x86_cpuid *c, unsigned int cpu,
 		    unsigned int nr_cpus);
 
 /*
+ * Announces the TSC-deadline timer (leaf 1 ECX[24]) in (c). KVM emulates it
+ * whenever KVM_CAP_TSC_DEADLINE_TIMER is present but never reports it in
+ * KVM_GET_SUPPORTED_CPUID (Documentation/virt/kvm/api.rst), so the VMM must
+ * add it. Without it and without a PIT, Linux verifies the LAPIC timer
+ * against a PIT that never ticks, disables it, and has no timer at all.
+ * Returns 0, or -EINVAL if (c) has no leaf 1.
+ */
+int x86_cpuid_set_tsc_deadline(struct x86_cpuid *c);
+
+/*
  * Fills (out) with the MSR values every vCPU starts with (SYSENTER and
  * SYSCALL MSRs and TSC zeroed, fast strings on, MTRRs on with write-back
  * default), for KVM_SET_MSRS; returns the count (at most (max)) or -ENOSPC

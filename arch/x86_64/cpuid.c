@@ -27,6 +27,7 @@
 #define CPUID1_EBX_APIC_SHIFT 24 /* initial APIC ID */
 #define CPUID1_CLFLUSH_64B 8 /* 8 * 8 = 64-byte lines */
 #define CPUID1_ECX_PDCM (1u << 15) /* IA32_PERF_CAPABILITIES */
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24) /* LAPIC TSC-deadline mode */
 #define CPUID1_ECX_HYPERVISOR (1u << 31) /* reserved for VMMs */
 #define CPUID1_EDX_HTT (1u << 28) /* EBX[23:16] is valid */
 
@@ -176,8 +177,8 @@ static void cpuid_leaf1(struct kvm_cpuid_entry2 *e, unsigned int cpu,
 	/* PDCM advertises IA32_PERF_CAPABILITIES, part of the PMU we hide. */
 	e->ecx &= ~CPUID1_ECX_PDCM;
 	e->ecx |= CPUID1_ECX_HYPERVISOR;
-	/* TSC-deadline (ECX[24]) stays as KVM reports: it is KVM that emulates
-	 * it, and only where the in-kernel LAPIC can. */
+	/* TSC-deadline (ECX[24]) is not in KVM's supported set: arch code adds
+	 * it with x86_cpuid_set_tsc_deadline() when KVM can emulate it. */
 	if (nr_cpus > 1)
 		e->edx |= CPUID1_EDX_HTT;
 	else
@@ -277,6 +278,16 @@ static void cpuid_amd_ext_apic(struct kvm_cpuid_entry2 *e, unsigned int cpu)
 	e->ebx = cpu & 0xff;
 	e->ecx = 0;
 	e->edx = 0;
+}
+
+int x86_cpuid_set_tsc_deadline(struct x86_cpuid *c)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1, 0);
+
+	if (!e)
+		return -EINVAL;
+	e->ecx |= CPUID1_ECX_TSC_DEADLINE;
+	return 0;
 }
 
 int x86_cpuid_setup(struct x86_cpuid *c, unsigned int cpu, unsigned int nr_cpus)

@@ -2,11 +2,13 @@
 /* tests/integration/test_guests.c: boot each test guest, check what it saw. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/kvm.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,6 +179,32 @@ Test(boot, reset_ends_idle_secondary_vcpus)
 
 	boot(&r, args);
 	cr_expect_str_eq(r.out, HELLO_LINE, "stdout:\n%s", r.out);
+	run_result_free(&r);
+}
+
+/* Whether this host's KVM emulates the TSC-deadline timer: then ignis must
+ * announce it (no PIT: Linux's only tick). */
+static bool kvm_has_tsc_deadline(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int ret;
+
+	cr_assert_geq(kvm, 0);
+	ret = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER);
+	close(kvm);
+	return ret > 0;
+}
+
+Test(boot, cpuid_as_the_guest_sees_it)
+{
+	const char *const args[] = { "--kernel", BOOTINFO, NULL };
+	struct run_result r;
+
+	boot(&r, args);
+	if (kvm_has_tsc_deadline())
+		expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 1");
+	else
+		expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 0");
 	run_result_free(&r);
 }
 

@@ -603,3 +603,15 @@ Test(cpuid_kvm, real_supported_set)
 	close(vm);
 	close(kvm);
 }
+
+Test(cpuid, tsc_deadline_added_and_kept_by_setup)
+{
+	fill(&c, intel_leaves, NLEAVES(intel_leaves));
+	get(&c, 1, 0)->ecx &= ~(1u << 24);	/* as KVM reports it */
+	cr_assert_eq(x86_cpuid_set_tsc_deadline(&c), 0);
+	cr_assert(get(&c, 1, 0)->ecx & (1u << 24));
+	cr_assert_eq(x86_cpuid_setup(&c, 1, 2), 0);
+	cr_assert(get(&c, 1, 0)->ecx & (1u << 24), "setup keeps it");
+	drop(&c, 1, 0);
+	cr_assert_eq(x86_cpuid_set_tsc_deadline(&c), -EINVAL);
+}

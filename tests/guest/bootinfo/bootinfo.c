@@ -78,11 +78,24 @@ static void print_modules(const struct hvm_start_info *si)
 	report_initrd(m->paddr, m->size);
 }
 
+/* CPUID leaf 1 as the VMM set it, read at CPL0 (see report_cpuid()). */
+static uint32_t cpuid1_ebx, cpuid1_ecx;
+
+void rt_cpl0_hook(void)
+{
+	uint32_t eax = 1, ecx = 0, edx;
+
+	__asm__ volatile("cpuid"
+			 : "+a"(eax), "=b"(cpuid1_ebx), "+c"(ecx), "=d"(edx));
+	cpuid1_ecx = ecx;
+}
+
 void guest_main(unsigned int proto, uint64_t info)
 {
 	const struct hvm_start_info *si = (const void *)info;
 
 	report_entry(proto);
+	report_cpuid(cpuid1_ebx, cpuid1_ecx);
 	if (proto != RT_BOOT_PVH || !rt_is_mapped(info, sizeof(*si))) {
 		rt_puts("bad start_info\n");
 		return;

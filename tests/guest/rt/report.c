@@ -94,3 +94,14 @@ void report_initrd(uint64_t addr, uint64_t size)
 	    addr + size > (uint64_t)rt_image_start)
 		rt_puts("initrd overlaps image\n");
 }
+
+void report_cpuid(uint32_t ebx, uint32_t ecx)
+{
+	rt_puts("cpuid apic ");
+	rt_put_dec(ebx >> 24);
+	rt_puts(" hypervisor ");
+	rt_put_dec(ecx >> 31);
+	rt_puts(" tsc-deadline ");
+	rt_put_dec((ecx >> 24) & 1);
+	rt_putc('\n');
+}

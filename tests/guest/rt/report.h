@@ -31,4 +31,9 @@ void report_ram(uint64_t ram);
  * "initrd overlaps image" when the VMM put it on top of this guest. */
 void report_initrd(uint64_t addr, uint64_t size);
 
+/* Prints "cpuid apic N hypervisor B tsc-deadline B" from the EBX and ECX
+ * of CPUID leaf 1. Execute CPUID at CPL0 (rt_cpl0_hook): on PVM hosts a
+ * CPUID at CPL3 runs on the host CPU and reports the host's values. */
+void report_cpuid(uint32_t ebx, uint32_t ecx);
+
 #endif
