@@ -15,6 +15,7 @@
 struct vcpu;
 struct serial;
 struct i8042;
+struct cmos;
 
 /* Why a VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -35,6 +36,7 @@ struct vm {
 	unsigned int nr_vcpus;		/* created so far */
 	struct serial *serial;		/* console UART */
 	struct i8042 *i8042;		/* reset controller */
+	struct cmos *cmos;		/* real-time clock and NVRAM */
 	struct arch_vm arch;		/* arch-private state */
 	int stop_fd;			/* eventfd: a stop was requested */
 	atomic_int stop_reason;		/* enum vm_stop_reason */

@@ -9,6 +9,7 @@
 
 #include "cpu.h"
 #include "irqchip.h"
+#include "devices/legacy/cmos.h"
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
 #include "layout.h"
@@ -109,6 +110,12 @@ static void com1_irq(void *ctx)
 	x86_irqchip_pulse(ctx, X86_COM1_IRQ);
 }
 
+/* The PS/2 controller's keyboard (1) and AUX (12) interrupts. */
+static void i8042_irq(void *ctx, unsigned int line)
+{
+	x86_irqchip_pulse(ctx, line);
+}
+
 static void i8042_reset(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -132,9 +139,23 @@ int arch_devices_init(struct vm *vm)
 	err = i8042_create(i8042_reset, vm, &vm->i8042);
 	if (err)
 		return err;
-	return bus_add(&vm->pio, &(struct bus_range){
+	/* Linux reads the keyboard's replies only from its interrupt: with
+	 * the line wired, its probe of the absent keyboard ends at once
+	 * instead of waiting out two 200 ms timeouts. */
+	i8042_set_irq(vm->i8042, i8042_irq, vm);
+	err = bus_add(&vm->pio, &(struct bus_range){
 		.base = X86_I8042_DATA_PORT, .len = I8042_NR_PORTS,
 		.access = i8042_access, .ctx = vm->i8042, .name = "i8042" });
+	if (err)
+		return err;
+	/* Without an RTC, Linux's rtc_cmos reads "update in progress" from
+	 * an empty bus and polls for a second before giving up. */
+	err = cmos_create(NULL, NULL, &vm->cmos);
+	if (err)
+		return err;
+	return bus_add(&vm->pio, &(struct bus_range){
+		.base = X86_CMOS_PORT, .len = CMOS_NR_PORTS,
+		.access = cmos_access, .ctx = vm->cmos, .name = "cmos" });
 }
 
 /* Errors that come from the system, not from the loader's own checks. */
@@ -323,4 +344,6 @@ void arch_vm_destroy(struct vm *vm)
 	vm->serial = NULL;
 	i8042_destroy(vm->i8042);
 	vm->i8042 = NULL;
+	cmos_destroy(vm->cmos);
+	vm->cmos = NULL;
 }

@@ -36,6 +36,7 @@
 /* Legacy ISA devices. */
 #define X86_COM1_PORT		0x3f8
 #define X86_COM1_IRQ		4
+#define X86_CMOS_PORT		0x70	/* index; data at 0x71 */
 #define X86_I8042_DATA_PORT	0x60
 #define X86_I8042_CMD_PORT	0x64
 #define X86_IOAPIC_PINS		24

@@ -168,3 +168,171 @@ Test(i8042, reset_command_and_ctr)
 	cr_assert_eq(resets, 2);
 	i8042_destroy(kbd);
 }
+
+static struct i8042 *kbc;
+static unsigned int irq_lines[4];
+static int nr_irqs;
+
+static void record_irq(void *ctx, unsigned int line)
+{
+	if (nr_irqs < 4)
+		irq_lines[nr_irqs] = line;
+	nr_irqs++;
+}
+
+static void kbc_setup(void)
+{
+	resets = 0;
+	nr_irqs = 0;
+	cr_assert_eq(i8042_create(count_reset, NULL, &kbc), 0);
+}
+
+static void kbc_teardown(void)
+{
+	i8042_destroy(kbc);
+}
+
+static void kbc_cmd(uint8_t v)
+{
+	i8042_access(kbc, I8042_CMD_OFF, &v, 1, true);
+}
+
+static void kbc_write(uint8_t v)
+{
+	i8042_access(kbc, I8042_DATA_OFF, &v, 1, true);
+}
+
+static uint8_t kbc_status(void)
+{
+	uint8_t v = 0;
+
+	i8042_access(kbc, I8042_CMD_OFF, &v, 1, false);
+	return v;
+}
+
+static uint8_t kbc_read(void)
+{
+	uint8_t v = 0;
+
+	i8042_access(kbc, I8042_DATA_OFF, &v, 1, false);
+	return v;
+}
+
+/* Runs controller command (cmd) and returns its one reply byte, checking
+ * that it came as Linux's i8042_command() polls for it. */
+static uint8_t kbc_query(uint8_t cmd)
+{
+	uint8_t v;
+
+	kbc_cmd(cmd);
+	cr_assert_eq(kbc_status() & 0x21, 0x01, "cmd %#x: OBF, not AUX", cmd);
+	v = kbc_read();
+	cr_assert_eq(kbc_status() & 0x01, 0, "reading empties the buffer");
+	return v;
+}
+
+TestSuite(i8042_cmds, .init = kbc_setup, .fini = kbc_teardown);
+
+Test(i8042_cmds, keylock_and_status_at_reset)
+{
+	/* Linux warns "Keylock active" when bit 4 is clear. */
+	cr_assert_eq(kbc_status(), 0x14);
+}
+
+Test(i8042_cmds, self_tests)
+{
+	cr_assert_eq(kbc_query(0xaa), 0x55, "controller self-test passed");
+	cr_assert_eq(kbc_query(0xab), 0x00, "keyboard interface ok");
+	/* 0x01: AUX clock stuck, so Linux decides there is no AUX port. */
+	cr_assert_eq(kbc_query(0xa9), 0x01);
+	cr_assert_eq(kbc_query(0x20), 0x04, "the CTR is untouched");
+}
+
+Test(i8042_cmds, port_enable_bits_in_ctr)
+{
+	kbc_cmd(0xa7);
+	cr_assert_eq(kbc_query(0x20), 0x24, "AUX disabled");
+	kbc_cmd(0xad);
+	cr_assert_eq(kbc_query(0x20), 0x34, "keyboard disabled");
+	kbc_cmd(0xa8);
+	cr_assert_eq(kbc_query(0x20), 0x14);
+	kbc_cmd(0xae);
+	cr_assert_eq(kbc_query(0x20), 0x04);
+	cr_assert_eq(kbc_status() & 0x01, 0, "no reply to these");
+}
+
+Test(i8042_cmds, aux_loop_fails_as_linux_checks_it)
+{
+	/* i8042_check_aux(): LOOP 0x5a must come back with AUXDATA set and
+	 * different data, then AUX_TEST must answer 0x01-0x03. */
+	kbc_cmd(0xd3);
+	kbc_write(0x5a);
+	cr_assert_eq(kbc_status() & 0x21, 0x21, "OBF and AUXDATA");
+	cr_assert_neq(kbc_read(), 0x5a);
+	cr_assert_eq(kbc_query(0xa9), 0x01);
+	/* i8042_set_mux_mode(): its 0xf0 does not come back either. */
+	kbc_cmd(0xd3);
+	kbc_write(0xf0);
+	cr_assert_neq(kbc_read(), 0xf0);
+}
+
+Test(i8042_cmds, kbd_loop_echoes)
+{
+	kbc_cmd(0xd2);
+	kbc_write(0x3c);
+	cr_assert_eq(kbc_status() & 0x61, 0x01, "keyboard byte, no error");
+	cr_assert_eq(kbc_read(), 0x3c);
+}
+
+Test(i8042_cmds, absent_devices_time_out)
+{
+	kbc_cmd(0xd4);	/* to the AUX device */
+	kbc_write(0xf4);
+	cr_assert_eq(kbc_status() & 0x61, 0x61, "AUX, timeout");
+	cr_assert_eq(kbc_read(), 0xfe);
+	kbc_write(0xf2);	/* GET ID to the keyboard */
+	cr_assert_eq(kbc_status() & 0x61, 0x41, "keyboard, timeout");
+	cr_assert_eq(kbc_read(), 0xfe);
+	cr_assert_eq(kbc_status() & 0x01, 0);
+	cr_assert_eq(kbc_query(0x20), 0x04, "a data byte is not a CTR write");
+	cr_assert_eq(resets, 0);
+}
+
+Test(i8042_cmds, command_cancels_a_pending_one)
+{
+	kbc_cmd(0x60);
+	kbc_cmd(0xaa);
+	cr_assert_eq(kbc_read(), 0x55);
+	kbc_write(0x00);	/* now for the keyboard, not the CTR */
+	cr_assert_eq(kbc_query(0x20), 0x04);
+	kbc_cmd(0xd1);
+	kbc_cmd(0xd0);
+	kbc_write(0x00);	/* not the output port: no reset */
+	cr_assert_eq(resets, 0);
+	cr_assert_eq(kbc_query(0xd0), 0x01);
+}
+
+Test(i8042_cmds, irqs_follow_the_ctr)
+{
+	i8042_set_irq(kbc, record_irq, NULL);
+	kbc_write(0xf2);
+	kbc_cmd(0xd3);
+	kbc_write(0x5a);
+	cr_assert_eq(nr_irqs, 0, "both interrupts masked at reset");
+	kbc_cmd(0x60);
+	kbc_write(0x07);	/* KBDINT | AUXINT | SYS */
+	kbc_write(0xf2);
+	cr_assert_eq(nr_irqs, 1);
+	cr_assert_eq(irq_lines[0], I8042_KBD_IRQ);
+	kbc_cmd(0xd3);
+	kbc_write(0x5a);
+	cr_assert_eq(nr_irqs, 2);
+	cr_assert_eq(irq_lines[1], I8042_AUX_IRQ);
+	kbc_cmd(0xd2);
+	kbc_write(0x11);
+	cr_assert_eq(irq_lines[2], I8042_KBD_IRQ);
+	/* Controller replies are polled for: no interrupt. */
+	cr_assert_eq(kbc_query(0x20), 0x07);
+	cr_assert_eq(kbc_query(0xaa), 0x55);
+	cr_assert_eq(nr_irqs, 3);
+}
