@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tests/system/boot.sh: build the outer guest's initramfs and boot it once under QEMU TCG.
+#
+# Usage: boot.sh SOURCE_DIR STATE_DIR TSEXEC [SUITE]
+#
+# Reads STATE_DIR/kernels.env (from prepare.sh), packs an initramfs for the
+# outer guest (busybox, kvm-amd, static ignis and tsexec, the inner kernels
+# and initramfs, QEMU for the boot-time figure) in a temporary folder, boots
+# Debian's kernel on it under qemu-system-x86_64 -accel tcg with an emulated
+# AMD CPU with SVM, and writes the console to STATE_DIR/system.log. The
+# cases' verdicts are the "SYSTEM-TEST" lines in that log (verdict.sh reads
+# them). SUITE: all (default), tests, bench (see cases.sh). Exit 0 when the
+# outer guest ran to its end, 77 when prepare.sh skipped, 1 otherwise.
+set -euo pipefail
+
+src=$(cd "$1" && pwd)
+state=$(cd "$2" && pwd)
+tsexec=$3
+suite=${4:-all}
+here="$src/tests/system"
+# The whole outer run: ~1.5 min expected; every inner boot has its own bound
+# (cases.sh), and all of them together fit in this.
+l1_secs=${IGNIS_SYSTEM_L1_TIMEOUT:-600}
+
+rm -f "$state/system.log"
+if [ -f "$state/skip" ]; then
+	echo "boot: skipped: $(cat "$state/skip")"
+	exit 77
+fi
+[ -f "$state/kernels.env" ] || { echo "boot: no $state/kernels.env: run prepare.sh first" >&2; exit 1; }
+# shellcheck source=/dev/null
+. "$state/kernels.env"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ignis-system.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# QEMU killed by timeout or ^C must not leave the image behind either.
+trap 'exit 1' INT TERM
+
+# ---- The inner guest's initramfs: busybox and /init, uncompressed (every
+# kernel reads that, and it is the fastest to unpack).
+r3="$work/l3"
+mkdir -p "$r3/bin"
+cp /bin/busybox "$r3/bin/busybox"
+install -m 755 "$here/l3init.sh" "$r3/init"
+(cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3.cpio"
+
+# ---- The outer guest's initramfs.
+r2="$work/l2"
+mkdir -p "$r2/bin" "$r2/img" "$r2/systest" "$r2/lib/modules"
+cp /bin/busybox "$r2/bin/busybox"
+install -m 755 "$here/l2init.sh" "$r2/init"
+cp "$here/cases.sh" "$r2/systest/"
+cp "$ignis_static" "$r2/bin/ignis"
+cp "$tsexec" "$r2/bin/tsexec"
+cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"
+cp "$work/l3.cpio" "$r2/img/"
+cp "$kernel_dir/vmlinux" "$r2/img/tiny-vmlinux"
+cp "$kernel_dir/bzImage" "$r2/img/tiny-bzImage"
+if [ "$suite" != bench ]; then
+	cp "$debian_dir/vmlinuz" "$r2/img/debian-vmlinuz"
+	cp "$debian_dir/vmlinux" "$r2/img/debian-vmlinux"
+fi
+if [ "$suite" != tests ]; then
+	# QEMU as the reference VMM: its binary, every library it links (at
+	# the paths ld.so looks in), and the firmware microvm loads (qboot, and
+	# the option ROMs that start a PVH or bzImage kernel).
+	qemu=$(command -v qemu-system-x86_64)
+	mkdir -p "$r2/usr/bin" "$r2/usr/share/qemu"
+	cp "$qemu" "$r2/usr/bin/qemu-system-x86_64"
+	ldd "$qemu" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		mkdir -p "$r2$(dirname "$lib")"
+		cp -L "$lib" "$r2$lib"
+	done
+	for f in bios-microvm.bin qboot.rom pvh.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
+		[ ! -e "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$r2/usr/share/qemu/"
+	done
+fi
+(cd "$r2" && find . | cpio -o -H newc --quiet) >"$work/l2.cpio"
+echo "boot: outer initramfs $(($(stat -c %s "$work/l2.cpio") / 1048576)) MiB; booting (bound ${l1_secs}s)"
+
+# ---- The outer guest. TCG with EPYC + svm + npt gives kvm-amd nested
+# paging; 3G holds the initramfs (unpacked) and the inner guests; one vCPU
+# (MTTCG with two was no faster); -no-reboot and panic=-1 make any end of
+# the outer kernel end QEMU; no network, no display, no monitor.
+set +e
+timeout -k 10 "$l1_secs" qemu-system-x86_64 \
+	-accel tcg -machine q35 -cpu EPYC,+svm,+npt -smp 1 -m 3G \
+	-kernel "$debian_dir/vmlinuz" -initrd "$work/l2.cpio" \
+	-append "console=ttyS0 panic=-1 mitigations=off systest_suite=$suite" \
+	-nographic -no-reboot -monitor none -serial stdio -display none -nic none \
+	</dev/null >"$state/system.log" 2>"$work/qemu.err"
+rc=$?
+set -e
+# QEMU's TCG warns about CPUID bits it cannot emulate: noise, not news.
+grep -v "TCG doesn't support requested feature" "$work/qemu.err" >&2 || true
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "boot: the outer guest did not finish within ${l1_secs}s; log tail:" >&2
+	tail -n 20 "$state/system.log" >&2
+	exit 1
+fi
+if ! grep -q '^=== L2 DONE' "$state/system.log"; then
+	echo "boot: the outer guest did not run to its end (QEMU rc $rc); log tail:" >&2
+	tail -n 20 "$state/system.log" >&2
+	exit 1
+fi
+echo "boot: done; $(grep -c '^SYSTEM-TEST ' "$state/system.log") verdicts in $state/system.log"

@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/system/cases.sh: the system test cases, sourced by the outer guest's /init.
+# shellcheck shell=dash
+#
+# Each inner boot runs under tsexec (a bound on its time, a monotonic
+# timestamp on every console line) and leaves /tmp/RUN.log and /tmp/RUN.err.
+# Each case prints exactly one line
+#     SYSTEM-TEST <case> PASS|FAIL <reason>
+# which the host turns into one ctest result (verdict.sh). The case names
+# are also listed in tests/system/CMakeLists.txt: keep the two in step.
+# busybox ash: POSIX sh plus "local".
+
+IGNIS=/bin/ignis
+QEMU=/usr/bin/qemu-system-x86_64
+IMG=/img
+IGNIS_SECS=60		# an inner ignis boot takes 3-9 s in the outer guest
+QEMU_SECS=90		# an inner QEMU boot takes 7-12 s
+CMDLINE="console=ttyS0 panic=-1 quiet"
+
+# boot RUN SECS VMM ARGS...: boot an inner guest; sets rc, timed_out,
+# first, marker (the time of "L3-INIT"), wall, all in seconds from exec.
+boot() {
+	local run=$1 secs=$2 res
+	shift 2
+	echo "=== RUN $run: $*"
+	res=$(/bin/tsexec -t "$secs" -o "/tmp/$run.log" -m L3-INIT -- "$@" \
+		</dev/null 2>"/tmp/$run.err")
+	rc=$(echo "$res" | sed -n 's/.*rc=\([0-9-]*\).*/\1/p')
+	timed_out=$(echo "$res" | sed -n 's/.*timeout=\([0-9]*\).*/\1/p')
+	first=$(echo "$res" | sed -n 's/.*first=\([0-9.-]*\).*/\1/p')
+	marker=$(echo "$res" | sed -n 's/.*marker=\([0-9.-]*\).*/\1/p')
+	wall=$(echo "$res" | sed -n 's/.*wall=\([0-9.-]*\).*/\1/p')
+	echo "=== RUN $run: $res"
+	# The whole console, so a failure can be read from the host's log.
+	sed "s/^/$run | /" "/tmp/$run.log"
+	[ ! -s "/tmp/$run.err" ] || sed "s/^/$run stderr | /" "/tmp/$run.err" | tail -n 20
+}
+
+# l3 RUN KEY: the value of the inner guest's "L3 KEY=value" line.
+l3() {
+	sed -n "s/^ *[0-9.]* L3 $2=//p" "/tmp/$1.log" | head -n 1
+}
+
+# l3ts RUN PATTERN: the outer timestamp of the first line matching PATTERN.
+l3ts() {
+	sed -n "s/^ *\([0-9.]*\) $2.*/\1/p" "/tmp/$1.log" | head -n 1
+}
+
+# verdict CASE PASS|FAIL REASON
+verdict() {
+	echo "SYSTEM-TEST $1 $2 $3"
+}
+
+# How the run ended, as a reason; empty when it reached /init, printed
+# L3-DONE and ignis (or QEMU) exited 0 on its own.
+run_problem() {
+	local run=$1
+	if [ "$timed_out" = 1 ]; then
+		echo "hung: killed after the ${2}s bound (rc $rc); console tail: $(tail -n 3 "/tmp/$run.log" | tr '\n' '|')"
+	elif ! grep -q ' L3-INIT' "/tmp/$run.log"; then
+		echo "never reached /init (rc $rc); console tail: $(tail -n 3 "/tmp/$run.log" | tr '\n' '|')"
+	elif ! grep -q ' L3-DONE' "/tmp/$run.log"; then
+		echo "/init did not finish (rc $rc)"
+	elif [ "$rc" != 0 ]; then
+		echo "the VMM exited $rc after reboot -f; stderr: $(head -n 2 "/tmp/$run.err" | tr '\n' '|')"
+	fi
+}
+
+# in_range VALUE LOW HIGH: LOW <= VALUE <= HIGH, decimals allowed.
+in_range() {
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'
+}
+
+# --- Our kernel (tinyconfig + guest-kernel.fragment), PVH vmlinux.
+
+case_tiny_1cpu() {
+	local run=tiny-pvh-1cpu p want got
+	local cmdline="$CMDLINE systest=check token=ignis-$$"
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --cmdline "$cmdline"
+	p=$(run_problem $run $IGNIS_SECS)
+
+	if ! grep -q ' L3-INIT' /tmp/$run.log; then
+		verdict tiny_boot_1cpu FAIL "$p"
+	elif [ "$(l3 $run nproc)" != 1 ] || [ "$(l3 $run online)" != 0 ]; then
+		verdict tiny_boot_1cpu FAIL "nproc=$(l3 $run nproc) online=$(l3 $run online), want 1 and 0"
+	else
+		verdict tiny_boot_1cpu PASS "/init after $marker s (first byte $first s), nproc=1, online=0"
+	fi
+
+	if [ -n "$p" ]; then
+		verdict tiny_reboot FAIL "$p"
+	else
+		verdict tiny_reboot PASS "reboot -f: ignis exited 0 after $wall s"
+	fi
+
+	got=$(l3 $run cmdline)
+	if [ "$got" = "$cmdline" ]; then
+		verdict tiny_cmdline PASS "/proc/cmdline is the --cmdline given"
+	else
+		verdict tiny_cmdline FAIL "/proc/cmdline '$got', want '$cmdline'"
+	fi
+
+	# 256 MiB less what the kernel keeps for itself (a tiny kernel keeps
+	# little; 200 MiB is far below anything sane).
+	got=$(l3 $run memtotal_kb)
+	if in_range "$got" 204800 262144; then
+		verdict tiny_memory PASS "MemTotal $got kB for --memory 256M"
+	else
+		verdict tiny_memory FAIL "MemTotal '$got' kB, want 204800-262144 for --memory 256M"
+	fi
+
+	# ignis's layout (arch/x86_64/boot.c): RAM below the EBDA, the EBDA
+	# and BIOS area reserved up to 1 MiB (MP table), RAM from 1 MiB up.
+	want='[mem 0x0000000000000000-0x000000000009fbff] usable|[mem 0x000000000009fc00-0x00000000000fffff] reserved|[mem 0x0000000000100000-0x000000000fffffff] usable|'
+	got=$(sed -n 's/^ *[0-9.]* L3 e820 //p' /tmp/$run.log | tr '\n' '|')
+	if [ "$got" = "$want" ]; then
+		verdict tiny_e820 PASS "3 entries as ignis lays them out"
+	else
+		verdict tiny_e820 FAIL "dmesg BIOS-e820 '$got', want '$want'"
+	fi
+
+	# sleep 1 by the guest's clock (kvm-clock) and by ours (the outer
+	# guest's CLOCK_MONOTONIC): a stuck or racing timer shows in one.
+	local in0 in1 out0 out1 din dout
+	in0=$(l3 $run 'sleep-start uptime')
+	in1=$(l3 $run 'sleep-end uptime')
+	out0=$(l3ts $run 'L3 sleep-start')
+	out1=$(l3ts $run 'L3 sleep-end')
+	din=$(awk -v a="$in0" -v b="$in1" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a }')
+	dout=$(awk -v a="$out0" -v b="$out1" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a }')
+	if in_range "$din" 0.95 2.5 && in_range "$dout" 0.9 4; then
+		verdict tiny_timer PASS "sleep 1 took $din s (guest clock), $dout s (outer clock), clocksource $(l3 $run clocksource)"
+	else
+		verdict tiny_timer FAIL "sleep 1 took '$din' s (guest clock, want 0.95-2.5), '$dout' s (outer clock, want 0.9-4)"
+	fi
+}
+
+case_tiny_2cpu() {
+	local run=tiny-pvh-2cpu p
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 2 --cmdline "$CMDLINE systest=check"
+	p=$(run_problem $run $IGNIS_SECS)
+	if [ -n "$p" ]; then
+		verdict tiny_boot_2cpu FAIL "$p"
+	elif [ "$(l3 $run nproc)" != 2 ] || [ "$(l3 $run online)" != 0-1 ]; then
+		verdict tiny_boot_2cpu FAIL "nproc=$(l3 $run nproc) online=$(l3 $run online), want 2 and 0-1"
+	else
+		verdict tiny_boot_2cpu PASS "/init after $marker s, nproc=2, online=0-1, exit 0"
+	fi
+}
+
+# boot_simple CASE RUN KERNEL: 1 vCPU, 256M, /init reached and a clean reboot.
+boot_simple() {
+	local name=$1 run=$2 kernel=$3 p
+	boot $run $IGNIS_SECS $IGNIS --kernel "$kernel" --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --cmdline "$CMDLINE systest=check"
+	p=$(run_problem $run $IGNIS_SECS)
+	if [ -n "$p" ]; then
+		verdict "$name" FAIL "$p"
+	else
+		verdict "$name" PASS "/init after $marker s, nproc=$(l3 $run nproc), exit 0 after $wall s"
+	fi
+}
+
+# --- The harness itself: a guest that never ends is killed at its bound and
+# reported as hung, and ignis stops cleanly on that SIGTERM (exit 0).
+
+case_harness_hang() {
+	local run=harness-hang secs=8 p
+	boot $run $secs $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --cmdline "$CMDLINE systest=hang"
+	p=$(run_problem $run $secs)
+	case $p in
+	hung:*)
+		if ! grep -q ' L3-HANG' /tmp/$run.log; then
+			verdict harness_hang FAIL "killed at the bound, but it never reached its endless /init"
+		elif [ "$rc" != 0 ]; then
+			verdict harness_hang FAIL "killed at the ${secs}s bound, but ignis exited $rc on SIGTERM (want 0)"
+		else
+			verdict harness_hang PASS "an endless guest was killed at the ${secs}s bound and reported; ignis exited 0 on SIGTERM after $wall s"
+		fi
+		;;
+	*)
+		verdict harness_hang FAIL "an endless guest was not reported as hung: '$p'"
+		;;
+	esac
+}
+
+# --- The boot-time figure: the same kernel on ignis and on QEMU microvm.
+
+# median3 A B C
+median3() {
+	printf '%s\n%s\n%s\n' "$1" "$2" "$3" | sort -n | sed -n 2p
+}
+
+case_boot_ratio() {
+	local vmm i fails="" firsts inits
+	local ignis_first ignis_init qemu_first qemu_init ratio_first ratio_init
+	for vmm in ignis qemu; do
+		firsts=""
+		inits=""
+		for i in 1 2 3; do
+			if [ $vmm = ignis ]; then
+				boot bench-ignis-$i $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux \
+					--initrd $IMG/l3.cpio --memory 256M --cpus 1 \
+					--cmdline "$CMDLINE systest=bench"
+			else
+				# rtc=on: ignis has a CMOS RTC, and without one (QEMU
+				# 7.2 microvm's default under KVM) our kernel's rtc_cmos
+				# probe times out for ~3 s, which would be measured here.
+				boot bench-qemu-$i $QEMU_SECS $QEMU -L /usr/share/qemu -M microvm,rtc=on \
+					-enable-kvm -cpu host -m 256M -smp 1 -nodefaults \
+					-no-user-config -nographic -serial stdio -no-reboot \
+					-kernel $IMG/tiny-vmlinux -initrd $IMG/l3.cpio \
+					-append "$CMDLINE systest=bench"
+			fi
+			echo "SYSTEM-BENCH $vmm run=$i first=$first init=$marker exit=$wall rc=$rc"
+			[ "$marker" != -1.000 ] && [ "$timed_out" = 0 ] || fails="$fails $vmm#$i"
+			firsts="$firsts $first"
+			inits="$inits $marker"
+		done
+		# shellcheck disable=SC2086 # three numbers, split on purpose
+		if [ $vmm = ignis ]; then
+			ignis_first=$(median3 $firsts)
+			ignis_init=$(median3 $inits)
+		else
+			qemu_first=$(median3 $firsts)
+			qemu_init=$(median3 $inits)
+		fi
+	done
+	ratio_first=$(awk -v a="$ignis_first" -v b="$qemu_first" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+	ratio_init=$(awk -v a="$ignis_init" -v b="$qemu_init" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+	echo "SYSTEM-BENCH median-of-3 ignis: first byte $ignis_first s, /init $ignis_init s; qemu microvm: first byte $qemu_first s, /init $qemu_init s"
+	echo "SYSTEM-BENCH ratio ignis/qemu: first byte $ratio_first, /init $ratio_init"
+	if [ -n "$fails" ]; then
+		verdict boot_ratio FAIL "these runs never reached /init:$fails"
+	else
+		verdict boot_ratio PASS "/init: ignis $ignis_init s, qemu microvm $qemu_init s (medians of 3), ratio $ratio_init"
+	fi
+}
+
+# systest_run SUITE: all | tests | bench
+systest_run() {
+	if [ "$1" != bench ]; then
+		case_tiny_1cpu
+		case_tiny_2cpu
+		boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
+		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz
+		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux
+		case_harness_hang
+	fi
+	if [ "$1" != tests ]; then
+		case_boot_ratio
+	fi
+}

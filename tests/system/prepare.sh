@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tests/system/prepare.sh: build or fetch everything the system tests boot.
+#
+# Usage: prepare.sh SOURCE_DIR STATE_DIR
+#
+# Leaves in the cache (IGNIS_SYSTEM_CACHE, else $XDG_CACHE_HOME/ignis/system,
+# else ~/.cache/ignis/system; never the repository):
+#   debian/<package>_<version>/  Debian's generic kernel: vmlinuz (bzImage),
+#                                vmlinux (the ELF inside it, with the PVH
+#                                note), config, modules/ (kvm-amd and what it
+#                                needs, in insmod order: modules/order)
+#   kernel/<hash>/               our kernel: bzImage, vmlinux, config,
+#                                build-seconds; <hash> = fragment + source
+#                                package version, so a second run builds nothing
+#   ignis-static/                a static build of ignis (rebuilt incrementally)
+# and writes STATE_DIR/kernels.env naming them for boot.sh. Exit 0 when all is
+# there, 77 (and STATE_DIR/skip with the reason) when QEMU, the archive or the
+# kernel source cannot be had, 1 on a real error.
+set -euo pipefail
+
+src=$(cd "$1" && pwd)
+state=$2
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+here="$src/tests/system"
+fragment="$here/guest-kernel.fragment"
+cache=${IGNIS_SYSTEM_CACHE:-${XDG_CACHE_HOME:-${HOME:?set HOME, XDG_CACHE_HOME or IGNIS_SYSTEM_CACHE}/.cache}/ignis/system}
+jobs=$(nproc)
+
+# A stale verdict from an earlier run must never be read as this run's.
+rm -f "$state/skip" "$state/kernels.env" "$state/system.log"
+
+log() { printf 'prepare: %s\n' "$*" >&2; }
+skip() {
+	log "SKIP: $*"
+	printf '%s\n' "$*" >"$state/skip"
+	exit 77
+}
+
+for tool in qemu-system-x86_64 cpio readelf flock apt-get dpkg dpkg-deb depmod modprobe make cc; do
+	command -v "$tool" >/dev/null 2>&1 || skip "needs $tool (run scripts/setup.sh)"
+done
+# The outer guest boots with TCG, so no /dev/kvm is needed here; but the
+# initramfs has no libraries, so its busybox must be the static one.
+if [ ! -x /bin/busybox ] || readelf -l /bin/busybox | grep -q 'program interpreter'; then
+	skip "needs a static /bin/busybox (apt-get install busybox-static)"
+fi
+mkdir -p "$cache"
+# One run at a time per cache: a second one waits (bounded). Holding the
+# lock, the leftovers of a run that was killed (SIGKILL skips traps) can go.
+exec 9>"$cache/lock"
+flock -w 1800 9 || { log "$cache is busy (another run holds $cache/lock)"; exit 1; }
+rm -rf "$cache"/debian.* "$cache"/kernel/build.* "$cache"/linux-source-*.tmp
+# SIGINT/SIGTERM end the script through exit, so the EXIT traps below clean up.
+trap 'exit 1' INT TERM
+
+# apt-get download runs as _apt, which cannot write under /root: as root,
+# fetch as root (as scripts/fetch-test-kernel.sh does).
+apt_download() {
+	local as_root=()
+	[ "$(id -u)" != 0 ] || as_root=(-o APT::Sandbox::User=root)
+	timeout 600 apt-get "${as_root[@]}" download "$1"
+}
+
+# ---- 1. ignis, statically linked, so it runs in a busybox initramfs.
+static_build="$cache/ignis-static"
+log "building a static ignis in $static_build"
+cmake -S "$src" -B "$static_build" -DBUILD_TESTING=OFF \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXE_LINKER_FLAGS=-static >/dev/null
+cmake --build "$static_build" --target ignis -j "$jobs" >/dev/null
+ignis_static="$static_build/ignis"
+
+# ---- 2. Debian's generic kernel: the outer guest's kernel and the stock inner one.
+
+# Name and version of the package linux-image-amd64 depends on today, from
+# the local package lists (no network); empty if the lists do not know it.
+debian_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+}
+
+pkg=$(debian_package)
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+	log "apt lists do not know linux-image-amd64; apt-get update"
+	timeout 300 apt-get update -qq >&2 || true
+	pkg=$(debian_package)
+fi
+debian_dir=
+if [ -n "$pkg" ]; then
+	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
+	debian_dir="$cache/debian/${pkg}_$ver"
+fi
+if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
+	log "fetching $pkg $ver"
+	work=$(mktemp -d "$cache/debian.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	(cd "$work" && apt_download "$pkg" >&2) ||
+		skip "cannot download $pkg from Debian's archive"
+	dpkg -x "$work"/"${pkg}"_*.deb "$work/root"
+	kv=${pkg#linux-image-}
+	depmod -b "$work/root" "$kv"
+	mkdir -p "$work/out/modules"
+	cp "$work/root/boot/vmlinuz-$kv" "$work/out/vmlinuz"
+	cp "$work/root/boot/config-$kv" "$work/out/config"
+	# kvm-amd and its dependencies in load order, straight from modules.dep.
+	modprobe -d "$work/root" -S "$kv" --show-depends kvm-amd |
+		sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$work/modules.list"
+	[ -s "$work/modules.list" ] || { log "no kvm-amd in $pkg"; exit 1; }
+	while read -r ko; do
+		cp "$ko" "$work/out/modules/"
+		basename "$ko" >>"$work/out/modules/order"
+	done <"$work/modules.list"
+	"$here/extract-vmlinux.sh" "$work/out/vmlinuz" "$work/out/vmlinux"
+	mkdir -p "$cache/debian"
+	rm -rf "$debian_dir"
+	# Into place last: an interrupted run leaves no half directory.
+	mv "$work/out" "$debian_dir"
+	rm -rf "$work"
+	trap - EXIT
+fi
+if [ -z "$debian_dir" ] || [ ! -s "$debian_dir/modules/order" ]; then
+	# Offline and apt knows nothing: the newest kernel fetched before will do.
+	debian_dir=$(find "$cache/debian" -mindepth 1 -maxdepth 1 -name 'linux-image-*' \
+		2>/dev/null | sort -V | tail -n 1)
+	if [ -z "$debian_dir" ] || [ ! -s "$debian_dir/modules/order" ]; then
+		skip "Debian's generic kernel is neither in the apt lists nor cached"
+	fi
+fi
+log "Debian kernel: $debian_dir"
+grep -q '^CONFIG_X86_MPPARSE=y' "$debian_dir/config" ||
+	log "warning: $debian_dir has no CONFIG_X86_MPPARSE; it cannot see ignis's CPUs"
+
+# ---- 3. Our kernel: tinyconfig + the fragment, cached by what defines it.
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -s "$tarball" ] || skip "no $tarball (apt-get install linux-source-6.1)"
+src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+# The recipe's own version is in the key too: bump it when the steps change.
+recipe=1
+hash=$({ cat "$fragment"; echo "linux-source-6.1 $src_ver"; echo "recipe $recipe"; } |
+	sha256sum | cut -c1-16)
+kernel_dir="$cache/kernel/$hash"
+if [ -s "$kernel_dir/vmlinux" ] && [ -s "$kernel_dir/bzImage" ]; then
+	log "our kernel: cached in $kernel_dir (built in $(cat "$kernel_dir/build-seconds") s)"
+	kernel_cached=1
+else
+	kernel_cached=0
+	t0=$(date +%s)
+	# The extracted tree stays pristine (builds go to O=), so a changed
+	# fragment rebuilds without extracting again.
+	tree="$cache/linux-source-$src_ver"
+	if [ ! -f "$tree/Makefile" ]; then
+		log "extracting $tarball"
+		rm -rf "$tree" "$tree.tmp"
+		mkdir -p "$tree.tmp"
+		tar -xJf "$tarball" -C "$tree.tmp" --strip-components=1
+		mv "$tree.tmp" "$tree"
+	fi
+	mkdir -p "$cache/kernel"
+	obj=$(mktemp -d "$cache/kernel/build.XXXXXX")
+	trap 'rm -rf "$obj"' EXIT
+	log "building our kernel (tinyconfig + $(basename "$fragment")) in $obj"
+	make -C "$tree" O="$obj" -s tinyconfig >/dev/null
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$obj" \
+		"$obj/.config" "$fragment" >/dev/null)
+	make -C "$tree" O="$obj" -s olddefconfig >&2
+	# Every line of the fragment must have survived: a dependency that
+	# Kconfig silently dropped would otherwise show up as a boot failure.
+	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$fragment" | while read -r line; do
+		grep -qxF "$line" "$obj/.config" || printf '%s ' "$line"
+	done)
+	if [ -n "$missing" ]; then
+		log "the fragment asks for what olddefconfig dropped: $missing"
+		exit 1
+	fi
+	make -C "$tree" O="$obj" -s -j "$jobs" bzImage >&2
+	t1=$(date +%s)
+	mkdir -p "$obj/out"
+	cp "$obj/arch/x86/boot/bzImage" "$obj/vmlinux" "$obj/out/"
+	cp "$obj/.config" "$obj/out/config"
+	echo $((t1 - t0)) >"$obj/out/build-seconds"
+	rm -rf "$kernel_dir"
+	mv "$obj/out" "$kernel_dir"
+	rm -rf "$obj"
+	trap - EXIT
+	log "our kernel: built in $((t1 - t0)) s -> $kernel_dir"
+fi
+
+cat >"$state/kernels.env" <<EOF
+ignis_static=$ignis_static
+debian_dir=$debian_dir
+kernel_dir=$kernel_dir
+kernel_cached=$kernel_cached
+kernel_build_seconds=$(cat "$kernel_dir/build-seconds")
+EOF
+log "ready: $state/kernels.env"
