@@ -13,8 +13,8 @@
 #   kernel/<hash>/               our kernel: bzImage, vmlinux, config,
 #                                build-seconds; <hash> = fragment + source
 #                                package version, so a second run builds nothing
-#   ignis-static/                a static build of ignis (rebuilt incrementally)
-# and writes STATE_DIR/kernels.env naming them for boot.sh. Exit 0 when all is
+# builds a static ignis from SOURCE_DIR in STATE_DIR/ignis-static, and
+# writes STATE_DIR/kernels.env naming them all for boot.sh. Exit 0 when all is
 # there, 77 (and STATE_DIR/skip with the reason) when QEMU, the archive or the
 # kernel source cannot be had, 1 on a real error.
 set -euo pipefail
@@ -64,7 +64,9 @@ apt_download() {
 }
 
 # ---- 1. ignis, statically linked, so it runs in a busybox initramfs.
-static_build="$cache/ignis-static"
+# In this checkout's build tree, not the shared cache: the binary must be
+# the code under test, and CMake ties a build dir to one source dir.
+static_build="$state/ignis-static"
 log "building a static ignis in $static_build"
 cmake -S "$src" -B "$static_build" -DBUILD_TESTING=OFF \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXE_LINKER_FLAGS=-static >/dev/null
