@@ -151,11 +151,17 @@ case_tiny_2cpu() {
 }
 
 # boot_simple CASE RUN KERNEL: 1 vCPU, 256M, /init reached and a clean reboot.
+# boot_simple NAME RUN KERNEL [INITRD]: /init, then a clean reboot. With
+# Debian's initrd, its virtio_mmio module must load too.
 boot_simple() {
-	local name=$1 run=$2 kernel=$3 p
-	boot $run $IGNIS_SECS $IGNIS --kernel "$kernel" --initrd $IMG/l3.cpio \
+	local name=$1 run=$2 kernel=$3 initrd=${4:-$IMG/l3.cpio} p
+	boot $run $IGNIS_SECS $IGNIS --kernel "$kernel" --initrd "$initrd" \
 		--memory 256M --cpus 1 --cmdline "$CMDLINE systest=check"
 	p=$(run_problem $run $IGNIS_SECS)
+	if [ -z "$p" ] && [ "$initrd" = $IMG/l3-debian.cpio ] &&
+		! grep -q ' L3 module virtio_mmio loaded' /tmp/$run.log; then
+		p="Debian's virtio_mmio module did not load from the initrd"
+	fi
 	if [ -n "$p" ]; then
 		verdict "$name" FAIL "$p"
 	else
@@ -246,8 +252,8 @@ systest_run() {
 		case_tiny_1cpu
 		case_tiny_2cpu
 		boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
-		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz
-		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux
+		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz $IMG/l3-debian.cpio
+		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux $IMG/l3-debian.cpio
 		case_harness_hang
 	fi
 	if [ "$1" != tests ]; then

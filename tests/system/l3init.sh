@@ -24,6 +24,16 @@ if [ "${systest:-}" = hang ]; then
 	echo "L3-HANG until killed"
 	while :; do sleep 3600; done
 fi
+if [ -s /lib/modules/order ]; then
+	# A stock distro kernel's initrd: its virtio-mmio modules must load.
+	while read -r ko; do
+		if insmod "/lib/modules/$ko"; then
+			echo "L3 module ${ko%.ko} loaded"
+		else
+			echo "L3 module ${ko%.ko} FAILED"
+		fi
+	done </lib/modules/order
+fi
 if [ "${systest:-}" != bench ]; then
 	echo "L3 nproc=$(nproc)"
 	echo "L3 online=$(cat /sys/devices/system/cpu/online)"

@@ -93,6 +93,11 @@ if [ -n "$pkg" ]; then
 	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
 	debian_dir="$cache/debian/${pkg}_$ver"
 fi
+# Fetched before this recipe knew the vfio and virtio-mmio modules: again.
+if [ -n "$debian_dir" ] && { ! grep -qs '^vfio-pci' "$debian_dir/modules/order" ||
+	[ ! -s "$debian_dir/modules/inner/order" ]; }; then
+	rm -f "$debian_dir/modules/order"
+fi
 if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
 	log "fetching $pkg $ver"
 	work=$(mktemp -d "$cache/debian.XXXXXX")
@@ -105,14 +110,28 @@ if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
 	mkdir -p "$work/out/modules"
 	cp "$work/root/boot/vmlinuz-$kv" "$work/out/vmlinuz"
 	cp "$work/root/boot/config-$kv" "$work/out/config"
-	# kvm-amd and its dependencies in load order, straight from modules.dep.
-	modprobe -d "$work/root" -S "$kv" --show-depends kvm-amd |
-		sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$work/modules.list"
-	[ -s "$work/modules.list" ] || { log "no kvm-amd in $pkg"; exit 1; }
-	while read -r ko; do
-		cp "$ko" "$work/out/modules/"
-		basename "$ko" >>"$work/out/modules/order"
-	done <"$work/modules.list"
+	# Modules and their dependencies in load order, straight from
+	# modules.dep: "modules_for DIR MODULE..." copies them into DIR and
+	# lists them in DIR/order, each once.
+	modules_for() {
+		local dir=$1 m
+		shift
+		mkdir -p "$dir"
+		for m in "$@"; do
+			modprobe -d "$work/root" -S "$kv" --show-depends "$m" |
+				sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$work/modules.list"
+			[ -s "$work/modules.list" ] || { log "no $m in $pkg"; exit 1; }
+			while read -r ko; do
+				grep -qx "$(basename "$ko")" "$dir/order" 2>/dev/null && continue
+				cp "$ko" "$dir/"
+				basename "$ko" >>"$dir/order"
+			done <"$work/modules.list"
+		done
+	}
+	# The outer guest: KVM, and VFIO for the passthrough tests to come.
+	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1
+	# The stock inner kernel's initrd: virtio-mmio is a module in Debian.
+	modules_for "$work/out/modules/inner" virtio_mmio
 	"$here/extract-vmlinux.sh" "$work/out/vmlinuz" "$work/out/vmlinux"
 	mkdir -p "$cache/debian"
 	rm -rf "$debian_dir"
