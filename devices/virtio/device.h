@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* devices/virtio/device.h: what a virtio device gives its transport. */
+#ifndef IGNIS_VDEV_H
+#define IGNIS_VDEV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+
+/* Device status bits (virtio 1.2, 2.1). */
+#define VDEV_S_ACKNOWLEDGE	0x01	/* the guest found the device */
+#define VDEV_S_DRIVER		0x02	/* the guest has a driver for it */
+#define VDEV_S_DRIVER_OK	0x04	/* the driver is ready: activate */
+#define VDEV_S_FEATURES_OK	0x08	/* feature negotiation complete */
+#define VDEV_S_NEEDS_RESET	0x40	/* device error, set by the device */
+#define VDEV_S_FAILED		0x80	/* the driver gave up */
+
+/* Interrupt status bits (4.2.2, InterruptStatus). */
+#define VDEV_INT_USED		0x1	/* used buffer notification */
+#define VDEV_INT_CONFIG		0x2	/* configuration change */
+
+/* Feature bits every device shares (6). */
+#define VDEV_F_VERSION_1	32	/* modern device: the only kind we are */
+
+#define VDEV_MAX_QUEUES		16	/* most queues one device may have */
+#define VDEV_MAX_QUEUE_SIZE	32768	/* split ring limit (2.7) */
+
+/*
+ * The transport's state machine (3.1.1), one state per accepted status
+ * prefix. Status bits are cumulative: only a write of 0 goes backwards.
+ */
+enum vdev_state {
+	VDEV_RESET,		/* status 0 */
+	VDEV_ACKNOWLEDGED,	/* ACKNOWLEDGE */
+	VDEV_DRIVER,		/* + DRIVER: driver features writable */
+	VDEV_FEATURES_OK,	/* + FEATURES_OK: queue registers writable */
+	VDEV_ACTIVE,		/* + DRIVER_OK, activate() succeeded */
+	VDEV_NEEDS_RESET,	/* + DEVICE_NEEDS_RESET: only a reset leaves */
+	VDEV_FAILED,		/* + FAILED: only a reset leaves */
+};
+
+/*
+ * One queue as the driver configured it. Guest-writable until DRIVER_OK,
+ * then frozen until reset; activate() sees it validated: size a power of
+ * two <= max_queue_size, rings aligned (desc 16, avail 2, used 4). Ring
+ * placement in RAM is for the queue code to check (gmem_ptr()).
+ */
+struct vdev_queue_cfg {
+	uint16_t size;		/* QueueNum: entries */
+	bool ready;		/* QueueReady */
+	gpa_t desc;		/* QueueDesc: descriptor table */
+	gpa_t avail;		/* QueueDriver: available ring */
+	gpa_t used;		/* QueueDevice: used ring */
+};
+
+struct vdev;
+
+/*
+ * A device's contract, one static const table per device type. The
+ * transport calls every op with its own lock held, on a vCPU thread, so an
+ * op must not wait for a thread that takes that lock; a device thread
+ * reaches the driver only through vdev_raise_irq(), which takes none.
+ */
+struct vdev_ops {
+	const char *name;		/* for messages */
+	uint32_t device_id;		/* virtio device ID (5) */
+	uint16_t nr_queues;		/* 1..VDEV_MAX_QUEUES */
+	uint16_t max_queue_size;	/* 1..VDEV_MAX_QUEUE_SIZE */
+	uint64_t features;		/* offered; VERSION_1 is always added */
+	uint32_t config_size;		/* bytes of device configuration */
+	/*
+	 * Reads or writes (len) bytes (1, 2 or 4, naturally aligned) at
+	 * (off) of the configuration; the transport has checked that
+	 * off + len <= config_size. 0 or -errno (a read then returns zeros).
+	 * NULL: reads as zeros, writes are dropped.
+	 */
+	int (*config_rw)(struct vdev *d, uint32_t off, void *buf,
+			 uint32_t len, bool write);
+	/*
+	 * DRIVER_OK: d->features and d->queues are final. Opens the backend
+	 * and starts the device's thread. 0, or -errno: the device then gets
+	 * DEVICE_NEEDS_RESET, so it must undo its own partial work. Required.
+	 */
+	int (*activate)(struct vdev *d);
+	/*
+	 * The driver wrote 0 to Status (or the transport is destroyed while
+	 * active): stop and join the device's thread, forget the queues.
+	 * Called on every reset, activated or not. Required.
+	 */
+	void (*reset)(struct vdev *d);
+};
+
+/*
+ * A device instance, embedded in the device's own struct. The transport
+ * owns every field but (ops, priv) between vmmio_create() and
+ * vmmio_destroy(); the device reads features and queues in activate().
+ */
+struct vdev {
+	const struct vdev_ops *ops;	/* the device type */
+	void *priv;			/* the device's own state */
+	uint64_t features;		/* accepted by the driver (at FEATURES_OK) */
+	uint8_t status;			/* Status as the driver reads it */
+	enum vdev_state state;		/* where the status machine is */
+	struct vdev_queue_cfg queues[VDEV_MAX_QUEUES];	/* [nr_queues] used */
+	_Atomic uint32_t config_generation;	/* ConfigGeneration */
+	_Atomic uint32_t interrupt_status;	/* VDEV_INT_* pending */
+	/* Set by the transport: raises (bits) to the driver. Any thread. */
+	void (*raise_irq)(struct vdev *d, uint32_t bits);
+	void *transport;		/* the transport's context */
+};
+
+/* Raises interrupt (bits), VDEV_INT_*, to the driver. Any thread, no lock:
+ * a device thread may call it while reset() waits for that thread. */
+static inline void vdev_raise_irq(struct vdev *d, uint32_t bits)
+{
+	d->raise_irq(d, bits);
+}
+
+/* The device changed its configuration: a new ConfigGeneration (4.2.2,
+ * "the device MUST change it ... if any part of the configuration space
+ * has changed"), then a configuration change interrupt. Any thread. */
+static inline void vdev_config_changed(struct vdev *d)
+{
+	atomic_fetch_add(&d->config_generation, 1);
+	vdev_raise_irq(d, VDEV_INT_CONFIG);
+}
+
+#endif

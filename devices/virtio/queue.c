@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* devices/virtio/queue.c: split virtqueue, device side. */
+#include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "devices/virtio/queue.h"
+
+/* struct virtq_desc (2.7.5): 16 bytes, little-endian. */
+struct vq_desc {
+	uint64_t addr; /* guest-physical buffer address */
+	uint32_t len; /* buffer bytes */
+	uint16_t flags; /* VQ_DESC_F_* */
+	uint16_t next; /* next index when VQ_DESC_F_NEXT */
+};
+_Static_assert(sizeof(struct vq_desc) == 16, "virtq_desc is 16 bytes");
+
+/* struct virtq_avail (2.7.6); used_event follows ring[size]. */
+struct vq_avail {
+	uint16_t flags; /* VQ_AVAIL_F_NO_INTERRUPT */
+	uint16_t idx; /* where the driver puts the next entry */
+	uint16_t ring[]; /* chain heads */
+};
+_Static_assert(sizeof(struct vq_avail) == 4, "virtq_avail header");
+
+/* struct virtq_used_elem (2.7.8) */
+struct vq_used_elem {
+	uint32_t id; /* head of the completed chain */
+	uint32_t len; /* bytes written into its buffers */
+};
+_Static_assert(sizeof(struct vq_used_elem) == 8, "virtq_used_elem");
+
+/* struct virtq_used (2.7.8); avail_event follows ring[size]. */
+struct vq_used {
+	uint16_t flags; /* VQ_USED_F_NO_NOTIFY */
+	uint16_t idx; /* where the device puts the next entry */
+	struct vq_used_elem ring[]; /* completed chains */
+};
+_Static_assert(sizeof(struct vq_used) == 4, "virtq_used header");
+
+#define VQ_DESC_F_KNOWN (VQ_DESC_F_NEXT | VQ_DESC_F_WRITE | VQ_DESC_F_INDIRECT)
+
+/*
+ * Ring indices are shared with a running guest: each is read or written
+ * exactly once, as a single untorn access; ordering comes from the fences.
+ */
+static uint16_t vq_load16(volatile uint16_t *p)
+{
+	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static void vq_store16(volatile uint16_t *p, uint16_t v)
+{
+	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static volatile uint16_t *vq_used_event(const struct vq *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+static volatile uint16_t *vq_avail_event(const struct vq *q)
+{
+	return (volatile uint16_t *)&q->used->ring[q->size];
+}
+
+/* Marks (q) broken: every later call fails; the caller resets the device. */
+static int vq_break(struct vq *q)
+{
+	q->broken = true;
+	return -EIO;
+}
+
+int vq_init(struct vq *q, const struct gmem *mem, uint16_t size, gpa_t desc,
+	    gpa_t avail, gpa_t used, bool event_idx, bool indirect)
+{
+	void *d, *a, *u;
+
+	memset(q, 0, sizeof(*q));
+	if (size == 0 || size > VQ_MAX_SIZE || (size & (size - 1)))
+		return -EINVAL;
+	/* 2.7 table: descriptor table 16, available ring 2, used ring 4. */
+	if ((desc.v & 15) || (avail.v & 1) || (used.v & 3))
+		return -EINVAL;
+	/*
+	 * Sizes from the same table, trailers included whether or not
+	 * VIRTIO_F_EVENT_IDX is negotiated (the driver allocates them). size
+	 * is at most 256, so none of these products can overflow; gmem_ptr()
+	 * checks addr + len.
+	 */
+	d = gmem_ptr(mem, desc, 16ULL * size);
+	a = gmem_ptr(mem, avail, 6 + 2ULL * size);
+	u = gmem_ptr(mem, used, 6 + 8ULL * size);
+	if (!d || !a || !u)
+		return -EFAULT;
+	q->size = size;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->desc = d;
+	q->avail = a;
+	q->used = u;
+	q->desc_gpa = desc;
+	q->avail_gpa = avail;
+	q->used_gpa = used;
+	return 0;
+}
+
+/*
+ * Copies descriptor (i) of (table) once: every check and use works on the
+ * copy, so the guest cannot change it between the two (double fetch).
+ * memcpy because an indirect table has no alignment rule in the spec.
+ */
+static void vq_read_desc(const void *table, uint16_t i, struct vq_desc *d)
+{
+	memcpy(d, (const char *)table + (size_t)i * sizeof(*d), sizeof(*d));
+	/* The copy must not be re-read from guest memory later. */
+	atomic_signal_fence(memory_order_seq_cst);
+	d->addr = le64toh(d->addr);
+	d->len = le32toh(d->len);
+	d->flags = le16toh(d->flags);
+	d->next = le16toh(d->next);
+}
+
+/* Where a chain walk is. */
+struct vq_walk {
+	const void *table; /* descriptor table being walked */
+	uint16_t table_len; /* its entries: bound for next */
+	unsigned int ttl; /* hops left before it is a loop */
+	bool in_indirect; /* walking an indirect table */
+};
+
+/*
+ * Switches the walk in (w) to the indirect table described by (d). Checks
+ * 2.7.5.3: "The driver MUST NOT set the VIRTQ_DESC_F_INDIRECT flag unless
+ * the VIRTIO_F_INDIRECT_DESC feature was negotiated", "MUST NOT set both
+ * VIRTQ_DESC_F_INDIRECT and VIRTQ_DESC_F_NEXT in flags", "MUST NOT set the
+ * VIRTQ_DESC_F_INDIRECT flag within an indirect descriptor (ie. only one
+ * table per descriptor)", and "A driver MUST NOT create a descriptor chain
+ * longer than the Queue Size of the device". The WRITE flag of the pointer
+ * descriptor is ignored ("The device MUST ignore the write-only flag").
+ */
+static int vq_enter_indirect(const struct vq *q, const struct gmem *mem,
+			     const struct vq_desc *d, struct vq_walk *w)
+{
+	const void *t;
+
+	if (!q->indirect || w->in_indirect || (d->flags & VQ_DESC_F_NEXT))
+		return -EINVAL;
+	if (d->len == 0 || d->len % sizeof(struct vq_desc) ||
+	    d->len / sizeof(struct vq_desc) > q->size)
+		return -EINVAL;
+	t = gmem_ptr(mem, gpa(d->addr), d->len);
+	if (!t)
+		return -EFAULT;
+	w->table = t;
+	w->table_len = d->len / sizeof(struct vq_desc);
+	w->ttl = w->table_len;
+	w->in_indirect = true;
+	return 0;
+}
+
+/* Walks the chain at (head) into (c); 0 or -errno (a violation). */
+static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
+			 uint16_t head, struct vq_chain *c)
+{
+	struct vq_walk w = { q->desc, q->size, q->size, false };
+	uint64_t rlen = 0, wlen = 0;
+	bool seen_write = false;
+	uint16_t i = head;
+	struct vq_desc d;
+	void *p;
+	int rc;
+
+	c->head = head;
+	c->nr = 0;
+	for (;;) {
+		/* More hops than entries: the chain loops. */
+		if (w.ttl-- == 0)
+			return -ELOOP;
+		vq_read_desc(w.table, i, &d);
+		if (d.flags & ~VQ_DESC_F_KNOWN)
+			return -EINVAL;
+		if (d.flags & VQ_DESC_F_INDIRECT) {
+			rc = vq_enter_indirect(q, mem, &d, &w);
+			if (rc)
+				return rc;
+			i = 0;
+			continue;
+		}
+		/* 2.7.4.2: "The driver MUST place any device-writable
+		 * descriptor elements after any device-readable descriptor
+		 * elements." */
+		if (d.flags & VQ_DESC_F_WRITE)
+			seen_write = true;
+		else if (seen_write)
+			return -EINVAL;
+		/* Zero-length descriptors carry nothing: skipped (queue.h). */
+		if (d.len) {
+			if (c->nr == VQ_MAX_CHAIN)
+				return -E2BIG;
+			/* Inside one RAM region, addr + len overflow-checked
+			 * (CVE-2019-18960). */
+			p = gmem_ptr(mem, gpa(d.addr), d.len);
+			if (!p)
+				return -EFAULT;
+			if (d.flags & VQ_DESC_F_WRITE)
+				wlen += d.len;
+			else
+				rlen += d.len;
+			/* 2.7.5: "The total length of the buffers in a
+			 * chain MUST NOT exceed 2^32" (used.len is 32-bit). */
+			if (rlen + wlen > UINT32_MAX)
+				return -EOVERFLOW;
+			c->bufs[c->nr++] = (struct vq_buf){
+				.addr = p,
+				.len = d.len,
+				.writable = d.flags & VQ_DESC_F_WRITE,
+			};
+		}
+		if (!(d.flags & VQ_DESC_F_NEXT))
+			break;
+		if (d.next >= w.table_len)
+			return -EINVAL;
+		i = d.next;
+	}
+	c->readable_len = rlen;
+	c->writable_len = wlen;
+	return 0;
+}
+
+/*
+ * Reads avail->idx and returns how many entries are pending, or -EIO when
+ * the driver claims more than the ring holds (GUARDS row 4).
+ */
+static int vq_avail_pending(struct vq *q)
+{
+	uint16_t avail_idx = vq_load16(&q->avail->idx);
+	uint16_t n;
+
+	/*
+	 * Acquire: the ring entries and descriptors are read only after the
+	 * idx that exposed them. Pairs with the driver's write barrier, 2.7.13:
+	 * "The driver MUST perform a suitable memory barrier before the idx
+	 * update, to ensure the device sees the most up-to-date copy."
+	 */
+	atomic_thread_fence(memory_order_acquire);
+	n = (uint16_t)(avail_idx - q->last_avail_idx);
+	if (n > q->size)
+		return vq_break(q);
+	return n;
+}
+
+int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c)
+{
+	uint16_t head;
+	int n;
+
+	assert(q->size);
+	if (q->broken)
+		return -EIO;
+	n = vq_avail_pending(q);
+	if (n <= 0)
+		return n;
+	/* Every head is in flight: the driver reuses them (CVE-2016-5403). */
+	if (q->in_flight >= q->size)
+		return vq_break(q);
+	head = vq_load16(&q->avail->ring[q->last_avail_idx & (q->size - 1)]);
+	if (head >= q->size)
+		return vq_break(q);
+	if (vq_walk_chain(q, mem, head, c))
+		return vq_break(q);
+	q->last_avail_idx++;
+	q->in_flight++;
+	return 1;
+}
+
+int vq_push(struct vq *q, const struct gmem *mem, uint16_t head, uint32_t len)
+{
+	volatile struct vq_used_elem *e;
+
+	assert(q->size);
+	if (q->broken)
+		return -EIO;
+	if (head >= q->size || q->in_flight == 0)
+		return -EINVAL;
+	e = &q->used->ring[q->next_used_idx & (q->size - 1)];
+	e->id = htole32(head);
+	e->len = htole32(len);
+	/*
+	 * Release: the element, and the data the device wrote into the
+	 * chain's buffers, are visible before the idx that publishes them.
+	 * 2.7.8.2: "The device MUST set len prior to updating the used idx"
+	 * and "MUST write at least len bytes to descriptor ... prior to
+	 * updating the used idx". Pairs with the driver's read barrier after
+	 * it reads used->idx (Linux virtqueue_get_buf: "Only get used array
+	 * entries after they have been exposed by host").
+	 */
+	atomic_thread_fence(memory_order_release);
+	q->next_used_idx++;
+	vq_store16(&q->used->idx, q->next_used_idx);
+	q->in_flight--;
+	return 0;
+}
+
+/* vring_need_event(): whether (event) lies in (old, new], mod 2^16. */
+static bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+bool vq_should_notify(struct vq *q, const struct gmem *mem)
+{
+	uint16_t old = q->signalled_used;
+	bool valid = q->signalled_valid;
+
+	assert(q->size);
+	if (q->broken)
+		return false;
+	/*
+	 * Full barrier: our used->idx store must be globally visible before
+	 * we read the driver's suppression (used_event or flags), else both
+	 * sides can miss each other. Pairs with the driver's full barrier
+	 * between writing used_event / flags and re-reading used->idx (Linux
+	 * virtqueue_enable_cb_delayed / virtqueue_poll).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	q->signalled_used = q->next_used_idx;
+	q->signalled_valid = true;
+	if (!q->event_idx) {
+		/* 2.7.7.2: "If flags is 1, the device SHOULD NOT send a
+		 * notification. If flags is 0, the device MUST send a
+		 * notification." Other bits are reserved: only bit 0. */
+		return !(vq_load16(&q->avail->flags) & VQ_AVAIL_F_NO_INTERRUPT);
+	}
+	/* First decision: no window to compare against; notify (vhost). */
+	if (!valid)
+		return true;
+	/* 2.7.7.2: "if the idx field in the used ring ... was equal to
+	 * used_event, the device MUST send a notification." */
+	return vq_need_event(vq_load16(vq_used_event(q)), q->next_used_idx,
+			     old);
+}
+
+void vq_set_avail_event(struct vq *q, const struct gmem *mem)
+{
+	assert(q->size);
+	if (q->event_idx)
+		vq_store16(vq_avail_event(q), q->last_avail_idx);
+}
+
+int vq_enable_notification(struct vq *q, const struct gmem *mem)
+{
+	int n;
+
+	assert(q->size);
+	if (q->broken)
+		return -EIO;
+	if (q->event_idx)
+		vq_set_avail_event(q, mem);
+	else
+		vq_store16(&q->used->flags, 0);
+	/*
+	 * Full barrier: the request for kicks must be visible before we look
+	 * for buffers, or a driver that added one meanwhile and still saw the
+	 * old request sends no kick while we sleep. Pairs with the driver's
+	 * full barrier between its avail->idx store and reading avail_event /
+	 * used flags (2.7.13.4; Linux virtqueue_kick_prepare).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	n = vq_avail_pending(q);
+	if (n < 0)
+		return n;
+	return n > 0;
+}
+
+void vq_disable_notification(struct vq *q, const struct gmem *mem)
+{
+	assert(q->size);
+	if (!q->event_idx)
+		vq_store16(&q->used->flags, VQ_USED_F_NO_NOTIFY);
+}

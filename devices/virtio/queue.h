@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* devices/virtio/queue.h: split virtqueue, device side (virtio 1.2, 2.7). */
+#ifndef IGNIS_VQ_H
+#define IGNIS_VQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+
+/*
+ * A queue is the device's frozen view of one split virtqueue: geometry is
+ * validated once by vq_init() (at DRIVER_OK) and never re-read from
+ * guest-writable config (GUARDS row 1). A queue owns no memory: ring host
+ * pointers point into (mem), which must outlive the queue.
+ *
+ * Threading: after vq_init(), every vq_* call on one queue comes from one
+ * thread (the device's worker). The guest is the other side; nothing here
+ * trusts what it wrote.
+ *
+ * Hostile-guest policy (GUARDS checklist): any ring or chain violation marks
+ * the queue broken and every later call fails with -EIO; the caller sets
+ * DEVICE_NEEDS_RESET and keeps the VMM running. Choices made here:
+ *  - zero-length descriptors are skipped: they still count as a hop and
+ *    their flags are still checked (readable after writable, unknown bits),
+ *    but their address is not translated and no vq_buf is produced;
+ *  - a buffer must lie inside one RAM region: one spanning two regions (or
+ *    touching MMIO, a hole or beyond RAM) is a violation, not split
+ *    (CVE-2019-18960). Linux never builds such buffers: its guest-physical
+ *    contiguity ends at a memory hole.
+ */
+
+#define VQ_MAX_SIZE	256	/* largest queue size accepted (as Firecracker) */
+/*
+ * Most buffers one chain may carry. With an indirect table no longer than
+ * the queue size, a chain can reach 2 * size - 1 descriptors; the cap keeps
+ * struct vq_chain at 4 KiB (worker stack) and makes the bound reachable.
+ */
+#define VQ_MAX_CHAIN	256
+
+/* virtq_desc.flags (2.7.5) */
+#define VQ_DESC_F_NEXT		1	/* chain continues via next */
+#define VQ_DESC_F_WRITE		2	/* device writes (else reads) */
+#define VQ_DESC_F_INDIRECT	4	/* buffer is a descriptor table */
+/* virtq_avail.flags (2.7.6) and virtq_used.flags (2.7.8) */
+#define VQ_AVAIL_F_NO_INTERRUPT	1	/* driver: don't interrupt me */
+#define VQ_USED_F_NO_NOTIFY	1	/* device: don't kick me */
+
+struct vq_avail;	/* guest layouts, private to queue.c */
+struct vq_used;
+
+/* One split virtqueue, device side. Zeroed = not initialised. */
+struct vq {
+	uint16_t size;			/* entries: power of two, 0 = unset */
+	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool broken;			/* ring corruption seen: stop */
+	bool signalled_valid;		/* signalled_used holds a value */
+	uint16_t last_avail_idx;	/* next avail entry the device reads */
+	uint16_t next_used_idx;		/* next used entry; published idx */
+	uint16_t signalled_used;	/* used idx at the last notify */
+	unsigned int in_flight;		/* popped, not yet pushed */
+	const void *desc;		/* descriptor table in RAM */
+	volatile struct vq_avail *avail;	/* driver ring in RAM */
+	volatile struct vq_used *used;	/* device ring in RAM */
+	gpa_t desc_gpa, avail_gpa, used_gpa;	/* where they are, for logs */
+};
+
+/* One guest buffer of a chain, translated to the host. */
+struct vq_buf {
+	void *addr;		/* host address, inside one RAM region */
+	uint32_t len;		/* bytes, never 0 */
+	bool writable;		/* device-writable (VQ_DESC_F_WRITE) */
+};
+
+/* A popped descriptor chain: readable buffers first, then writable. */
+struct vq_chain {
+	uint16_t head;		/* head index: the id for vq_push() */
+	unsigned int nr;	/* entries used in bufs[] */
+	uint32_t readable_len;	/* sum of readable buffer lengths */
+	uint32_t writable_len;	/* sum of writable buffer lengths */
+	struct vq_buf bufs[VQ_MAX_CHAIN];	/* in chain order */
+};
+
+/*
+ * Validates and freezes the geometry of queue (q): (size) entries, the
+ * descriptor table at (desc), driver ring at (avail), device ring at
+ * (used), with VIRTIO_F_EVENT_IDX (event_idx) and VIRTIO_F_INDIRECT_DESC
+ * (indirect) negotiated or not. size must be non-zero, a power of two and
+ * <= VQ_MAX_SIZE; alignments 16/2/4 (2.7, table); each ring, including the
+ * used_event / avail_event trailers, wholly inside one RAM region of (mem).
+ * Returns 0, -EINVAL (size, alignment) or -EFAULT (not in RAM); on error
+ * (q) is left zeroed. Call at DRIVER_OK, before any other vq_* call.
+ */
+int vq_init(struct vq *q, const struct gmem *mem, uint16_t size, gpa_t desc,
+	    gpa_t avail, gpa_t used, bool event_idx, bool indirect);
+
+/*
+ * Pops the next available chain into (c), translating each buffer through
+ * (mem). Returns 1 (popped: answer it with vq_push(c->head, ...)), 0 (ring
+ * empty) or -EIO (broken: this or an earlier call saw a violation; nothing
+ * popped). Worker thread only.
+ */
+int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c);
+
+/*
+ * Returns chain (head) to the driver with (len) bytes written into its
+ * writable buffers, and publishes it (used->idx). The caller must have
+ * finished writing the chain's buffers. Returns 0, -EINVAL (head >= size,
+ * or nothing in flight: a device bug, nothing written) or -EIO (broken).
+ * Worker thread only.
+ */
+int vq_push(struct vq *q, const struct gmem *mem, uint16_t head,
+	    uint32_t len);
+
+/*
+ * After one or more vq_push(): whether the driver wants an interrupt now
+ * (used_event with VIRTIO_F_EVENT_IDX, else the NO_INTERRUPT flag). Either
+ * way the current used idx is recorded as decided, so the next call only
+ * looks at later pushes (vhost's signalled_used). False on a broken queue.
+ * Worker thread only.
+ */
+bool vq_should_notify(struct vq *q, const struct gmem *mem);
+
+/*
+ * With VIRTIO_F_EVENT_IDX, writes avail_event = last_avail_idx: "kick me
+ * once you make anything past what I have consumed available". No-op
+ * without it. Worker thread only.
+ */
+void vq_set_avail_event(struct vq *q, const struct gmem *mem);
+
+/*
+ * Asks the driver for kicks (avail_event, or clears USED_F_NO_NOTIFY), then
+ * re-reads avail->idx to close the race with a driver that added buffers
+ * before seeing the request. Returns 1 (buffers are available: pop them
+ * instead of sleeping), 0 (empty: sleep until a kick) or -EIO (broken).
+ * Worker thread only.
+ */
+int vq_enable_notification(struct vq *q, const struct gmem *mem);
+
+/*
+ * Asks the driver not to kick while the worker is draining (sets
+ * USED_F_NO_NOTIFY; with VIRTIO_F_EVENT_IDX, avail_event simply stays
+ * behind). Only a hint to the driver. Worker thread only.
+ */
+void vq_disable_notification(struct vq *q, const struct gmem *mem);
+
+/* Whether queue (q) saw ring corruption and needs a device reset. */
+static inline bool vq_is_broken(const struct vq *q)
+{
+	return q->broken;
+}
+
+#endif
