@@ -8,6 +8,7 @@
 static const char *const jail_class_names[JAIL_CLASS_COUNT] = {
 	[JAIL_VMM] = "vmm",
 	[JAIL_VCPU] = "vcpu",
+	[JAIL_VIRTIO] = "virtio",
 };
 
 const char *jail_class_name(enum jail_class cls)

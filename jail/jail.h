@@ -7,10 +7,11 @@
 enum jail_class {
 	JAIL_VMM,	/* main thread: event loop, device set-up */
 	JAIL_VCPU,	/* one per vCPU: KVM_RUN and exit handling */
+	JAIL_VIRTIO,	/* one per virtio device: its io_uring worker */
 	JAIL_CLASS_COUNT,
 };
 
-/* A printable name for (cls), "vmm", "vcpu". */
+/* A printable name for (cls), "vmm", "vcpu", "virtio". */
 const char *jail_class_name(enum jail_class cls);
 
 /*

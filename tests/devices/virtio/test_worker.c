@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: Apache-2.0
+/* tests/devices/virtio/test_worker.c: the per-device io_uring thread runtime. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/virtio/worker.h"
+
+#define NAME		"wk-test"
+#define NR_Q		2
+#define TAG_READ	(WORKER_TAG_DEVICE + 0)
+#define TAG_WRITE	(WORKER_TAG_DEVICE + 1)
+#define TAG_OPENAT	(WORKER_TAG_DEVICE + 2)
+#define TAG_RAWFD	(WORKER_TAG_DEVICE + 3)
+#define MAX_CQES	8
+
+/* What the device under test is told to do, and what it saw. */
+enum fake_action {
+	ACT_NONE,	/* count the kick */
+	ACT_READ,	/* read the backend (fixed) */
+	ACT_WRITE,	/* write the backend (fixed) */
+	ACT_FORBIDDEN,	/* WRITE, OPENAT, READ of a raw fd: all refused */
+	ACT_FAIL,	/* return -EIO */
+	ACT_BUDGET,	/* ask to be called again (budget) 3 times */
+};
+
+struct fake {
+	pthread_mutex_t lock;		/* guards all below */
+	pthread_cond_t cond;		/* signalled on every call */
+	struct worker *w;		/* for worker_sqe() */
+	enum fake_action action;	/* what on_kick does */
+	unsigned int kicks[NR_Q];	/* on_kick calls per queue */
+	char thread_name[16];		/* of the on_kick caller */
+	bool wrong_thread;		/* on_kick on the test's thread */
+	unsigned int left;		/* ACT_BUDGET: more-work returns left */
+	int raw_fd;			/* ACT_FORBIDDEN: a non-fixed fd */
+	char buf[32];			/* backend I/O buffer */
+	struct io_uring_cqe cqes[MAX_CQES];	/* seen by on_cqe */
+	unsigned int nr_cqes;		/* entries in cqes */
+};
+
+static struct fake f = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+static pthread_t test_thread;
+static struct worker w;
+static int kick[NR_Q] = {-1, -1};
+
+static struct io_uring_sqe *sqe_for(uint64_t tag)
+{
+	struct io_uring_sqe *sqe = worker_sqe(f.w);
+
+	cr_assert_not_null(sqe);
+	io_uring_sqe_set_data64(sqe, tag);
+	return sqe;
+}
+
+static int fake_on_kick(void *ctx, unsigned int q)
+{
+	struct fake *d = ctx;
+	struct io_uring_sqe *sqe;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	pthread_getname_np(pthread_self(), d->thread_name,
+			   sizeof(d->thread_name));
+	if (pthread_equal(pthread_self(), test_thread))
+		d->wrong_thread = true;
+	d->kicks[q]++;
+	switch (d->action) {
+	case ACT_NONE:
+		break;
+	case ACT_READ:
+		sqe = sqe_for(TAG_READ);
+		io_uring_prep_read(sqe, WORKER_FILE_BACKEND, d->buf,
+				   sizeof(d->buf), 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, TAG_READ);
+		break;
+	case ACT_WRITE:
+		sqe = sqe_for(TAG_WRITE);
+		io_uring_prep_write(sqe, WORKER_FILE_BACKEND, "ping", 4, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, TAG_WRITE);
+		break;
+	case ACT_FORBIDDEN:
+		sqe = sqe_for(TAG_WRITE);
+		io_uring_prep_write(sqe, WORKER_FILE_BACKEND, "ping", 4, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, TAG_WRITE);
+		sqe = sqe_for(TAG_OPENAT);
+		io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
+		io_uring_sqe_set_data64(sqe, TAG_OPENAT);
+		sqe = sqe_for(TAG_RAWFD);
+		io_uring_prep_read(sqe, d->raw_fd, d->buf, sizeof(d->buf), 0);
+		io_uring_sqe_set_data64(sqe, TAG_RAWFD);
+		/* Submission stops at the first refused SQE (no
+		 * IORING_SETUP_SUBMIT_ALL); the loop submits the rest. */
+		cr_assert_geq(worker_submit(f.w), 1);
+		break;
+	case ACT_FAIL:
+		ret = -EIO;
+		break;
+	case ACT_BUDGET:
+		if (d->left) {
+			d->left--;
+			ret = 1;
+		}
+		break;
+	}
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int fake_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
+{
+	struct fake *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nr_cqes < MAX_CQES)
+		d->cqes[d->nr_cqes++] = *cqe;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+static const struct worker_ops fake_ops = {
+	.on_kick = fake_on_kick,
+	.on_cqe = fake_on_cqe,
+};
+
+/* Waits (with f.lock held) until (c) holds; fails after 5 s. */
+#define WAIT_FOR(c)                                                            \
+	do {                                                                   \
+		struct timespec dl;                                            \
+		clock_gettime(CLOCK_REALTIME, &dl);                            \
+		dl.tv_sec += 5;                                                \
+		while (!(c)) {                                                 \
+			int e = pthread_cond_timedwait(&f.cond, &f.lock, &dl); \
+			cr_assert_neq(e, ETIMEDOUT, "timed out: " #c);         \
+		}                                                              \
+	} while (0)
+
+static void do_kick(unsigned int q)
+{
+	uint64_t one = 1;
+
+	cr_assert_eq(write(kick[q], &one, sizeof(one)), sizeof(one));
+}
+
+static struct worker_config config(int backend_fd)
+{
+	return (struct worker_config){
+		.name = NAME,
+		.cls = JAIL_VIRTIO,
+		.nr_kick_fds = NR_Q,
+		.kick_fds = kick,
+		.backend_fd = backend_fd,
+	};
+}
+
+static void start(const struct worker_config *cfg)
+{
+	int ret = worker_start(&w, cfg, &fake_ops, &f);
+
+	cr_assert_eq(ret, 0, "worker_start: %s", strerror(-ret));
+}
+
+/* Skips when the kernel has no io_uring (or it is forbidden here). */
+static void setup(void)
+{
+	struct io_uring ring;
+	int ret = io_uring_queue_init(2, &ring, IORING_SETUP_R_DISABLED);
+
+	if (ret == -ENOSYS || ret == -EPERM)
+		cr_skip_test("io_uring unavailable: %s", strerror(-ret));
+	cr_assert_eq(ret, 0, "io_uring_queue_init: %s", strerror(-ret));
+	io_uring_queue_exit(&ring);
+	test_thread = pthread_self();
+	f.w = &w;
+	for (unsigned int q = 0; q < NR_Q; q++) {
+		kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		cr_assert_geq(kick[q], 0);
+	}
+}
+
+static void teardown(void)
+{
+	worker_stop(&w);
+	for (unsigned int q = 0; q < NR_Q; q++)
+		if (kick[q] >= 0)
+			close(kick[q]);
+}
+
+static unsigned int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+TestSuite(worker, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(worker, start_stop_idle)
+{
+	struct worker_config cfg = config(-1);
+
+	start(&cfg);
+	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_stop(&w), 0, "stop is idempotent");
+	cr_assert_eq(f.kicks[0] + f.kicks[1], 0);
+}
+
+Test(worker, stop_on_zeroed_worker_is_noop)
+{
+	struct worker z;
+
+	memset(&z, 0, sizeof(z));
+	cr_assert_eq(worker_stop(&z), 0);
+}
+
+Test(worker, kick_calls_on_kick_on_worker_thread)
+{
+	struct worker_config cfg = config(-1);
+
+	start(&cfg);
+	do_kick(1);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[1] == 1);
+	cr_assert_eq(f.kicks[0], 0);
+	cr_assert_str_eq(f.thread_name, NAME);
+	cr_assert_not(f.wrong_thread);
+	pthread_mutex_unlock(&f.lock);
+
+	/* The read was re-armed: a second kick is seen too. */
+	do_kick(1);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[1] == 2 && f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), 0);
+}
+
+Test(worker, kicks_coalesce)
+{
+	struct worker_config cfg = config(-1);
+	unsigned int seen;
+
+	start(&cfg);
+	for (int i = 0; i < 1000; i++)
+		do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] >= 1);
+	pthread_mutex_unlock(&f.lock);
+	usleep(20000);
+	pthread_mutex_lock(&f.lock);
+	seen = f.kicks[0];
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_leq(seen, 1000);
+	/* The counter was drained: one more kick is exactly one call. */
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == seen + 1);
+	pthread_mutex_unlock(&f.lock);
+	usleep(20000);
+	pthread_mutex_lock(&f.lock);
+	cr_assert_eq(f.kicks[0], seen + 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), 0);
+}
+
+static atomic_bool hammering;
+
+static void *hammer(void *arg)
+{
+	uint64_t one = 1;
+
+	(void)arg;
+	while (atomic_load(&hammering)) {
+		for (unsigned int q = 0; q < NR_Q; q++)
+			if (write(kick[q], &one, sizeof(one)) < 0 &&
+			    errno != EAGAIN)
+				return (void *)1;
+	}
+	return NULL;
+}
+
+Test(worker, stop_while_kicks_arrive)
+{
+	struct worker_config cfg = config(-1);
+	pthread_t t;
+	void *ret;
+
+	for (int round = 0; round < 20; round++) {
+		start(&cfg);
+		atomic_store(&hammering, true);
+		cr_assert_eq(pthread_create(&t, NULL, hammer, NULL), 0);
+		usleep(1000);
+		cr_assert_eq(worker_stop(&w), 0);
+		atomic_store(&hammering, false);
+		pthread_join(t, &ret);
+		cr_assert_null(ret);
+	}
+}
+
+Test(worker, backend_read_completes_via_on_cqe)
+{
+	struct worker_config cfg;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cfg = config(p[0]);
+	f.action = ACT_READ;
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	cr_assert_eq(f.nr_cqes, 0, "the read waits for data");
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(write(p[1], "hello", 5), 5);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.nr_cqes == 1);
+	cr_assert_eq(f.cqes[0].user_data, TAG_READ);
+	cr_assert_eq(f.cqes[0].res, 5);
+	cr_assert_arr_eq(f.buf, "hello", 5);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(worker, device_opcode_in_allowlist_runs)
+{
+	static const uint8_t ops[] = {IORING_OP_WRITE};
+	struct worker_config cfg;
+	char buf[8];
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cfg = config(p[1]);
+	cfg.opcodes = ops;
+	cfg.nr_opcodes = 1;
+	f.action = ACT_WRITE;
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.nr_cqes == 1);
+	cr_assert_eq(f.cqes[0].user_data, TAG_WRITE);
+	cr_assert_eq(f.cqes[0].res, 4);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(read(p[0], buf, sizeof(buf)), 4);
+	cr_assert_arr_eq(buf, "ping", 4);
+	cr_assert_eq(worker_stop(&w), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(worker, restricted_ring_refuses_other_opcodes_and_raw_fds)
+{
+	struct worker_config cfg;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cr_assert_eq(write(p[1], "data", 4), 4);
+	/* The write end is the backend: WRITE would work if allowed. */
+	cfg = config(p[1]);
+	f.action = ACT_FORBIDDEN;
+	f.raw_fd = p[0];	/* readable, but not a fixed file */
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.nr_cqes == 3);
+	for (unsigned int i = 0; i < 3; i++)
+		cr_assert_eq(f.cqes[i].res, -EACCES, "tag %llu: res %d",
+			     (unsigned long long)f.cqes[i].user_data,
+			     f.cqes[i].res);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(worker, on_kick_budget_calls_again_without_kick)
+{
+	struct worker_config cfg = config(-1);
+
+	f.action = ACT_BUDGET;
+	f.left = 3;
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 4);
+	pthread_mutex_unlock(&f.lock);
+	usleep(20000);
+	pthread_mutex_lock(&f.lock);
+	cr_assert_eq(f.kicks[0], 4, "done after the device said so");
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), 0);
+}
+
+Test(worker, device_error_ends_loop_and_is_reported)
+{
+	struct worker_config cfg = config(-1);
+
+	f.action = ACT_FAIL;
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_stop(&w), -EIO);
+	cr_assert_eq(worker_stop(&w), -EIO, "idempotent");
+}
+
+Test(worker, start_rejects_bad_config_and_cleans_up)
+{
+	struct worker_config cfg = config(-1);
+	int bad[NR_Q] = {kick[0], -1};
+	int closed[NR_Q];
+	unsigned int before = count_fds();
+	int ret;
+
+	cfg.nr_kick_fds = 0;
+	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cfg = config(-1);
+	cfg.name = "a-name-too-long-for-linux";
+	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cfg = config(-1);
+	cfg.kick_fds = bad;
+	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EBADF);
+
+	/* Passes the checks, fails at registration: unwinds the ring. */
+	/* Not a fresh close(): worker_start()'s eventfd would reuse it. */
+	closed[0] = kick[0];
+	closed[1] = 1000;
+	cr_assert_eq(fcntl(closed[1], F_GETFD), -1, "fd 1000 is closed");
+	cfg = config(closed[1]);
+	ret = worker_start(&w, &cfg, &fake_ops, &f);
+	cr_assert_eq(ret, -EBADF, "%d", ret);
+	cfg = config(-1);
+	cfg.kick_fds = closed;
+	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EBADF);
+	cr_assert_eq(worker_stop(&w), 0, "no-op after a failed start");
+	cr_assert_eq(count_fds(), before, "no fd leaked");
+
+	/* And the worker still starts afterwards. */
+	cfg = config(-1);
+	start(&cfg);
+	cr_assert_eq(worker_stop(&w), 0);
+}
