@@ -21,6 +21,10 @@ int arch_ram_layout(uint64_t mem_size, struct gmem_region *out,
 /* The most vCPUs this architecture's boot tables can describe. */
 unsigned int arch_max_vcpus(void);
 
+/* The MMIO window and GSI of virtio-mmio device (index): 0, or -ENOSPC
+ * past the last one the platform has room for. */
+int arch_virtio_mmio_slot(unsigned int index, uint64_t *base, uint32_t *gsi);
+
 /* Creates the interrupt controllers and timers, after kvm_open() and
  * before any vCPU. 0 or -errno, with a message logged. */
 int arch_vm_init(struct vm *vm);

@@ -10,13 +10,18 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "devices/virtio/rng.h"
 #include "log.h"
 #include "vcpu.h"
 
 const struct cli_group *const builder_cli_groups[] = {
 	&config_cli_group,
+	&vdevs_cli_group,
 	NULL,
 };
+
+/* Room for every device's " virtio_mmio.device=4K@0x...:NN". */
+#define BUILD_CMDLINE_EXTRA (VDEVS_MAX * 48)
 
 static int build_check_cpus(const struct vm *vm)
 {
@@ -71,6 +76,42 @@ static int build_memory(struct vm *vm)
 		}
 	}
 	return 0;
+}
+
+static int build_virtio_devices(struct vm *vm)
+{
+	struct vdev_slot *slot;
+	struct vdev *dev;
+	int err;
+
+	if (vm->cfg->rng) {
+		err = vdevs_reserve(vm, 1, &slot);
+		if (err)
+			return err;
+		err = rng_create(&vm->mem, slot->kick_fds, &dev);
+		if (err) {
+			log_error("cannot create the virtio-rng device: %s",
+				  strerror(-err));
+			return err;
+		}
+		err = vdevs_attach(slot, dev, rng_destroy);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The kernel's command line: the user's, then how to find each virtio-mmio
+ * device (virtio_mmio.device=, as Firecracker announces them). */
+static int build_cmdline(struct vm *vm)
+{
+	size_t size = strlen(vm->cfg->cmdline) + BUILD_CMDLINE_EXTRA + 1;
+
+	vm->cmdline = malloc(size);
+	if (!vm->cmdline)
+		return -ENOMEM;
+	strcpy(vm->cmdline, vm->cfg->cmdline);
+	return vdevs_cmdline_append(&vm->vdevs, vm->cmdline, size);
 }
 
 static int build_vcpus(struct vm *vm)
@@ -132,6 +173,15 @@ int builder_build(struct vm *vm, const struct vm_config *cfg)
 			  strerror(-err));
 		return err;
 	}
+	err = build_virtio_devices(vm);
+	if (err)
+		return err;
+	err = build_cmdline(vm);
+	if (err) {
+		log_error("cannot build the kernel command line: %s",
+			  strerror(-err));
+		return err;
+	}
 	err = arch_boot_load(vm);
 	if (err)
 		return err;
@@ -145,6 +195,10 @@ void builder_destroy(struct vm *vm)
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
+	/* Devices stop their workers before the memory they use goes. */
+	vdevs_destroy(&vm->vdevs);
+	free(vm->cmdline);
+	vm->cmdline = NULL;
 	arch_vm_destroy(vm);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

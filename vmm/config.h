@@ -3,6 +3,7 @@
 #ifndef IGNIS_CONFIG_H
 #define IGNIS_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -19,6 +20,7 @@ struct vm_config {
 	char *cmdline;		/* kernel command line */
 	unsigned int nr_cpus;	/* vCPUs, 1..CONFIG_MAX_CPUS */
 	uint64_t mem_size;	/* guest RAM bytes, page multiple */
+	bool rng;		/* a virtio-rng device (--rng) */
 };
 
 /* Fills (cfg) with the defaults (1 vCPU, 128 MiB, console=ttyS0). 0 or

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "gmem.h"
 #include "kvm.h"
+#include "vdevs.h"
 
 struct vcpu;
 struct serial;
@@ -37,6 +38,8 @@ struct vm {
 	struct serial *serial;		/* console UART */
 	struct i8042 *i8042;		/* reset controller */
 	struct cmos *cmos;		/* real-time clock and NVRAM */
+	struct vdevs vdevs;		/* virtio-mmio devices */
+	char *cmdline;			/* the kernel's: cfg's + device announcements */
 	struct arch_vm arch;		/* arch-private state */
 	int stop_fd;			/* eventfd: a stop was requested */
 	atomic_int stop_reason;		/* enum vm_stop_reason */

@@ -35,6 +35,15 @@ int arch_ram_layout(uint64_t mem_size, struct gmem_region *out,
 	return 2;
 }
 
+int arch_virtio_mmio_slot(unsigned int index, uint64_t *base, uint32_t *gsi)
+{
+	if (index >= X86_VIRTIO_MMIO_SLOTS)
+		return -ENOSPC;
+	*base = X86_VIRTIO_MMIO_BASE + (uint64_t)index * X86_VIRTIO_MMIO_SIZE;
+	*gsi = X86_VIRTIO_IRQ_BASE + index;
+	return 0;
+}
+
 unsigned int arch_max_vcpus(void)
 {
 	unsigned int n = x86_mptable_max_cpus();
@@ -181,7 +190,7 @@ int arch_boot_load(struct vm *vm)
 	struct x86_boot_in in = {
 		.kernel_path = cfg->kernel_path,
 		.initrd_path = cfg->initrd_path,
-		.cmdline = cfg->cmdline,
+		.cmdline = vm->cmdline,
 		.nr_cpus = cfg->nr_cpus,
 	};
 	const char *why = NULL;

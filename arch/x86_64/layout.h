@@ -26,6 +26,10 @@
  */
 #define X86_MMIO_HOLE_START	0xc0000000ULL
 #define X86_MMIO_HOLE_END	0x100000000ULL
+#define X86_VIRTIO_MMIO_BASE	0xd0000000ULL	/* virtio-mmio device 0, */
+#define X86_VIRTIO_MMIO_SIZE	0x1000ULL	/* then one page each */
+#define X86_VIRTIO_MMIO_SLOTS	8		/* IOAPIC pins 16..23 */
+#define X86_VIRTIO_IRQ_BASE	16		/* above the ISA IRQs */
 #define X86_IOAPIC_ADDR		0xfec00000ULL
 #define X86_LAPIC_ADDR		0xfee00000ULL
 

@@ -150,7 +150,24 @@ case_tiny_2cpu() {
 	fi
 }
 
-# boot_simple CASE RUN KERNEL: 1 vCPU, 256M, /init reached and a clean reboot.
+# virtio-rng, our kernel: the device is announced on the command line
+# (virtio_mmio.device=), its worker thread serves /dev/hwrng.
+case_tiny_virtio_rng() {
+	local run=tiny-virtio-rng p
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --rng --cmdline "$CMDLINE systest=rng"
+	p=$(run_problem $run $IGNIS_SECS)
+	if [ -n "$p" ]; then
+		verdict tiny_virtio_rng FAIL "$p"
+	elif [ "$(l3 $run hwrng)" != virtio_rng.0 ]; then
+		verdict tiny_virtio_rng FAIL "hw_random current is '$(l3 $run hwrng)', want virtio_rng.0"
+	elif [ "$(l3 $run hwrng_bytes)" != 64 ] || [ "$(l3 $run hwrng_nonzero)" = 0 ]; then
+		verdict tiny_virtio_rng FAIL "/dev/hwrng gave $(l3 $run hwrng_bytes) bytes, $(l3 $run hwrng_nonzero) nonzero hex digits"
+	else
+		verdict tiny_virtio_rng PASS "/dev/hwrng from virtio_rng.0: 64 bytes, not all zero; exit 0"
+	fi
+}
+
 # boot_simple NAME RUN KERNEL [INITRD]: /init, then a clean reboot. With
 # Debian's initrd, its virtio_mmio module must load too.
 boot_simple() {
@@ -252,6 +269,7 @@ systest_run() {
 		case_tiny_1cpu
 		case_tiny_2cpu
 		boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
+		case_tiny_virtio_rng
 		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz $IMG/l3-debian.cpio
 		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux $IMG/l3-debian.cpio
 		case_harness_hang

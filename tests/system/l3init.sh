@@ -8,7 +8,7 @@
 # "key=value" command-line words to /init as environment variables: with
 # systest=bench it only says it is there and reboots, to time the boot alone;
 # with systest=hang it never ends.
-/bin/busybox mkdir -p /proc /sys /dev /bin
+/bin/busybox mkdir -p /proc /sys /dev /bin /tmp
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -43,6 +43,14 @@ if [ "${systest:-}" != bench ]; then
 	# The memory map as the kernel read it from ignis (PVH memmap or the
 	# zero page's e820): "L3 e820 [mem 0x...-0x...] usable".
 	dmesg | sed -n 's/.*BIOS-e820: \(.*\)/L3 e820 \1/p'
+	if [ "${systest:-}" = rng ]; then
+		# virtio-rng on ignis: the kernel's hw_random core picked it, and
+		# /dev/hwrng gives bytes that are not all zero.
+		echo "L3 hwrng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
+		dd if=/dev/hwrng of=/tmp/rng bs=64 count=1 2>/dev/null
+		echo "L3 hwrng_bytes=$(wc -c </tmp/rng)"
+		echo "L3 hwrng_nonzero=$(od -An -tx1 -v /tmp/rng | tr -d ' \n0' | wc -c)"
+	fi
 	echo "L3 sleep-start uptime=$(up)"
 	sleep 1
 	echo "L3 sleep-end uptime=$(up)"

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* devices/virtio/rng.c: virtio entropy device (virtio 1.2, 5.4). */
+#include "rng.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "devices/virtio/queue.h"
+#include "devices/virtio/worker.h"
+#include "vmm/log.h"
+
+struct rng {
+	struct vdev vdev; /* the transport's view; priv = this */
+	const struct gmem *mem; /* guest RAM, not owned */
+	int kick_fd; /* requestq ioeventfd, not owned */
+	bool active; /* worker running (transport lock) */
+	bool needs_reset; /* worker: error seen, serve nothing */
+	struct vq vq; /* requestq; worker only once active */
+	struct vq_chain chain; /* worker: the chain being answered */
+	struct worker worker; /* the device's thread */
+};
+
+_Static_assert(RNG_QUEUE_SIZE <= VQ_MAX_SIZE, "requestq too large");
+
+static struct rng *to_rng(struct vdev *d)
+{
+	return d->priv;
+}
+
+/*
+ * Device error from the worker thread: "The device SHOULD set
+ * DEVICE_NEEDS_RESET when it enters an error state that a reset is needed.
+ * If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device MUST
+ * send a device configuration change notification to the driver" (2.1.2).
+ * device.h has no call for this yet: d->status is the transport's, under
+ * its lock, which the worker must not take. The bit is set with an atomic
+ * OR so this side never tears it; the transport's own plain
+ * read-modify-writes of status can still race it (a driver status write
+ * at that very moment may drop the bit; the config interrupt still goes
+ * out). d->state stays VDEV_ACTIVE: only the transport moves it. TODO:
+ * replace with a transport-side vdev_needs_reset() once device.h has one.
+ */
+static void rng_fail(struct rng *r, const char *why)
+{
+	if (r->needs_reset)
+		return;
+	r->needs_reset = true;
+	log_debug("rng: %s, device needs reset", why);
+	__atomic_fetch_or(&r->vdev.status, VDEV_S_NEEDS_RESET,
+			  __ATOMIC_RELEASE);
+	vdev_raise_irq(&r->vdev, VDEV_INT_CONFIG);
+}
+
+/* Fills (len) bytes at (p) from getrandom(2), looping on short reads and
+ * EINTR. 0 or -errno. */
+static int rng_getrandom(void *p, size_t len)
+{
+	unsigned char *b = p;
+
+	while (len) {
+		ssize_t n = getrandom(b, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Fills the writable buffers of (c), in order, up to RNG_MAX_CHAIN_BYTES.
+ * Readable buffers are skipped: "The driver MUST NOT place driver-readable
+ * buffers into the queue" (5.4.6.1) gives the device no rule, and ignoring
+ * them harms nothing. Returns the bytes written or -errno.
+ */
+static int64_t rng_fill(const struct vq_chain *c)
+{
+	uint32_t done = 0;
+
+	for (unsigned int i = 0; i < c->nr && done < RNG_MAX_CHAIN_BYTES; i++) {
+		const struct vq_buf *b = &c->bufs[i];
+		uint32_t n = b->len;
+		int ret;
+
+		if (!b->writable)
+			continue;
+		if (n > RNG_MAX_CHAIN_BYTES - done)
+			n = RNG_MAX_CHAIN_BYTES - done;
+		ret = rng_getrandom(b->addr, n);
+		if (ret)
+			return ret;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Worker thread: answers up to RNG_BUDGET chains. Notifications stay
+ * disabled while draining; re-enabling re-checks the ring, so a chain
+ * published in between is not left waiting for a kick that will not come.
+ */
+static int rng_on_kick(void *ctx, unsigned int queue)
+{
+	struct rng *r = ctx;
+	const struct gmem *mem = r->mem;
+	unsigned int done = 0;
+	int more = 0;
+
+	(void)queue; /* only requestq */
+	if (r->needs_reset)
+		return 0; /* kicks after an error are drained and ignored */
+	vq_disable_notification(&r->vq, mem);
+	for (;;) {
+		int64_t len;
+		int ret;
+
+		if (done == RNG_BUDGET) {
+			more = 1;
+			break;
+		}
+		ret = vq_pop(&r->vq, mem, &r->chain);
+		if (ret == 0) {
+			ret = vq_enable_notification(&r->vq, mem);
+			if (ret == 0)
+				break;
+			if (ret > 0)
+				continue;
+		}
+		if (ret < 0) {
+			rng_fail(r, "requestq broken");
+			break;
+		}
+		len = rng_fill(&r->chain);
+		if (len < 0) {
+			/* A host failure (seccomp, say), not the guest's. */
+			log_warn("rng: getrandom: %d", (int)len);
+			rng_fail(r, "no entropy");
+			break;
+		}
+		if (vq_push(&r->vq, mem, r->chain.head, (uint32_t)len)) {
+			rng_fail(r, "requestq push failed");
+			break;
+		}
+		done++;
+	}
+	if (done && vq_should_notify(&r->vq, mem))
+		vdev_raise_irq(&r->vdev, VDEV_INT_USED);
+	return r->needs_reset ? 0 : more;
+}
+
+static const struct worker_ops rng_worker_ops = {
+	.on_kick = rng_on_kick,
+};
+
+/* DRIVER_OK (transport lock held): freeze requestq, start the worker. */
+static int rng_activate(struct vdev *d)
+{
+	struct rng *r = to_rng(d);
+	const struct vdev_queue_cfg *qc = &d->queues[0];
+	/* VIRTIO_F_EVENT_IDX / INDIRECT_DESC are not offered (features 0). */
+	const struct worker_config cfg = {
+		.name = "virtio-rng",
+		.cls = JAIL_VIRTIO,
+		.nr_kick_fds = 1,
+		.kick_fds = &r->kick_fd,
+		.backend_fd = -1,
+	};
+	int ret;
+
+	if (r->active)
+		return -EBUSY; /* the transport resets before re-activating */
+	ret = vq_init(&r->vq, r->mem, qc->size, qc->desc, qc->avail, qc->used,
+		      false, false);
+	if (ret)
+		return ret;
+	r->needs_reset = false;
+	ret = worker_start(&r->worker, &cfg, &rng_worker_ops, r);
+	if (ret) {
+		r->vq = (struct vq){ 0 };
+		return ret;
+	}
+	r->active = true;
+	return 0;
+}
+
+/* Stops the worker if it runs; forgets the queue. */
+static void rng_stop(struct rng *r)
+{
+	int ret;
+
+	if (!r->active)
+		return;
+	ret = worker_stop(&r->worker);
+	if (ret)
+		log_warn("rng: worker ended with %d", ret);
+	r->active = false;
+	r->needs_reset = false;
+	r->vq = (struct vq){ 0 };
+}
+
+static void rng_reset(struct vdev *d)
+{
+	rng_stop(to_rng(d));
+}
+
+static const struct vdev_ops rng_ops = {
+	.name = "rng",
+	.device_id = RNG_DEVICE_ID,
+	.nr_queues = 1,
+	.max_queue_size = RNG_QUEUE_SIZE,
+	.features = 0, /* the transport adds VERSION_1 */
+	.config_size = 0, /* no device configuration (5.4.4) */
+	.config_rw = NULL, /* reads as zeros, writes dropped */
+	.activate = rng_activate,
+	.reset = rng_reset,
+};
+
+int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out)
+{
+	struct rng *r;
+
+	if (!mem || !kick_fds || kick_fds[0] < 0 || !out)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->vdev.ops = &rng_ops;
+	r->vdev.priv = r;
+	r->mem = mem;
+	r->kick_fd = kick_fds[0];
+	*out = &r->vdev;
+	return 0;
+}
+
+void rng_destroy(struct vdev *d)
+{
+	struct rng *r;
+
+	if (!d)
+		return;
+	r = to_rng(d);
+	rng_stop(r);
+	free(r);
+}

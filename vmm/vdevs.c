@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+/* vmm/vdevs.c: a VM's virtio-mmio devices: slots, ioeventfds, irqfds, announcements. */
+#include "vdevs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "config.h"
+#include "devices/virtio/mmio.h"
+#include "kvm.h"
+#include "log.h"
+#include "vm.h"
+
+/* Offset of QueueNotify in the virtio-mmio register file (4.2.2). */
+#define VMMIO_QUEUE_NOTIFY 0x50
+
+static int eventfd_kick(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+/* A QueueNotify that reached us (a width KVM's ioeventfd did not match):
+ * hand it to the device's worker the same way KVM would. */
+static void slot_on_notify(void *ctx, struct vdev *d, unsigned int queue)
+{
+	struct vdev_slot *s = ctx;
+
+	if (queue < s->nr_queues)
+		eventfd_kick(s->kick_fds[queue]);
+}
+
+/* The device's interrupt: an edge on its GSI through the irqfd, delivered
+ * by KVM along the MSI route the IOAPIC keeps for that pin. */
+static void slot_irq(void *ctx, uint32_t bits)
+{
+	struct vdev_slot *s = ctx;
+
+	eventfd_kick(s->irq_fd);
+}
+
+static const struct vmmio_hooks slot_hooks = {
+	.on_notify = slot_on_notify,
+	.irq = slot_irq,
+};
+
+int vdevs_reserve(struct vm *vm, unsigned int nr_queues,
+		  struct vdev_slot **out)
+{
+	struct vdevs *v = &vm->vdevs;
+	struct vdev_slot *s;
+	int err;
+
+	if (v->nr == VDEVS_MAX || !nr_queues || nr_queues > VDEV_MAX_QUEUES) {
+		log_error("no room for another virtio device (at most %d)",
+			  VDEVS_MAX);
+		return -ENOSPC;
+	}
+	s = &v->slots[v->nr];
+	memset(s, 0, sizeof(*s));
+	s->vm = vm;
+	s->irq_fd = -1;
+	for (unsigned int q = 0; q < VDEV_MAX_QUEUES; q++)
+		s->kick_fds[q] = -1;
+	v->nr++;	/* from here vdevs_destroy() cleans the slot up */
+
+	err = arch_virtio_mmio_slot(v->nr - 1, &s->base, &s->gsi);
+	if (err) {
+		log_error("no MMIO window or interrupt for virtio device %u",
+			  v->nr - 1);
+		return err;
+	}
+	for (unsigned int q = 0; q < nr_queues; q++) {
+		struct kvm_ioeventfd io = {
+			.datamatch = q,
+			.addr = s->base + VMMIO_QUEUE_NOTIFY,
+			.len = 4,
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+
+		s->kick_fds[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->kick_fds[q] < 0) {
+			err = -errno;
+			goto err_log;
+		}
+		s->nr_queues = q + 1;
+		io.fd = s->kick_fds[q];
+		err = kvm_ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io);
+		if (err < 0)
+			goto err_log;
+	}
+	s->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->irq_fd < 0) {
+		err = -errno;
+		goto err_log;
+	}
+	err = kvm_ioctl(vm->kvm.vm_fd, KVM_IRQFD, &(struct kvm_irqfd){
+		.fd = (uint32_t)s->irq_fd, .gsi = s->gsi });
+	if (err < 0)
+		goto err_log;
+	*out = s;
+	return 0;
+
+err_log:
+	log_error("cannot wire virtio device %u to KVM: %s", v->nr - 1,
+		  strerror(-err));
+	return err;
+}
+
+int vdevs_attach(struct vdev_slot *s, struct vdev *dev,
+		 void (*destroy)(struct vdev *d))
+{
+	int err;
+
+	s->dev = dev;
+	s->destroy = destroy;
+	err = vmmio_create(dev, &slot_hooks, s, &s->mmio);
+	if (err) {
+		log_error("virtio %s: cannot create its transport: %s",
+			  dev->ops->name, strerror(-err));
+		return err;
+	}
+	err = bus_add(&s->vm->mmio, &(struct bus_range){
+		.base = s->base, .len = VMMIO_SIZE, .access = vmmio_access,
+		.ctx = s->mmio, .name = dev->ops->name });
+	if (err)
+		log_error("virtio %s: cannot map it at 0x%llx: %s",
+			  dev->ops->name, (unsigned long long)s->base,
+			  strerror(-err));
+	return err;
+}
+
+int vdevs_cmdline_append(const struct vdevs *v, char *buf, size_t size)
+{
+	for (unsigned int i = 0; i < v->nr; i++) {
+		size_t len = strlen(buf);
+		int n;
+
+		if (len + 1 >= size)
+			return -E2BIG;
+		buf[len++] = ' ';
+		buf[len] = '\0';
+		n = vmmio_cmdline(buf + len, size - len, v->slots[i].base,
+				  v->slots[i].gsi);
+		if (n < 0)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+void vdevs_destroy(struct vdevs *v)
+{
+	for (unsigned int i = 0; i < v->nr; i++) {
+		struct vdev_slot *s = &v->slots[i];
+
+		/* The transport resets the device, which stops its worker,
+		 * before the device and the eventfds it reads go away. */
+		vmmio_destroy(s->mmio);
+		if (s->destroy && s->dev)
+			s->destroy(s->dev);
+		for (unsigned int q = 0; q < s->nr_queues; q++)
+			if (s->kick_fds[q] >= 0)
+				close(s->kick_fds[q]);
+		if (s->irq_fd >= 0)
+			close(s->irq_fd);
+	}
+	v->nr = 0;
+}
+
+static int set_rng(struct vm_config *cfg, const char *v, char *why,
+		   size_t len)
+{
+	cfg->rng = true;
+	return 0;
+}
+
+static const struct cli_option vdevs_options[] = {
+	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
+	  set_rng },
+};
+
+const struct cli_group vdevs_cli_group = {
+	.title = "Devices",
+	.options = vdevs_options,
+	.nr_options = sizeof(vdevs_options) / sizeof(vdevs_options[0]),
+};
