@@ -106,6 +106,8 @@ struct vdev {
 	struct vdev_queue_cfg queues[VDEV_MAX_QUEUES];	/* [nr_queues] used */
 	_Atomic uint32_t config_generation;	/* ConfigGeneration */
 	_Atomic uint32_t interrupt_status;	/* VDEV_INT_* pending */
+	_Atomic bool needs_reset;	/* set by the device's thread; the
+					 * transport folds it into status */
 	/* Set by the transport: raises (bits) to the driver. Any thread. */
 	void (*raise_irq)(struct vdev *d, uint32_t bits);
 	void *transport;		/* the transport's context */
@@ -121,6 +123,21 @@ static inline void vdev_raise_irq(struct vdev *d, uint32_t bits)
 /* The device changed its configuration: a new ConfigGeneration (4.2.2,
  * "the device MUST change it ... if any part of the configuration space
  * has changed"), then a configuration change interrupt. Any thread. */
+/*
+ * From the device's own thread (lock-free): it hit an error that only a
+ * reset cures, such as a corrupt ring. "The device SHOULD set
+ * DEVICE_NEEDS_RESET when it enters an error state that a reset is needed.
+ * If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device MUST
+ * send a device configuration change notification to the driver" (2.1.2).
+ * The transport, which owns status under its lock, folds the flag in
+ * before the driver's next register access; a reset clears it.
+ */
+static inline void vdev_set_needs_reset(struct vdev *d)
+{
+	atomic_store(&d->needs_reset, true);
+	vdev_raise_irq(d, VDEV_INT_CONFIG);
+}
+
 static inline void vdev_config_changed(struct vdev *d)
 {
 	atomic_fetch_add(&d->config_generation, 1);

@@ -258,6 +258,8 @@ static void vmmio_write_status(struct vmmio *m, uint32_t v)
 
 	if (v == 0) {
 		d->ops->reset(d);
+		/* The device's thread has stopped: nothing sets it again. */
+		atomic_store(&d->needs_reset, false);
 		vmmio_clear(m);
 		return;
 	}
@@ -482,6 +484,18 @@ static void vmmio_config(struct vmmio *m, uint64_t off, uint8_t *data,
 		memset(data, 0, len);
 }
 
+/* A device thread reported an error (vdev_set_needs_reset): make it part
+ * of the status the driver reads, and stop notifying the device. Lock held. */
+static void vmmio_fold_needs_reset(struct vmmio *m)
+{
+	struct vdev *d = m->dev;
+
+	if (d->state == VDEV_ACTIVE && atomic_load(&d->needs_reset)) {
+		d->status |= VDEV_S_NEEDS_RESET;
+		d->state = VDEV_NEEDS_RESET;
+	}
+}
+
 void vmmio_access(void *ctx, uint64_t off, uint8_t *data, uint32_t len,
 		  bool is_write)
 {
@@ -491,6 +505,7 @@ void vmmio_access(void *ctx, uint64_t off, uint8_t *data, uint32_t len,
 	if (!is_write)
 		memset(data, 0, len);
 	pthread_mutex_lock(&m->lock);
+	vmmio_fold_needs_reset(m);
 	if (off >= REG_CONFIG) {
 		vmmio_config(m, off - REG_CONFIG, data, len, is_write);
 	} else if (len == 4 && off % 4 == 0) {

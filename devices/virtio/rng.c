@@ -30,28 +30,15 @@ static struct rng *to_rng(struct vdev *d)
 	return d->priv;
 }
 
-/*
- * Device error from the worker thread: "The device SHOULD set
- * DEVICE_NEEDS_RESET when it enters an error state that a reset is needed.
- * If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device MUST
- * send a device configuration change notification to the driver" (2.1.2).
- * device.h has no call for this yet: d->status is the transport's, under
- * its lock, which the worker must not take. The bit is set with an atomic
- * OR so this side never tears it; the transport's own plain
- * read-modify-writes of status can still race it (a driver status write
- * at that very moment may drop the bit; the config interrupt still goes
- * out). d->state stays VDEV_ACTIVE: only the transport moves it. TODO:
- * replace with a transport-side vdev_needs_reset() once device.h has one.
- */
+/* Device error on the worker thread: the device needs a reset (2.1.2);
+ * the queue is not touched again until then. */
 static void rng_fail(struct rng *r, const char *why)
 {
 	if (r->needs_reset)
 		return;
 	r->needs_reset = true;
 	log_debug("rng: %s, device needs reset", why);
-	__atomic_fetch_or(&r->vdev.status, VDEV_S_NEEDS_RESET,
-			  __ATOMIC_RELEASE);
-	vdev_raise_irq(&r->vdev, VDEV_INT_CONFIG);
+	vdev_set_needs_reset(&r->vdev);
 }
 
 /* Fills (len) bytes at (p) from getrandom(2), looping on short reads and

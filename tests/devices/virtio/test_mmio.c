@@ -494,6 +494,22 @@ Test(vmmio, activate_failure_needs_reset)
 	cr_assert_eq(rd(STATUS), DOK | VDEV_S_NEEDS_RESET | VDEV_S_FAILED);
 }
 
+/* A device thread's error (vdev_set_needs_reset) reaches the driver's next
+ * Status read, stops notifications, and a reset clears it. */
+Test(vmmio, device_thread_sets_needs_reset)
+{
+	to_active();
+	vdev_set_needs_reset(&dev);
+	cr_assert_eq(irq_bits, VDEV_INT_CONFIG);
+	cr_assert_eq(rd(STATUS), DOK | VDEV_S_NEEDS_RESET);
+	cr_assert_eq(dev.state, VDEV_NEEDS_RESET);
+	wr(QUEUE_NOTIFY, 0);
+	cr_assert_eq(nr_notified, 0);
+	wr(STATUS, 0);
+	cr_assert_eq(rd(STATUS), 0);
+	cr_assert_not(atomic_load(&dev.needs_reset));
+}
+
 Test(vmmio, invalid_queue_needs_reset)
 {
 	static const struct {
