@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/integration/run.c: run the ignis binary as a child, with a deadline. */
 #include "run.h"
+#include "guest_output.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -244,4 +245,25 @@ void run_need_kvm(void)
 	if (fd < 0)
 		cr_skip_test("cannot open /dev/kvm: %s", strerror(errno));
 	close(fd);
+}
+
+void run_boot(struct run_result *r, const char *const args[])
+{
+	cr_assert_eq(run_ignis(args, r), 0, "cannot start " IGNIS_BIN);
+	cr_assert(!r->timed_out,
+		  "ignis still running after %d ms\nstdout:\n%s\nstderr:\n%s",
+		  RUN_TIMEOUT_MS, r->out, r->err);
+	cr_assert(WIFEXITED(r->status),
+		  "ignis killed by signal %d\nstderr:\n%s", WTERMSIG(r->status),
+		  r->err);
+	cr_assert_eq(WEXITSTATUS(r->status), 0,
+		     "ignis exited %d\nstdout:\n%s\nstderr:\n%s",
+		     WEXITSTATUS(r->status), r->out, r->err);
+}
+
+void run_expect_line(const struct run_result *r, const char *line)
+{
+	cr_expect(guest_has_line(r->out, line),
+		  "no line \"%s\" in the guest's output:\n%s\nstderr:\n%s",
+		  line, r->out, r->err);
 }

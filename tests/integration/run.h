@@ -55,6 +55,13 @@ int run_ignis(const char *const args[], struct run_result *r);
 
 void run_result_free(struct run_result *r);
 
+/* Runs ignis with (args) into (r) and asserts that it exits 0 on its own:
+ * started, not timed out, not killed. */
+void run_boot(struct run_result *r, const char *const args[]);
+
+/* Expects (line) as a whole line of the guest's output in (r). */
+void run_expect_line(const struct run_result *r, const char *line);
+
 /* A Criterion suite .init: skips the test when /dev/kvm cannot be opened
  * (no KVM here is not a failure). */
 void run_need_kvm(void);

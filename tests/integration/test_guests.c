@@ -37,26 +37,6 @@
 
 TestSuite(boot, .init = run_need_kvm, .timeout = 60);
 
-/* Runs ignis with (args) and requires that it exits 0 on its own. */
-static void boot(struct run_result *r, const char *const args[])
-{
-	cr_assert_eq(run_ignis(args, r), 0, "cannot start " IGNIS_BIN);
-	cr_assert(!r->timed_out,
-		  "ignis still running after %d ms\nstdout:\n%s\nstderr:\n%s",
-		  RUN_TIMEOUT_MS, r->out, r->err);
-	cr_assert(WIFEXITED(r->status),
-		  "ignis killed by signal %d\nstderr:\n%s", WTERMSIG(r->status),
-		  r->err);
-	cr_assert_eq(WEXITSTATUS(r->status), 0,
-		     "ignis exited %d\nstdout:\n%s\nstderr:\n%s",
-		     WEXITSTATUS(r->status), r->out, r->err);
-}
-
-static void expect_line(const struct run_result *r, const char *line)
-{
-	cr_expect(guest_has_line(r->out, line),
-		  "no line \"%s\" in the guest's output:\n%s", line, r->out);
-}
 
 /*
  * The guest's RAM (type 1, merged) must be exactly (want), the "ram" sum
@@ -155,7 +135,7 @@ Test(boot, hello_prints_and_resets)
 	const char *const args[] = { "--kernel", HELLO, NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	cr_expect_str_eq(r.out, HELLO_LINE, "stdout:\n%s", r.out);
 	run_result_free(&r);
 }
@@ -166,7 +146,7 @@ Test(boot, options_accept_equals_form)
 				     "--cpus=2", "--cmdline=quiet", NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	cr_expect_str_eq(r.out, HELLO_LINE, "stdout:\n%s", r.out);
 	run_result_free(&r);
 }
@@ -177,7 +157,7 @@ Test(boot, reset_ends_idle_secondary_vcpus)
 	const char *const args[] = { "--kernel", HELLO, "--cpus", "4", NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	cr_expect_str_eq(r.out, HELLO_LINE, "stdout:\n%s", r.out);
 	run_result_free(&r);
 }
@@ -200,11 +180,11 @@ Test(boot, cpuid_as_the_guest_sees_it)
 	const char *const args[] = { "--kernel", BOOTINFO, NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	if (kvm_has_tsc_deadline())
-		expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 1");
+		run_expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 1");
 	else
-		expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 0");
+		run_expect_line(&r, "cpuid apic 0 hypervisor 1 tsc-deadline 0");
 	run_result_free(&r);
 }
 
@@ -213,14 +193,14 @@ Test(boot, pvh_defaults)
 	const char *const args[] = { "--kernel", BOOTINFO, NULL };
 	struct run_result r;
 
-	boot(&r, args);
-	expect_line(&r, "entry pvh");
-	expect_line(&r, "magic 336ec578 version 1");
-	expect_line(&r, "cmdline console=ttyS0");
+	run_boot(&r, args);
+	run_expect_line(&r, "entry pvh");
+	run_expect_line(&r, "magic 336ec578 version 1");
+	run_expect_line(&r, "cmdline console=ttyS0");
 	expect_ram_low(&r, 128 * MIB);
-	expect_line(&r, "modules 0");
-	expect_line(&r, "initrd none");
-	expect_line(&r, "rsdp 0");
+	run_expect_line(&r, "modules 0");
+	run_expect_line(&r, "initrd none");
+	run_expect_line(&r, "rsdp 0");
 	run_result_free(&r);
 }
 
@@ -234,13 +214,13 @@ Test(boot, pvh_cmdline_memory_initrd)
 	};
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	unlink(initrd);
 	free(initrd);
-	expect_line(&r, "entry pvh");
-	expect_line(&r, "cmdline console=ttyS0 ignis.test=\"a b\" quiet");
+	run_expect_line(&r, "entry pvh");
+	run_expect_line(&r, "cmdline console=ttyS0 ignis.test=\"a b\" quiet");
 	expect_ram_low(&r, 64 * MIB);
-	expect_line(&r, "modules 1");
+	run_expect_line(&r, "modules 1");
 	expect_initrd(&r, 64 * MIB);
 	run_result_free(&r);
 }
@@ -256,7 +236,7 @@ Test(boot, pvh_memory_split_by_hole)
 	};
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	expect_ram(&r, want, 3);
 	run_result_free(&r);
 }
@@ -267,7 +247,7 @@ Test(boot, pvh_memory_plain_bytes)
 				     "33554432", NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	expect_ram_low(&r, 32 * MIB);
 	run_result_free(&r);
 }
@@ -283,15 +263,15 @@ static void boot_linux64(const char *kernel, bool bzimage)
 	};
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	unlink(initrd);
 	free(initrd);
-	expect_line(&r, "entry linux64");
+	run_expect_line(&r, "entry linux64");
 	/* A bzImage's setup header reaches the guest in its zero page. */
 	if (bzimage)
-		expect_line(&r, "hdr boot_flag aa55 header 53726448 version "
+		run_expect_line(&r, "hdr boot_flag aa55 header 53726448 version "
 				"020c loader ff");
-	expect_line(&r, "cmdline console=ttyS0 root=/dev/vda rw");
+	run_expect_line(&r, "cmdline console=ttyS0 root=/dev/vda rw");
 	expect_ram_low(&r, 96 * MIB);
 	expect_initrd(&r, 96 * MIB);
 	run_result_free(&r);
@@ -312,11 +292,11 @@ Test(boot, linux64_defaults)
 	const char *const args[] = { "--kernel", BZIMAGE, NULL };
 	struct run_result r;
 
-	boot(&r, args);
-	expect_line(&r, "entry linux64");
-	expect_line(&r, "cmdline console=ttyS0");
+	run_boot(&r, args);
+	run_expect_line(&r, "entry linux64");
+	run_expect_line(&r, "cmdline console=ttyS0");
 	expect_ram_low(&r, 128 * MIB);
-	expect_line(&r, "initrd none");
+	run_expect_line(&r, "initrd none");
 	run_result_free(&r);
 }
 
@@ -332,8 +312,8 @@ Test(boot, bzimage_cmdline_at_limit)
 	memcpy(cmdline, "console=ttyS0 pad=", 18);
 	cmdline[sizeof(cmdline) - 1] = '\0';
 	snprintf(line, sizeof(line), "cmdline %s", cmdline);
-	boot(&r, args);
-	expect_line(&r, line);
+	run_boot(&r, args);
+	run_expect_line(&r, line);
 	run_result_free(&r);
 }
 
@@ -345,18 +325,18 @@ static void boot_smp(unsigned int cpus)
 	unsigned int i;
 
 	snprintf(n, sizeof(n), "%u", cpus);
-	boot(&r, args);
-	expect_line(&r, "smp: mp table at 9fc00");
-	expect_line(&r, "lapic fee00000");
+	run_boot(&r, args);
+	run_expect_line(&r, "smp: mp table at 9fc00");
+	run_expect_line(&r, "lapic fee00000");
 	snprintf(line, sizeof(line), "cpus %u", cpus);
-	expect_line(&r, line);
-	expect_line(&r, "cpu 0 bsp");
+	run_expect_line(&r, line);
+	run_expect_line(&r, "cpu 0 bsp");
 	for (i = 1; i < cpus; i++) {
 		snprintf(line, sizeof(line), "cpu %u", i);
-		expect_line(&r, line);
+		run_expect_line(&r, line);
 		/* INIT/SIPI through the in-kernel LAPIC reached the AP. */
 		snprintf(line, sizeof(line), "ap %u up", i);
-		expect_line(&r, line);
+		run_expect_line(&r, line);
 	}
 	run_result_free(&r);
 }
@@ -381,7 +361,7 @@ Test(boot, triple_fault_exits_zero)
 	const char *const args[] = { "--kernel", TRIPLE, NULL };
 	struct run_result r;
 
-	boot(&r, args);
+	run_boot(&r, args);
 	cr_expect_str_eq(r.out, "triple: faulting now\n", "stdout:\n%s", r.out);
 	run_result_free(&r);
 }
@@ -391,10 +371,10 @@ Test(boot, unhandled_io_and_mmio_survive)
 	const char *const args[] = { "--kernel", BADIO, NULL };
 	struct run_result r;
 
-	boot(&r, args);
-	expect_line(&r, "badio: start");
+	run_boot(&r, args);
+	run_expect_line(&r, "badio: start");
 	/* rep outsb: one exit carrying many bytes, all of them printed. */
-	expect_line(&r, "badio: string out ok");
-	expect_line(&r, "survived");
+	run_expect_line(&r, "badio: string out ok");
+	run_expect_line(&r, "survived");
 	run_result_free(&r);
 }

@@ -21,14 +21,8 @@ static void expect_delivery(const char *const args[])
 {
 	struct run_result r;
 
-	cr_assert_eq(run_ignis(args, &r), 0, "cannot start " IGNIS_BIN);
-	cr_assert(!r.timed_out, "ignis still running after %d ms\n%s",
-		  RUN_TIMEOUT_MS, r.out);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
-		  "ignis did not exit 0 (status %#x)\nstdout:\n%s\nstderr:\n%s",
-		  r.status, r.out, r.err);
-	cr_expect(guest_has_line(r.out, IRQ_LINE),
-		  "no line \"%s\" in the guest's output:\n%s", IRQ_LINE, r.out);
+	run_boot(&r, args);
+	run_expect_line(&r, IRQ_LINE);
 	cr_expect(guest_has_line(r.out, "irq: ioapic version 11 pins 24") ||
 		  guest_has_line(r.out, "irq: ioapic version 20 pins 24"),
 		  "not a 24-pin 82093AA-style IOAPIC:\n%s", r.out);

@@ -12,6 +12,7 @@
 #include "devices/virtio/queue.h"
 #include "devices/virtio/rng.h"
 #include "support/mock_vq.h"
+#include "support/need_io_uring.h"
 
 #define RAM_SIZE (1024 * 1024) /* guest RAM of the tests */
 #define QSIZE 256 /* requestq entries */
@@ -38,13 +39,7 @@ static void hook_irq(struct vdev *d, uint32_t bits)
 
 static void setup(void)
 {
-	struct io_uring ring;
-	int ret = io_uring_queue_init(2, &ring, IORING_SETUP_R_DISABLED);
-
-	if (ret == -ENOSYS || ret == -EPERM)
-		cr_skip_test("io_uring unavailable: %s", strerror(-ret));
-	cr_assert_eq(ret, 0, "io_uring_queue_init: %s", strerror(-ret));
-	io_uring_queue_exit(&ring);
+	need_io_uring();
 	mock_gmem_create(&mem, RAM_SIZE);
 	kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	cr_assert_geq(kick, 0);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/need_io_uring.h"
 #include "devices/virtio/worker.h"
 
 #define NAME		"wk-test"
@@ -178,13 +179,7 @@ static void start(const struct worker_config *cfg)
 /* Skips when the kernel has no io_uring (or it is forbidden here). */
 static void setup(void)
 {
-	struct io_uring ring;
-	int ret = io_uring_queue_init(2, &ring, IORING_SETUP_R_DISABLED);
-
-	if (ret == -ENOSYS || ret == -EPERM)
-		cr_skip_test("io_uring unavailable: %s", strerror(-ret));
-	cr_assert_eq(ret, 0, "io_uring_queue_init: %s", strerror(-ret));
-	io_uring_queue_exit(&ring);
+	need_io_uring();
 	test_thread = pthread_self();
 	f.w = &w;
 	for (unsigned int q = 0; q < NR_Q; q++) {
