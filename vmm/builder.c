@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "devices/virtio/blk.h"
 #include "devices/virtio/rng.h"
 #include "log.h"
 #include "vcpu.h"
@@ -78,26 +79,66 @@ static int build_memory(struct vm *vm)
 	return 0;
 }
 
-static int build_virtio_devices(struct vm *vm)
+/* Reserves a slot, creates the device with its kick fds, attaches it. */
+static int build_one_device(struct vm *vm, unsigned int nr_queues,
+			    int (*create)(struct vm *vm, const int *kick_fds,
+					  const void *arg, struct vdev **out),
+			    const void *arg, void (*destroy)(struct vdev *d))
 {
 	struct vdev_slot *slot;
 	struct vdev *dev;
 	int err;
 
-	if (vm->cfg->rng) {
-		err = vdevs_reserve(vm, 1, &slot);
-		if (err)
-			return err;
-		err = rng_create(&vm->mem, slot->kick_fds, &dev);
-		if (err) {
-			log_error("cannot create the virtio-rng device: %s",
-				  strerror(-err));
-			return err;
-		}
-		err = vdevs_attach(slot, dev, rng_destroy);
+	err = vdevs_reserve(vm, nr_queues, &slot);
+	if (err)
+		return err;
+	err = create(vm, slot->kick_fds, arg, &dev);
+	if (err)
+		return err;
+	return vdevs_attach(slot, dev, destroy);
+}
+
+static int create_disk(struct vm *vm, const int *kick_fds, const void *arg,
+		       struct vdev **out)
+{
+	const struct disk_config *d = arg;
+	const struct blk_params p = {
+		.path = d->path,
+		.id = d->id,
+		.read_only = d->read_only,
+		.direct = d->direct,
+		.index = (unsigned int)(d - vm->cfg->disks),
+	};
+
+	/* blk_create() says what is wrong with the image itself. */
+	return blk_create(&vm->mem, kick_fds, &p, out);
+}
+
+static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
+		      struct vdev **out)
+{
+	int err = rng_create(&vm->mem, kick_fds, out);
+
+	if (err)
+		log_error("cannot create the virtio-rng device: %s",
+			  strerror(-err));
+	return err;
+}
+
+/* Disks first, as Firecracker orders them: the first is the guest's vda. */
+static int build_virtio_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int err;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		err = build_one_device(vm, 1, create_disk, &cfg->disks[i],
+				       blk_destroy);
 		if (err)
 			return err;
 	}
+	if (cfg->rng)
+		return build_one_device(vm, 1, create_rng, NULL, rng_destroy);
 	return 0;
 }
 

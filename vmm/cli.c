@@ -131,3 +131,45 @@ int cli_parse(int argc, char *const argv[],
 	}
 	return CLI_RUN;
 }
+
+int cli_kv_next(const char **s, struct cli_kv *kv)
+{
+	const char *p = *s, *end, *eq;
+
+	if (!*p)
+		return 0;
+	end = strchr(p, ',');
+	if (!end)
+		end = p + strlen(p);
+	eq = memchr(p, '=', (size_t)(end - p));
+	if (!eq || eq == p || eq + 1 == end)
+		return -EINVAL;
+	kv->key = p;
+	kv->key_len = (size_t)(eq - p);
+	kv->val = eq + 1;
+	kv->val_len = (size_t)(end - eq - 1);
+	*s = *end ? end + 1 : end;
+	/* "a=1," leaves an empty last item: refuse it rather than ignore. */
+	return *end && !end[1] ? -EINVAL : 1;
+}
+
+bool cli_kv_is(const struct cli_kv *kv, const char *key)
+{
+	return strlen(key) == kv->key_len && !memcmp(kv->key, key, kv->key_len);
+}
+
+int cli_kv_switch(const struct cli_kv *kv, bool *out)
+{
+	if (kv->val_len == 2 && !memcmp(kv->val, "on", 2))
+		*out = true;
+	else if (kv->val_len == 3 && !memcmp(kv->val, "off", 3))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+char *cli_kv_value(const struct cli_kv *kv)
+{
+	return strndup(kv->val, kv->val_len);
+}

@@ -46,6 +46,29 @@ enum cli_result {
 int cli_parse(int argc, char *const argv[],
 	      const struct cli_group *const groups[], struct vm_config *cfg);
 
+/* One item of an option value written as "key=value,key=value" (--disk,
+ * --net); points into that value, not NUL-terminated. */
+struct cli_kv {
+	const char *key, *val;
+	size_t key_len, val_len;
+};
+
+/*
+ * Takes the next "key=value" item of the list at (*s) into (kv) and moves
+ * (*s) past it and its comma. Returns 1, 0 at the end of the list, or
+ * -EINVAL for an item without '=' or with an empty key or value.
+ */
+int cli_kv_next(const char **s, struct cli_kv *kv);
+
+/* Whether the item's key is (key). */
+bool cli_kv_is(const struct cli_kv *kv, const char *key);
+
+/* The item's value as a switch: "on" or "off". 0 or -EINVAL. */
+int cli_kv_switch(const struct cli_kv *kv, bool *out);
+
+/* A NUL-terminated copy of the item's value, or NULL (no memory). */
+char *cli_kv_value(const struct cli_kv *kv);
+
 /* Prints the usage text built from (groups) to (out). */
 void cli_usage(FILE *out, const struct cli_group *const groups[]);
 

@@ -25,6 +25,12 @@ void config_free(struct vm_config *cfg)
 	free(cfg->kernel_path);
 	free(cfg->initrd_path);
 	free(cfg->cmdline);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		free(cfg->disks[i].path);
+		free(cfg->disks[i].id);
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+		free(cfg->nets[i].tap);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -12,6 +12,25 @@
 #define CONFIG_DEFAULT_CMDLINE	"console=ttyS0"
 #define CONFIG_MIN_MEM_SIZE	(2ULL << 20)	/* low boot area + a small kernel */
 #define CONFIG_MAX_CPUS		254	/* xAPIC IDs, one left for the IOAPIC */
+#define CONFIG_MAX_DISKS	8	/* --disk; all devices share 8 slots */
+#define CONFIG_MAX_NETS		8	/* --net */
+#define CONFIG_DISK_ID_MAX	20	/* virtio-blk GET_ID bytes */
+#define CONFIG_TAP_NAME_MAX	15	/* IFNAMSIZ - 1 */
+
+/* One --disk. */
+struct disk_config {
+	char *path;		/* raw image or block device; owned */
+	char *id;		/* GET_ID string; NULL: derived; owned */
+	bool read_only;		/* readonly=on */
+	bool direct;		/* direct=on: O_DIRECT */
+};
+
+/* One --net. */
+struct net_config {
+	char *tap;		/* tap interface name; owned */
+	uint8_t mac[6];		/* the guest's MAC when has_mac */
+	bool has_mac;		/* mac= given */
+};
 
 /* One microVM's configuration. Strings are owned (malloc'd). */
 struct vm_config {
@@ -21,6 +40,10 @@ struct vm_config {
 	unsigned int nr_cpus;	/* vCPUs, 1..CONFIG_MAX_CPUS */
 	uint64_t mem_size;	/* guest RAM bytes, page multiple */
 	bool rng;		/* a virtio-rng device (--rng) */
+	struct disk_config disks[CONFIG_MAX_DISKS];	/* [nr_disks] */
+	unsigned int nr_disks;
+	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */
+	unsigned int nr_nets;
 };
 
 /* Fills (cfg) with the defaults (1 vCPU, 128 MiB, console=ttyS0). 0 or

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -179,7 +180,159 @@ static int set_rng(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
+/* "path=IMG[,readonly=on|off][,direct=on|off][,id=STR]" */
+static int set_disk(struct vm_config *cfg, const char *v, char *why,
+		    size_t len)
+{
+	struct disk_config d = { 0 };
+	struct cli_kv kv;
+	const char *s = v;
+	int ret;
+
+	if (cfg->nr_disks == CONFIG_MAX_DISKS) {
+		snprintf(why, len, "at most %d disks", CONFIG_MAX_DISKS);
+		return -E2BIG;
+	}
+	while ((ret = cli_kv_next(&s, &kv)) > 0) {
+		char **field = NULL;
+
+		if (cli_kv_is(&kv, "path"))
+			field = &d.path;
+		else if (cli_kv_is(&kv, "id"))
+			field = &d.id;
+		if (field) {
+			if (*field) {
+				snprintf(why, len, "%.*s given twice",
+					 (int)kv.key_len, kv.key);
+				ret = -EINVAL;
+				break;
+			}
+			*field = cli_kv_value(&kv);
+			if (!*field) {
+				ret = -ENOMEM;
+				break;
+			}
+			continue;
+		}
+		if ((cli_kv_is(&kv, "readonly") &&
+		     !cli_kv_switch(&kv, &d.read_only)) ||
+		    (cli_kv_is(&kv, "direct") &&
+		     !cli_kv_switch(&kv, &d.direct)))
+			continue;
+		snprintf(why, len, "unknown or bad item '%.*s=%.*s' (expected "
+			 "path=IMG[,readonly=on][,direct=on][,id=STR])",
+			 (int)kv.key_len, kv.key, (int)kv.val_len, kv.val);
+		ret = -EINVAL;
+		break;
+	}
+	if (ret == -EINVAL && !why[0])
+		snprintf(why, len, "expected path=IMG[,readonly=on]"
+			 "[,direct=on][,id=STR]");
+	if (!ret && !d.path) {
+		snprintf(why, len, "path=IMG is required");
+		ret = -EINVAL;
+	}
+	if (!ret && d.id && strlen(d.id) > CONFIG_DISK_ID_MAX) {
+		snprintf(why, len, "id is at most %d bytes",
+			 CONFIG_DISK_ID_MAX);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		free(d.path);
+		free(d.id);
+		return ret;
+	}
+	cfg->disks[cfg->nr_disks++] = d;
+	return 0;
+}
+
+/* "aa:bb:cc:dd:ee:ff", a unicast address other than all zeros. */
+static int parse_mac(const char *v, size_t n, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char buf[18], end;
+
+	if (n != 17)
+		return -EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	if (mac[0] & 1)
+		return -EINVAL;	/* multicast */
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) ? 0 :
+								       -EINVAL;
+}
+
+/* "tap=NAME[,mac=MAC]" */
+static int set_net(struct vm_config *cfg, const char *v, char *why,
+		   size_t len)
+{
+	struct net_config n = { 0 };
+	struct cli_kv kv;
+	const char *s = v;
+	int ret;
+
+	if (cfg->nr_nets == CONFIG_MAX_NETS) {
+		snprintf(why, len, "at most %d network interfaces",
+			 CONFIG_MAX_NETS);
+		return -E2BIG;
+	}
+	while ((ret = cli_kv_next(&s, &kv)) > 0) {
+		if (cli_kv_is(&kv, "tap") && !n.tap) {
+			if (kv.val_len > CONFIG_TAP_NAME_MAX ||
+			    memchr(kv.val, '/', kv.val_len)) {
+				snprintf(why, len, "a tap name is 1 to %d "
+					 "characters, no '/'",
+					 CONFIG_TAP_NAME_MAX);
+				ret = -EINVAL;
+				break;
+			}
+			n.tap = cli_kv_value(&kv);
+			if (!n.tap) {
+				ret = -ENOMEM;
+				break;
+			}
+			continue;
+		}
+		if (cli_kv_is(&kv, "mac") && !n.has_mac) {
+			if (parse_mac(kv.val, kv.val_len, n.mac)) {
+				snprintf(why, len, "mac must be a unicast "
+					 "address such as 06:00:ac:10:00:02");
+				ret = -EINVAL;
+				break;
+			}
+			n.has_mac = true;
+			continue;
+		}
+		snprintf(why, len, "unknown or repeated item '%.*s' (expected "
+			 "tap=NAME[,mac=MAC])", (int)kv.key_len, kv.key);
+		ret = -EINVAL;
+		break;
+	}
+	if (ret == -EINVAL && !why[0])
+		snprintf(why, len, "expected tap=NAME[,mac=MAC]");
+	if (!ret && !n.tap) {
+		snprintf(why, len, "tap=NAME is required");
+		ret = -EINVAL;
+	}
+	if (ret) {
+		free(n.tap);
+		return ret;
+	}
+	cfg->nets[cfg->nr_nets++] = n;
+	return 0;
+}
+
 static const struct cli_option vdevs_options[] = {
+	{ "disk", "path=IMG[,readonly=on][,direct=on][,id=STR]",
+	  "a virtio-blk disk on a raw image (repeatable)", true, set_disk },
+	{ "net", "tap=NAME[,mac=MAC]",
+	  "a virtio-net interface on an existing tap (repeatable)", true,
+	  set_net },
 	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
 	  set_rng },
 };

@@ -68,7 +68,8 @@ struct vdev_ops {
 	uint32_t device_id;		/* virtio device ID (5) */
 	uint16_t nr_queues;		/* 1..VDEV_MAX_QUEUES */
 	uint16_t max_queue_size;	/* 1..VDEV_MAX_QUEUE_SIZE */
-	uint64_t features;		/* offered; VERSION_1 is always added */
+	uint64_t features;		/* offered by every instance, with
+					 * vdev.offered; VERSION_1 is added */
 	uint32_t config_size;		/* bytes of device configuration */
 	/*
 	 * Reads or writes (len) bytes (1, 2 or 4, naturally aligned) at
@@ -94,12 +95,16 @@ struct vdev_ops {
 
 /*
  * A device instance, embedded in the device's own struct. The transport
- * owns every field but (ops, priv) between vmmio_create() and
+ * owns every field but (ops, priv, offered) between vmmio_create() and
  * vmmio_destroy(); the device reads features and queues in activate().
  */
 struct vdev {
 	const struct vdev_ops *ops;	/* the device type */
 	void *priv;			/* the device's own state */
+	uint64_t offered;		/* set by the device at creation: its
+					 * own features beyond ops->features
+					 * (those that depend on the instance,
+					 * such as a read-only disk) */
 	uint64_t features;		/* accepted by the driver (at FEATURES_OK) */
 	uint8_t status;			/* Status as the driver reads it */
 	enum vdev_state state;		/* where the status machine is */

@@ -147,7 +147,8 @@ int vmmio_cmdline(char *buf, size_t size, uint64_t addr, uint32_t irq)
  * device MUST offer (6.1). */
 static uint64_t vmmio_offered(const struct vmmio *m)
 {
-	return m->dev->ops->features | (1ULL << VDEV_F_VERSION_1);
+	return m->dev->ops->features | m->dev->offered |
+	       (1ULL << VDEV_F_VERSION_1);
 }
 
 /* The queue QueueSel selects, or NULL when out of range (GUARDS 5: the

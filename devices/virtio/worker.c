@@ -122,6 +122,8 @@ static int worker_loop(struct worker *w)
 			ret = worker_run_kicks(w, &pending);
 			if (ret)
 				return ret;
+			if (w->ops->on_pass_end)
+				w->ops->on_pass_end(w->ctx);
 		}
 	}
 	return 0;

@@ -55,6 +55,12 @@ struct worker_ops {
 	 * submits nothing.
 	 */
 	int (*on_cqe)(void *ctx, const struct io_uring_cqe *cqe);
+	/*
+	 * After each pass over the completion queue and the pending kicks,
+	 * before the loop submits and may sleep: where a device publishes
+	 * what it batched (one interrupt for many completions). NULL: none.
+	 */
+	void (*on_pass_end)(void *ctx);
 };
 
 /* What a worker serves; read only during worker_start(). */

@@ -281,6 +281,81 @@ Test(bad_input, initrd_larger_than_memory)
 	unlink(path);
 }
 
+Test(bad_input, disk_missing)
+{
+	const char *const args[] = { "--kernel", HELLO, "--disk",
+				     "path=" MISSING, NULL };
+
+	expect_error(EXIT_ERROR, args);
+}
+
+Test(bad_input, disk_is_directory)
+{
+	const char *const args[] = { "--kernel", HELLO, "--disk",
+				     "path=" GUEST_DIR ",readonly=on", NULL };
+
+	expect_error(EXIT_ERROR, args);
+}
+
+Test(bad_input, disk_empty_image)
+{
+	char *img = tmpfile_with("", 0);
+	char disk[256];
+	const char *const args[] = { "--kernel", HELLO, "--disk", disk, NULL };
+
+	cr_assert_not_null(img);
+	snprintf(disk, sizeof(disk), "path=%s", img);
+	expect_error(EXIT_ERROR, args);
+	unlink(img);
+	free(img);
+}
+
+Test(bad_input, disk_bad_items)
+{
+	const char *const no_path[] = { "--kernel", HELLO, "--disk",
+					"readonly=on", NULL };
+	const char *const bad_switch[] = { "--kernel", HELLO, "--disk",
+					   "path=/x,readonly=maybe", NULL };
+
+	expect_error(EXIT_USAGE, no_path);
+	expect_error(EXIT_USAGE, bad_switch);
+}
+
+/* More devices than virtio-mmio slots. */
+Test(bad_input, too_many_devices)
+{
+	char *img = tmpfile_with("0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef", 512);
+	char disk[256];
+	const char *args[24] = { "--kernel", HELLO, "--rng" };
+	unsigned int n = 3;
+
+	cr_assert_not_null(img);
+	snprintf(disk, sizeof(disk), "path=%s,readonly=on", img);
+	for (unsigned int i = 0; i < 8; i++) {
+		args[n++] = "--disk";
+		args[n++] = disk;
+	}
+	args[n] = NULL;
+	expect_error(EXIT_ERROR, args);
+	unlink(img);
+	free(img);
+}
+
+Test(bad_input, net_tap_name_too_long)
+{
+	const char *const args[] = { "--kernel", HELLO, "--net",
+				     "tap=abcdefghijklmnopq", NULL };
+
+	expect_error(EXIT_USAGE, args);
+}
+
 /* Longer than a PVH kernel's 2048-byte command line. */
 Test(bad_input, cmdline_too_long_pvh)
 {

@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/integration/test_virtio.c: a polling guest driver against --rng. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "guest_output.h"
 #include "run.h"
+#include "support/tmpfile.h"
 
 #define VIRTIO_RNG	GUEST_DIR "/virtio_rng"
+#define VIRTIO_BLK	GUEST_DIR "/virtio_blk"
+#define IMG_SIZE	(1u << 20)
 
 TestSuite(virtio, .init = run_need_kvm, .timeout = 60);
 
@@ -53,6 +62,155 @@ Test(virtio, rng_with_two_cpus)
 	run_boot(&r, args);
 	expect_rng_works(&r);
 	run_result_free(&r);
+}
+
+/* A 1 MiB image of known bytes; returns its path (malloc'd). */
+static char *make_image(uint8_t *copy)
+{
+	uint8_t *data = malloc(IMG_SIZE);
+	char *path;
+
+	cr_assert_not_null(data);
+	for (uint32_t i = 0; i < IMG_SIZE; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 9) + 1);
+	path = tmpfile_with(data, IMG_SIZE);
+	cr_assert_not_null(path);
+	memcpy(copy, data, IMG_SIZE);
+	free(data);
+	return path;
+}
+
+/* The line the guest prints for (data): FNV-1a 64 over every byte. */
+static void fnv_line(const uint8_t *data, size_t len, char *line, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= data[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(line, n, "virtio_blk: fnv1a %016llx", (unsigned long long)h);
+}
+
+static void read_image(const char *path, uint8_t *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, out, IMG_SIZE, 0), (ssize_t)IMG_SIZE);
+	close(fd);
+}
+
+/* What the guest wrote at sectors 8-15. */
+static uint8_t written_byte(unsigned int i)
+{
+	return (uint8_t)((i * 13 + 5) ^ 0xa5);
+}
+
+Test(virtio, blk_reads_the_image_and_writes_through)
+{
+	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];
+	char *img = make_image(orig), disk[256], line[64];
+	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
+				     "--disk", disk, NULL };
+	struct run_result r;
+
+	snprintf(disk, sizeof(disk), "path=%s,id=ignis-test-disk", img);
+	run_boot(&r, args);
+	run_expect_line(&r, "virtio_blk: capacity 2048");
+	run_expect_line(&r, "virtio_blk: id ignis-test-disk");
+	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	run_expect_line(&r, line);	/* every byte of the image, in order */
+	run_expect_line(&r, "virtio_blk: write ok");
+	run_expect_line(&r, "virtio_blk: readback ok");
+	run_expect_line(&r, "virtio_blk: flush ok");
+	run_expect_line(&r, "virtio_blk: bad sector refused");
+	run_expect_line(&r, "virtio_blk: status 0x0f");
+	/* On the host: sectors 8-15 hold what the guest wrote, the rest is
+	 * as it was. */
+	read_image(img, after);
+	for (unsigned int i = 0; i < 4096; i++)
+		orig[8 * 512 + i] = written_byte(i);
+	cr_assert_arr_eq(after, orig, IMG_SIZE);
+	run_result_free(&r);
+	unlink(img);
+	free(img);
+}
+
+Test(virtio, blk_read_only_refuses_writes)
+{
+	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];
+	char *img = make_image(orig), disk[256], line[64];
+	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
+				     "--disk", disk, NULL };
+	struct run_result r;
+
+	snprintf(disk, sizeof(disk), "path=%s,readonly=on", img);
+	run_boot(&r, args);
+	run_expect_line(&r, "virtio_blk: read-only");
+	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	run_expect_line(&r, line);
+	run_expect_line(&r, "virtio_blk: write refused");
+	read_image(img, after);
+	cr_assert_arr_eq(after, orig, IMG_SIZE, "image unchanged");
+	run_result_free(&r);
+	unlink(img);
+	free(img);
+}
+
+/* Whether a thread of (pid) is named (name). */
+static bool has_thread(pid_t pid, const char *name)
+{
+	char dir[64], path[340], comm[32];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			found = !strcmp(comm, name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Done-when of issue 4: each device thread is named after its device. */
+Test(virtio, device_threads_are_named)
+{
+	static uint8_t orig[IMG_SIZE];
+	char *img = make_image(orig), disk[256];
+	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
+				     "--disk", disk, "--cmdline", "hold",
+				     NULL };
+	struct run_proc p;
+	struct run_result r;
+
+	snprintf(disk, sizeof(disk), "path=%s", img);
+	cr_assert_eq(run_start(&p, args), 0);
+	cr_assert(run_wait_stdout(&p, "virtio_blk: holding", RUN_TIMEOUT_MS));
+	cr_expect(has_thread(p.pid, "virtio-blk0"));
+	cr_expect(has_thread(p.pid, "fc_vcpu 0"));
+	kill(p.pid, SIGTERM);
+	run_finish(&p, RUN_TIMEOUT_MS, &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		  "stderr: %s", r.err);
+	run_result_free(&r);
+	unlink(img);
+	free(img);
 }
 
 /* Without --rng nothing answers at 0xd0000000: the guest must notice. */

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/vmm/test_vdevs.c: how virtio-mmio devices are announced to Linux. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/cli.h"
+#include "vmm/config.h"
 #include "vmm/vdevs.h"
 
 Test(vdevs, cmdline_announces_every_device)
@@ -37,4 +40,89 @@ Test(vdevs, cmdline_that_does_not_fit_is_refused)
 	v.slots[0].base = 0xd0000000;
 	v.slots[0].gsi = 16;
 	cr_assert_eq(vdevs_cmdline_append(&v, buf, sizeof(buf)), -E2BIG);
+}
+
+/* --disk / --net / --rng through the real parser and vdevs_cli_group. */
+static int parse(struct vm_config *cfg, const char *a, const char *b)
+{
+	static const struct cli_group *const groups[] = {
+		&vdevs_cli_group, NULL,
+	};
+	char *const argv[] = { "ignis", (char *)a, (char *)b, NULL };
+
+	return cli_parse(b ? 3 : 2, argv, groups, cfg);
+}
+
+Test(vdevs_cli, disk_items)
+{
+	struct vm_config cfg;
+
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--disk=path=/a.img",
+			   "--disk=path=/b.img,readonly=on,direct=on,id=vol-b"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.nr_disks, 2);
+	cr_assert_str_eq(cfg.disks[0].path, "/a.img");
+	cr_assert_not(cfg.disks[0].read_only);
+	cr_assert_null(cfg.disks[0].id);
+	cr_assert_str_eq(cfg.disks[1].path, "/b.img");
+	cr_assert(cfg.disks[1].read_only);
+	cr_assert(cfg.disks[1].direct);
+	cr_assert_str_eq(cfg.disks[1].id, "vol-b");
+	config_free(&cfg);
+}
+
+Test(vdevs_cli, disk_refusals, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"--disk=readonly=on",			/* no path */
+		"--disk=/a.img",			/* not key=value */
+		"--disk=path=/a.img,readonly=yes",	/* on|off only */
+		"--disk=path=/a.img,colour=red",	/* unknown item */
+		"--disk=path=/a.img,path=/b.img",	/* twice */
+		"--disk=path=/a.img,",			/* trailing comma */
+		"--disk=path=",				/* empty value */
+		"--disk=path=/a,id=123456789012345678901",	/* id > 20 */
+	};
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vm_config cfg;
+
+		cr_assert_eq(config_init(&cfg), 0);
+		cr_assert_eq(parse(&cfg, bad[i], NULL), -EINVAL, "%s", bad[i]);
+		cr_assert_eq(cfg.nr_disks, 0, "%s", bad[i]);
+		config_free(&cfg);
+	}
+}
+
+Test(vdevs_cli, net_items_and_refusals, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"--net=mac=06:00:00:00:00:01",		/* no tap */
+		"--net=tap=a-very-long-tap-name",	/* > 15 */
+		"--net=tap=../x",			/* '/' */
+		"--net=tap=t0,mac=01:00:00:00:00:01",	/* multicast */
+		"--net=tap=t0,mac=00:00:00:00:00:00",	/* zero */
+		"--net=tap=t0,mac=06:00:00:00:00",	/* short */
+		"--net=tap=t0,mac=06:00:00:00:00:01x",	/* trailing */
+		"--net=tap=t0,tap=t1",
+	};
+	struct vm_config cfg;
+
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--net=tap=tap0,mac=06:00:AC:10:00:02",
+			   "--net=tap=tap1"), CLI_RUN);
+	cr_assert_eq(cfg.nr_nets, 2);
+	cr_assert_str_eq(cfg.nets[0].tap, "tap0");
+	cr_assert(cfg.nets[0].has_mac);
+	cr_assert_eq(cfg.nets[0].mac[2], 0xac);
+	cr_assert_eq(cfg.nets[0].mac[5], 0x02);
+	cr_assert_not(cfg.nets[1].has_mac);
+	config_free(&cfg);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(config_init(&cfg), 0);
+		cr_assert_eq(parse(&cfg, bad[i], NULL), -EINVAL, "%s", bad[i]);
+		cr_assert_eq(cfg.nr_nets, 0, "%s", bad[i]);
+		config_free(&cfg);
+	}
 }

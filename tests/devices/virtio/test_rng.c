@@ -12,126 +12,46 @@
 #include "devices/virtio/queue.h"
 #include "devices/virtio/rng.h"
 #include "support/mock_vq.h"
+#include "support/vdev_harness.h"
 #include "support/need_io_uring.h"
 
 #define RAM_SIZE (1024 * 1024) /* guest RAM of the tests */
 #define QSIZE 256 /* requestq entries */
 #define RING_BASE 0x1000 /* where the rings lie */
 #define BUF_BASE 0x10000 /* first guest buffer */
-#define WAIT_NS (5ull * 1000000000) /* bound on every wait */
 
-static struct gmem mem;
-static struct mock_vq mq;
-static int kick = -1;
+static struct vh h;
 static struct vdev *dev;
-static _Atomic unsigned int irq_used; /* VDEV_INT_USED raised */
-static _Atomic unsigned int irq_config; /* VDEV_INT_CONFIG raised */
-
-/* The transport's raise_irq, counting. */
-static void hook_irq(struct vdev *d, uint32_t bits)
-{
-	atomic_fetch_or(&d->interrupt_status, bits);
-	if (bits & VDEV_INT_USED)
-		atomic_fetch_add(&irq_used, 1);
-	if (bits & VDEV_INT_CONFIG)
-		atomic_fetch_add(&irq_config, 1);
-}
 
 static void setup(void)
 {
 	need_io_uring();
-	mock_gmem_create(&mem, RAM_SIZE);
-	kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	cr_assert_geq(kick, 0);
-	cr_assert_eq(rng_create(&mem, &kick, &dev), 0);
-	dev->raise_irq = hook_irq;
+	vh_init(&h, RAM_SIZE, 1);
+	cr_assert_eq(rng_create(&h.mem, h.kick, &dev), 0);
+	vh_attach(&h, dev);
 }
 
 static void teardown(void)
 {
 	rng_destroy(dev);
 	dev = NULL;
-	if (kick >= 0)
-		close(kick);
-	gmem_destroy(&mem);
+	vh_fini(&h);
 }
 
 /* What the transport does at DRIVER_OK: a fresh ring, then activate. */
 static void activate(void)
 {
-	mock_vq_init(&mq, &mem, QSIZE, gpa(RING_BASE));
-	dev->queues[0] = (struct vdev_queue_cfg){
-		.size = QSIZE,
-		.ready = true,
-		.desc = mq.desc,
-		.avail = mq.avail,
-		.used = mq.used,
-	};
-	cr_assert_eq(dev->ops->activate(dev), 0);
-}
-
-static void do_kick(void)
-{
-	uint64_t one = 1;
-
-	cr_assert_eq(write(kick, &one, sizeof(one)), (ssize_t)sizeof(one));
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-static void nap(void)
-{
-	nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-}
-
-/* Waits (bounded) until used->idx reaches (idx). */
-static void wait_used(uint16_t idx)
-{
-	uint64_t end = now_ns() + WAIT_NS;
-
-	while (mock_vq_used_idx(&mq) != idx) {
-		cr_assert_lt(now_ns(), end, "used idx %u, want %u",
-			     mock_vq_used_idx(&mq), idx);
-		nap();
-	}
-}
-
-/* Waits (bounded) until (*ctr) reaches (n). */
-static void wait_count(_Atomic unsigned int *ctr, unsigned int n)
-{
-	uint64_t end = now_ns() + WAIT_NS;
-
-	while (atomic_load(ctr) < n) {
-		cr_assert_lt(now_ns(), end, "counter %u, want %u",
-			     atomic_load(ctr), n);
-		nap();
-	}
+	cr_assert_eq(vh_activate(&h, 0, QSIZE, RING_BASE), 0);
 }
 
 static bool all_zero(uint64_t addr, uint32_t len)
 {
-	const unsigned char *p = gmem_ptr(&mem, gpa(addr), len);
+	const unsigned char *p = vh_ptr(&h, addr, len);
 
-	cr_assert_not_null(p);
 	for (uint32_t i = 0; i < len; i++)
 		if (p[i])
 			return false;
 	return true;
-}
-
-static void check_used(uint16_t slot, uint32_t id, uint32_t len)
-{
-	uint32_t got_id, got_len;
-
-	mock_vq_used_elem(&mq, slot, &got_id, &got_len);
-	cr_assert_eq(got_id, id);
-	cr_assert_eq(got_len, len);
 }
 
 TestSuite(rng, .init = setup, .fini = teardown, .timeout = 30);
@@ -155,10 +75,10 @@ Test(rng, create_rejects_bad_args)
 	struct vdev *d = NULL;
 	int bad = -1;
 
-	cr_assert_eq(rng_create(NULL, &kick, &d), -EINVAL);
-	cr_assert_eq(rng_create(&mem, NULL, &d), -EINVAL);
-	cr_assert_eq(rng_create(&mem, &bad, &d), -EINVAL);
-	cr_assert_eq(rng_create(&mem, &kick, NULL), -EINVAL);
+	cr_assert_eq(rng_create(NULL, h.kick, &d), -EINVAL);
+	cr_assert_eq(rng_create(&h.mem, NULL, &d), -EINVAL);
+	cr_assert_eq(rng_create(&h.mem, &bad, &d), -EINVAL);
+	cr_assert_eq(rng_create(&h.mem, h.kick, NULL), -EINVAL);
 	rng_destroy(NULL);
 }
 
@@ -167,13 +87,13 @@ Test(rng, fills_writable_buffer)
 	const struct mock_buf b = { BUF_BASE, 512, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
-	wait_used(1);
-	check_used(0, 0, 512);
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
+	vh_wait_used(&h, 0, 1);
+	vh_check_used(&h, 0, 0, 0, 512);
 	cr_assert_not(all_zero(BUF_BASE, 512));
-	wait_count(&irq_used, 1);
-	cr_assert_eq(atomic_load(&irq_config), 0);
+	vh_wait_count(&vh_irq_used, 1);
+	cr_assert_eq(atomic_load(&vh_irq_config), 0);
 }
 
 Test(rng, skips_readable_fills_every_writable)
@@ -185,10 +105,10 @@ Test(rng, skips_readable_fills_every_writable)
 	};
 
 	activate();
-	mock_vq_add_chain(&mq, 0, b, 3);
-	do_kick();
-	wait_used(1);
-	check_used(0, 0, 300);
+	mock_vq_add_chain(&h.mq[0], 0, b, 3);
+	vh_kick(&h, 0);
+	vh_wait_used(&h, 0, 1);
+	vh_check_used(&h, 0, 0, 0, 300);
 	cr_assert(all_zero(BUF_BASE, 64), "readable buffer untouched");
 	cr_assert_not(all_zero(BUF_BASE + 0x1000, 100));
 	cr_assert_not(all_zero(BUF_BASE + 0x2000, 200));
@@ -200,10 +120,10 @@ Test(rng, caps_bytes_per_chain)
 	const struct mock_buf b = { BUF_BASE, big, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
-	wait_used(1);
-	check_used(0, 0, RNG_MAX_CHAIN_BYTES);
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
+	vh_wait_used(&h, 0, 1);
+	vh_check_used(&h, 0, 0, 0, RNG_MAX_CHAIN_BYTES);
 	cr_assert(all_zero(BUF_BASE + RNG_MAX_CHAIN_BYTES,
 			   big - RNG_MAX_CHAIN_BYTES),
 		  "past the cap untouched");
@@ -219,13 +139,13 @@ Test(rng, more_chains_than_budget_all_answered)
 		const struct mock_buf b = { BUF_BASE + 64 * i, 16,
 					    VQ_DESC_F_WRITE };
 
-		mock_vq_add_chain(&mq, (uint16_t)i, &b, 1);
+		mock_vq_add_chain(&h.mq[0], (uint16_t)i, &b, 1);
 	}
-	do_kick(); /* one kick: the budget must not strand the rest */
-	wait_used((uint16_t)n);
+	vh_kick(&h, 0); /* one kick: the budget must not strand the rest */
+	vh_wait_used(&h, 0, (uint16_t)n);
 	for (unsigned int i = 0; i < n; i++)
-		check_used((uint16_t)i, i, 16);
-	wait_count(&irq_used, 1);
+		vh_check_used(&h, 0, (uint16_t)i, i, 16);
+	vh_wait_count(&vh_irq_used, 1);
 }
 
 Test(rng, no_interrupt_flag_respected)
@@ -233,11 +153,11 @@ Test(rng, no_interrupt_flag_respected)
 	const struct mock_buf b = { BUF_BASE, 32, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_set_avail_flags(&mq, VQ_AVAIL_F_NO_INTERRUPT);
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
-	wait_used(1);
-	cr_assert_eq(atomic_load(&irq_used), 0);
+	mock_vq_set_avail_flags(&h.mq[0], VQ_AVAIL_F_NO_INTERRUPT);
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
+	vh_wait_used(&h, 0, 1);
+	cr_assert_eq(atomic_load(&vh_irq_used), 0);
 }
 
 Test(rng, broken_ring_needs_reset)
@@ -245,18 +165,18 @@ Test(rng, broken_ring_needs_reset)
 	const struct mock_buf b = { BUF_BASE, 32, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_set_avail_idx(&mq, QSIZE + 5); /* more than the ring holds */
-	do_kick();
-	wait_count(&irq_config, 1);
+	mock_vq_set_avail_idx(&h.mq[0], QSIZE + 5); /* more than the ring holds */
+	vh_kick(&h, 0);
+	vh_wait_count(&vh_irq_config, 1);
 	cr_assert(atomic_load(&dev->needs_reset));
-	cr_assert_eq(mock_vq_used_idx(&mq), 0);
+	cr_assert_eq(mock_vq_used_idx(&h.mq[0]), 0);
 	/* Later kicks are ignored, and nothing crashes. */
-	mock_vq_set_avail_idx(&mq, 0);
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
+	mock_vq_set_avail_idx(&h.mq[0], 0);
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
 	nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
-	cr_assert_eq(mock_vq_used_idx(&mq), 0);
-	cr_assert_eq(atomic_load(&irq_config), 1, "one config irq");
+	cr_assert_eq(mock_vq_used_idx(&h.mq[0]), 0);
+	cr_assert_eq(atomic_load(&vh_irq_config), 1, "one config irq");
 }
 
 Test(rng, reset_then_reactivate)
@@ -264,19 +184,19 @@ Test(rng, reset_then_reactivate)
 	const struct mock_buf b = { BUF_BASE, 128, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_set_avail_idx(&mq, QSIZE + 5);
-	do_kick();
-	wait_count(&irq_config, 1);
+	mock_vq_set_avail_idx(&h.mq[0], QSIZE + 5);
+	vh_kick(&h, 0);
+	vh_wait_count(&vh_irq_config, 1);
 	dev->ops->reset(dev);
 	dev->ops->reset(dev); /* idempotent, as on a second status 0 */
 	/* What the transport does at reset. */
 	dev->status = 0;
 	atomic_store(&dev->needs_reset, false);
 	activate();
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
-	wait_used(1);
-	check_used(0, 0, 128);
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
+	vh_wait_used(&h, 0, 1);
+	vh_check_used(&h, 0, 0, 0, 128);
 	cr_assert_not(all_zero(BUF_BASE, 128));
 	cr_assert_not(atomic_load(&dev->needs_reset));
 }
@@ -306,8 +226,8 @@ Test(rng, destroy_while_active)
 	const struct mock_buf b = { BUF_BASE, 64, VQ_DESC_F_WRITE };
 
 	activate();
-	mock_vq_add_chain(&mq, 0, &b, 1);
-	do_kick();
+	mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+	vh_kick(&h, 0);
 	rng_destroy(dev); /* maybe mid-chain: the join waits for it */
 	dev = NULL;
 }

@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: Apache-2.0
+/* devices/virtio/blk.c: virtio block device on a raw image (virtio 1.2, 5.2). */
+#include "blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/virtio/blk_req.h"
+#include "devices/virtio/queue.h"
+#include "devices/virtio/worker.h"
+#include "vmm/log.h"
+
+/* Feature bits (5.2.3). */
+#define VIRTIO_BLK_F_SEG_MAX		2
+#define VIRTIO_BLK_F_RO			5
+#define VIRTIO_BLK_F_BLK_SIZE		6
+#define VIRTIO_BLK_F_FLUSH		9
+#define VIRTIO_BLK_F_DISCARD		13
+#define VIRTIO_BLK_F_WRITE_ZEROES	14
+#define VIRTIO_F_INDIRECT_DESC		28
+#define VIRTIO_F_EVENT_IDX		29
+
+#define BIT(n)	(UINT64_C(1) << (n))
+
+/*
+ * Requests in flight on the host at once. A chain stays in the avail ring
+ * until a slot is free, so a guest that posts more simply waits: the host
+ * never holds more than this many parsed requests per disk.
+ */
+#define BLK_MAX_INFLIGHT	128
+#define BLK_RING_ENTRIES	256	/* SQ: in-flight I/O plus kick reads */
+#define BLK_BUDGET		64	/* chains popped per on_kick call */
+/* DISCARD / WRITE_ZEROES sizes we advertise: 4 KiB-aligned, 2 GiB max
+ * per segment (the backend takes any length; this keeps one fallocate
+ * per segment bounded). */
+#define BLK_DWZ_MAX_SECTORS	(UINT32_C(1) << 22)
+#define BLK_DWZ_ALIGN_SECTORS	8
+
+/* Device configuration layout (5.2.4), little-endian as the guest reads
+ * it. Fields past write_zeroes_may_unmap are not offered. */
+struct virtio_blk_config {
+	uint64_t capacity;		/* 512-byte sectors */
+	uint32_t size_max;		/* VIRTIO_BLK_F_SIZE_MAX: not offered */
+	uint32_t seg_max;		/* VIRTIO_BLK_F_SEG_MAX */
+	uint16_t cylinders;		/* VIRTIO_BLK_F_GEOMETRY: not offered */
+	uint8_t heads;
+	uint8_t sectors;
+	uint32_t blk_size;		/* VIRTIO_BLK_F_BLK_SIZE */
+	uint8_t physical_block_exp;	/* VIRTIO_BLK_F_TOPOLOGY: not offered */
+	uint8_t alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;		/* VIRTIO_BLK_F_CONFIG_WCE: not offered */
+	uint8_t unused0;
+	uint16_t num_queues;		/* VIRTIO_BLK_F_MQ: not offered */
+	uint32_t max_discard_sectors;	/* VIRTIO_BLK_F_DISCARD */
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;	/* VIRTIO_BLK_F_WRITE_ZEROES */
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	uint8_t unused1[3];
+} __attribute__((packed));
+_Static_assert(sizeof(struct virtio_blk_config) == 60, "5.2.4 layout");
+
+/* What the one SQE a slot has in flight is doing. */
+enum blk_stage {
+	BLK_STAGE_RW,		/* readv / writev of the data */
+	BLK_STAGE_SYNC,		/* fdatasync: FLUSH, or write-through */
+	BLK_STAGE_FALLOC,	/* one DISCARD / WRITE_ZEROES segment */
+};
+
+/* One request between pop and push. Worker thread only. */
+struct blk_slot {
+	struct blk_req req;	/* parsed; data[] advanced on short I/O */
+	uint16_t head;		/* chain id for vq_push() */
+	bool busy;		/* holds a request */
+	enum blk_stage stage;	/* what is in flight */
+	unsigned int first;	/* first data[] entry not yet transferred */
+	uint64_t done;		/* data bytes transferred so far */
+	unsigned int seg;	/* next req.seg[] to execute */
+	uint32_t used_len;	/* bytes the device wrote into the chain */
+};
+
+struct blk {
+	struct vdev vdev;		/* the transport's view; priv = this */
+	const struct gmem *mem;		/* guest RAM, not owned */
+	int kick_fd;			/* requestq ioeventfd, not owned */
+	int fd;				/* the image */
+	uint64_t capacity;		/* sectors */
+	uint64_t features;		/* offered, beyond VERSION_1 */
+	struct virtio_blk_config config;	/* what the guest reads */
+	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID answer, NUL-padded */
+	char thread_name[16];		/* "virtio-blkN" */
+	bool read_only;			/* opened O_RDONLY */
+	bool active;			/* worker running (transport lock) */
+	/* Worker thread only, from activate to reset: */
+	bool needs_reset;		/* error seen: serve nothing */
+	bool write_through;		/* FLUSH not negotiated: sync writes */
+	bool stalled;			/* chains left waiting for a slot */
+	bool pushed;			/* used entries not yet signalled */
+	bool zero_range;		/* FALLOC_FL_ZERO_RANGE still tried */
+	unsigned int nr_free;		/* free slots */
+	struct blk_req_limits lim;	/* negotiated, for the parser */
+	struct vq vq;			/* requestq */
+	struct vq_chain chain;		/* scratch for vq_pop() */
+	struct blk_slot *slots;		/* [BLK_MAX_INFLIGHT] */
+	struct worker worker;		/* the device's thread */
+};
+
+static const uint8_t blk_opcodes[] = {
+	IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+	IORING_OP_FALLOCATE,
+};
+
+static struct blk *to_blk(struct vdev *d)
+{
+	return d->priv;
+}
+
+/* Device error on the worker thread: serve nothing until a reset (2.1.2). */
+static void blk_fail(struct blk *b, const char *why)
+{
+	if (b->needs_reset)
+		return;
+	b->needs_reset = true;
+	log_debug("blk: %s, device needs reset", why);
+	vdev_set_needs_reset(&b->vdev);
+}
+
+/* Writes (status) and returns the chain; frees its slot. */
+static void blk_complete(struct blk *b, struct blk_slot *s, uint8_t status)
+{
+	*s->req.status = status;
+	s->busy = false;
+	b->nr_free++;
+	if (vq_push(&b->vq, b->mem, s->head, s->used_len))
+		blk_fail(b, "requestq push failed");
+	b->pushed = true;
+}
+
+static uint64_t slot_tag(const struct blk *b, const struct blk_slot *s)
+{
+	return WORKER_TAG_DEVICE + (uint64_t)(s - b->slots);
+}
+
+/* After io_uring_prep_*(), which clears the flags: the ring only takes
+ * registered files, and the tag finds the slot again. */
+static void blk_sqe_mark(struct blk *b, struct blk_slot *s,
+			 struct io_uring_sqe *sqe)
+{
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, slot_tag(b, s));
+}
+
+/* Readv or writev of the data not transferred yet. */
+static int blk_submit_rw(struct blk *b, struct blk_slot *s)
+{
+	struct io_uring_sqe *sqe = worker_sqe(&b->worker);
+	uint64_t off = (s->req.sector << BLK_SECTOR_SHIFT) + s->done;
+	unsigned int nr = s->req.nr_data - s->first;
+
+	if (!sqe)
+		return -EBUSY;
+	if (s->req.type == VIRTIO_BLK_T_IN)
+		io_uring_prep_readv(sqe, WORKER_FILE_BACKEND,
+				    &s->req.data[s->first], nr, off);
+	else
+		io_uring_prep_writev(sqe, WORKER_FILE_BACKEND,
+				     &s->req.data[s->first], nr, off);
+	blk_sqe_mark(b, s, sqe);
+	s->stage = BLK_STAGE_RW;
+	return 0;
+}
+
+static int blk_submit_sync(struct blk *b, struct blk_slot *s)
+{
+	struct io_uring_sqe *sqe = worker_sqe(&b->worker);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_fsync(sqe, WORKER_FILE_BACKEND, IORING_FSYNC_DATASYNC);
+	blk_sqe_mark(b, s, sqe);
+	s->stage = BLK_STAGE_SYNC;
+	return 0;
+}
+
+/*
+ * The next non-empty DISCARD / WRITE_ZEROES segment as one fallocate.
+ * Returns 1 when submitted, 0 when no segment is left, -EBUSY.
+ * Discard punches a hole; write-zeroes zeroes the range in place, or
+ * punches when the driver allows unmapping (or the file system cannot
+ * zero a range): either way later reads return zeroes (5.2.6.1).
+ */
+static int blk_submit_falloc(struct blk *b, struct blk_slot *s)
+{
+	const int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	const struct virtio_blk_dwz_seg *g;
+	struct io_uring_sqe *sqe;
+	int mode = punch;
+
+	while (s->seg < s->req.nr_seg && !s->req.seg[s->seg].num_sectors)
+		s->seg++;
+	if (s->seg == s->req.nr_seg)
+		return 0;
+	g = &s->req.seg[s->seg];
+	if (s->req.type == VIRTIO_BLK_T_WRITE_ZEROES && b->zero_range &&
+	    !(g->flags & VIRTIO_BLK_WZ_F_UNMAP))
+		mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	sqe = worker_sqe(&b->worker);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_fallocate(sqe, WORKER_FILE_BACKEND, mode,
+				g->sector << BLK_SECTOR_SHIFT,
+				(uint64_t)g->num_sectors << BLK_SECTOR_SHIFT);
+	blk_sqe_mark(b, s, sqe);
+	s->stage = BLK_STAGE_FALLOC;
+	return 1;
+}
+
+/* Writes the GET_ID string into the request's data buffers. */
+static void blk_get_id(struct blk *b, struct blk_slot *s)
+{
+	uint32_t copied = 0;
+
+	for (unsigned int i = 0; i < s->req.nr_data; i++) {
+		size_t n = s->req.data[i].iov_len;
+
+		if (n > VIRTIO_BLK_ID_BYTES - copied)
+			n = VIRTIO_BLK_ID_BYTES - copied;
+		memcpy(s->req.data[i].iov_base, b->id + copied, n);
+		copied += (uint32_t)n;
+	}
+	s->used_len = copied + 1;
+}
+
+/*
+ * Starts a parsed request on slot (s): submits its first SQE or answers
+ * it at once. Without an SQE it is answered IOERR rather than held, which
+ * cannot happen: in-flight slots are fewer than SQ entries.
+ */
+static void blk_start(struct blk *b, struct blk_slot *s)
+{
+	int ret = 0;
+
+	s->first = 0;
+	s->done = 0;
+	s->seg = 0;
+	s->used_len = 1;
+	switch (s->req.type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		if (!s->req.data_len) {
+			blk_complete(b, s, VIRTIO_BLK_S_OK);
+			return;
+		}
+		ret = blk_submit_rw(b, s);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		ret = blk_submit_sync(b, s);
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		blk_get_id(b, s);
+		blk_complete(b, s, VIRTIO_BLK_S_OK);
+		return;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		ret = blk_submit_falloc(b, s);
+		if (ret == 0) {
+			blk_complete(b, s, VIRTIO_BLK_S_OK);
+			return;
+		}
+		ret = ret > 0 ? 0 : ret;
+		break;
+	default:	/* the parser let nothing else through */
+		blk_complete(b, s, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	if (ret) {
+		log_debug("blk: no SQE for a request");
+		blk_complete(b, s, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static struct blk_slot *blk_free_slot(struct blk *b)
+{
+	for (unsigned int i = 0; i < BLK_MAX_INFLIGHT; i++)
+		if (!b->slots[i].busy)
+			return &b->slots[i];
+	return NULL;
+}
+
+/*
+ * Pops and starts up to BLK_BUDGET chains. Returns > 0 if the budget ran
+ * out with chains left, 0 otherwise (ring empty, broken, or every slot
+ * busy: then b->stalled and on_pass_end resumes once a slot frees).
+ */
+static int blk_process(struct blk *b)
+{
+	unsigned int n = 0;
+
+	b->stalled = false;
+	vq_disable_notification(&b->vq, b->mem);
+	while (!b->needs_reset) {
+		struct blk_slot *s;
+		int ret;
+
+		if (n == BLK_BUDGET)
+			return 1;
+		if (!b->nr_free) {
+			b->stalled = true;
+			return 0;
+		}
+		ret = vq_pop(&b->vq, b->mem, &b->chain);
+		if (ret == 0) {
+			ret = vq_enable_notification(&b->vq, b->mem);
+			if (ret == 0)
+				return 0;
+			if (ret > 0)
+				continue;
+		}
+		if (ret < 0) {
+			blk_fail(b, "requestq broken");
+			return 0;
+		}
+		n++;
+		s = blk_free_slot(b);
+		if (!s) {	/* nr_free said otherwise: a device bug */
+			blk_fail(b, "slot accounting");
+			return 0;
+		}
+		s->busy = true;
+		b->nr_free--;
+		s->head = b->chain.head;
+		ret = blk_req_parse(&b->chain, b->capacity, &b->lim, &s->req);
+		if (ret == -EINVAL) {
+			/* No status byte to write: give the chain back empty. */
+			s->busy = false;
+			b->nr_free++;
+			if (vq_push(&b->vq, b->mem, s->head, 0))
+				blk_fail(b, "requestq push failed");
+			b->pushed = true;
+			continue;
+		}
+		if (ret != VIRTIO_BLK_S_OK) {
+			s->used_len = 1;
+			blk_complete(b, s, (uint8_t)ret);
+			continue;
+		}
+		blk_start(b, s);
+	}
+	return 0;
+}
+
+static int blk_on_kick(void *ctx, unsigned int queue)
+{
+	struct blk *b = ctx;
+
+	(void)queue;	/* only requestq */
+	if (b->needs_reset)
+		return 0;	/* drained and ignored until reset */
+	return blk_process(b);
+}
+
+/* Drops the data[] entries a short transfer of (n) bytes consumed. */
+static void blk_advance(struct blk_slot *s, uint64_t n)
+{
+	s->done += n;
+	while (n && s->first < s->req.nr_data) {
+		struct iovec *v = &s->req.data[s->first];
+
+		if (n < v->iov_len) {
+			v->iov_base = (uint8_t *)v->iov_base + n;
+			v->iov_len -= n;
+			return;
+		}
+		n -= v->iov_len;
+		s->first++;
+	}
+}
+
+/* The slot's SQE completed with (res): next stage or completion. */
+static void blk_on_result(struct blk *b, struct blk_slot *s, int res)
+{
+	int ret;
+
+	if (res < 0) {
+		if (res == -EOPNOTSUPP && s->stage == BLK_STAGE_FALLOC &&
+		    b->zero_range) {
+			/* This file system cannot zero a range: punch. */
+			b->zero_range = false;
+			ret = blk_submit_falloc(b, s);
+			if (ret > 0)
+				return;
+		}
+		log_debug("blk: request type %" PRIu32 " failed: %s",
+			  s->req.type, strerror(-res));
+		blk_complete(b, s, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	switch (s->stage) {
+	case BLK_STAGE_RW:
+		if (res == 0) {	/* EOF inside capacity: truncated image */
+			blk_complete(b, s, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		blk_advance(s, (uint64_t)res);
+		if (s->done < s->req.data_len) {
+			ret = blk_submit_rw(b, s);
+			break;
+		}
+		if (s->req.type == VIRTIO_BLK_T_IN) {
+			s->used_len = (uint32_t)s->req.data_len + 1;
+		} else if (b->write_through) {
+			ret = blk_submit_sync(b, s);
+			break;
+		}
+		blk_complete(b, s, VIRTIO_BLK_S_OK);
+		return;
+	case BLK_STAGE_FALLOC:
+		s->seg++;
+		ret = blk_submit_falloc(b, s);
+		if (ret > 0)
+			return;
+		if (ret == 0 && b->write_through) {
+			ret = blk_submit_sync(b, s);
+			break;
+		}
+		if (ret == 0) {
+			blk_complete(b, s, VIRTIO_BLK_S_OK);
+			return;
+		}
+		break;
+	case BLK_STAGE_SYNC:
+	default:
+		blk_complete(b, s, VIRTIO_BLK_S_OK);
+		return;
+	}
+	if (ret)
+		blk_complete(b, s, VIRTIO_BLK_S_IOERR);
+}
+
+static int blk_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
+{
+	struct blk *b = ctx;
+	uint64_t i = io_uring_cqe_get_data64(cqe) - WORKER_TAG_DEVICE;
+
+	if (i >= BLK_MAX_INFLIGHT || !b->slots[i].busy)
+		return -EINVAL;	/* not ours: a runtime bug */
+	if (b->needs_reset) {
+		/* The queue is dead; just retire the slot. */
+		b->slots[i].busy = false;
+		b->nr_free++;
+		return 0;
+	}
+	blk_on_result(b, &b->slots[i], cqe->res);
+	return 0;
+}
+
+/* One interrupt per pass for everything completed in it; resume popping
+ * if chains waited for a slot. */
+static void blk_on_pass_end(void *ctx)
+{
+	struct blk *b = ctx;
+
+	if (b->stalled && b->nr_free && !b->needs_reset)
+		blk_process(b);
+	if (b->pushed && vq_should_notify(&b->vq, b->mem))
+		vdev_raise_irq(&b->vdev, VDEV_INT_USED);
+	b->pushed = false;
+}
+
+static const struct worker_ops blk_worker_ops = {
+	.on_kick = blk_on_kick,
+	.on_cqe = blk_on_cqe,
+	.on_pass_end = blk_on_pass_end,
+};
+
+static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
+			 uint32_t len, bool write)
+{
+	struct blk *b = to_blk(d);
+
+	/* Nothing is writable without VIRTIO_BLK_F_CONFIG_WCE. */
+	if (!write)
+		memcpy(buf, (const uint8_t *)&b->config + off, len);
+	return 0;
+}
+
+/* DRIVER_OK (transport lock held): freeze requestq, start the worker. */
+static int blk_activate(struct vdev *d)
+{
+	struct blk *b = to_blk(d);
+	const struct vdev_queue_cfg *qc = &d->queues[0];
+	const struct worker_config cfg = {
+		.name = b->thread_name,
+		.cls = JAIL_VIRTIO,
+		.nr_kick_fds = 1,
+		.kick_fds = &b->kick_fd,
+		.backend_fd = b->fd,
+		.opcodes = blk_opcodes,
+		.nr_opcodes = sizeof(blk_opcodes),
+		.entries = BLK_RING_ENTRIES,
+	};
+	int ret;
+
+	if (b->active)
+		return -EBUSY;
+	ret = vq_init(&b->vq, b->mem, qc->size, qc->desc, qc->avail, qc->used,
+		      d->features & BIT(VIRTIO_F_EVENT_IDX),
+		      d->features & BIT(VIRTIO_F_INDIRECT_DESC));
+	if (ret)
+		return ret;
+	b->lim = (struct blk_req_limits){
+		.read_only = b->read_only,
+		.flush = d->features & BIT(VIRTIO_BLK_F_FLUSH),
+		.discard = d->features & BIT(VIRTIO_BLK_F_DISCARD),
+		.write_zeroes = d->features & BIT(VIRTIO_BLK_F_WRITE_ZEROES),
+		.max_discard_seg = le32toh(b->config.max_discard_seg),
+		.max_write_zeroes_seg = le32toh(b->config.max_write_zeroes_seg),
+	};
+	/* "If VIRTIO_BLK_F_FLUSH is not negotiated, the device SHOULD
+	 * ensure that all writes are committed to non-volatile storage
+	 * before reporting completion" (5.2.6.2). */
+	b->write_through = !b->lim.flush;
+	b->needs_reset = false;
+	b->stalled = false;
+	b->pushed = false;
+	b->zero_range = true;
+	b->nr_free = BLK_MAX_INFLIGHT;
+	memset(b->slots, 0, BLK_MAX_INFLIGHT * sizeof(*b->slots));
+	ret = worker_start(&b->worker, &cfg, &blk_worker_ops, b);
+	if (ret) {
+		b->vq = (struct vq){ 0 };
+		return ret;
+	}
+	b->active = true;
+	return 0;
+}
+
+static void blk_stop(struct blk *b)
+{
+	int ret;
+
+	if (!b->active)
+		return;
+	/* Joining also drops the ring: the kernel waits for requests still
+	 * in flight, so no host write lands after the reset completes. */
+	ret = worker_stop(&b->worker);
+	if (ret)
+		log_warn("blk: worker ended with %d", ret);
+	b->active = false;
+	b->vq = (struct vq){ 0 };
+}
+
+static void blk_reset(struct vdev *d)
+{
+	blk_stop(to_blk(d));
+}
+
+static const struct vdev_ops blk_ops = {
+	.name = "blk",
+	.device_id = BLK_DEVICE_ID,
+	.nr_queues = 1,
+	.max_queue_size = BLK_QUEUE_SIZE,
+	.features = 0,	/* per instance: see blk_create() */
+	.config_size = sizeof(struct virtio_blk_config),
+	.config_rw = blk_config_rw,
+	.activate = blk_activate,
+	.reset = blk_reset,
+};
+
+/* The image's size in bytes: a regular file or a block device. */
+static int blk_image_size(int fd, const char *path, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
+	log_error("disk %s: not a regular file or block device", path);
+	return -EINVAL;
+}
+
+/* Whether the file punches holes: a probe past the end, which with
+ * KEEP_SIZE changes nothing. */
+static bool blk_can_punch(int fd, uint64_t size)
+{
+	uint64_t end = (size + 4095) & ~UINT64_C(4095);
+
+	return !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)end, 4096);
+}
+
+static void blk_default_id(struct blk *b)
+{
+	struct stat st;
+	char id[64];
+
+	if (fstat(b->fd, &st))
+		memset(&st, 0, sizeof(st));
+	/* Stable for one image on one host, as Firecracker's dev/rdev/ino. */
+	snprintf(id, sizeof(id), "%" PRIx64 "%" PRIx64 "%" PRIx64,
+		 (uint64_t)st.st_dev, (uint64_t)st.st_rdev,
+		 (uint64_t)st.st_ino);
+	memset(b->id, 0, sizeof(b->id));
+	memcpy(b->id, id, strnlen(id, sizeof(b->id)));
+}
+
+static void blk_fill_config(struct blk *b, bool punch)
+{
+	struct virtio_blk_config *c = &b->config;
+
+	c->capacity = htole64(b->capacity);
+	c->seg_max = htole32(BLK_REQ_MAX_SEGS - 2);	/* header, status */
+	c->blk_size = htole32(BLK_SECTOR_SIZE);
+	b->features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		      BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_F_INDIRECT_DESC) |
+		      BIT(VIRTIO_F_EVENT_IDX);
+	if (b->read_only) {
+		b->features |= BIT(VIRTIO_BLK_F_RO);
+		return;
+	}
+	if (!punch)
+		return;
+	b->features |= BIT(VIRTIO_BLK_F_DISCARD) |
+		       BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	c->max_discard_sectors = htole32(BLK_DWZ_MAX_SECTORS);
+	c->max_discard_seg = htole32(BLK_REQ_MAX_DWZ_SEGS);
+	c->discard_sector_alignment = htole32(BLK_DWZ_ALIGN_SECTORS);
+	c->max_write_zeroes_sectors = htole32(BLK_DWZ_MAX_SECTORS);
+	c->max_write_zeroes_seg = htole32(BLK_REQ_MAX_DWZ_SEGS);
+	c->write_zeroes_may_unmap = 1;
+}
+
+int blk_create(const struct gmem *mem, const int *kick_fds,
+	       const struct blk_params *p, struct vdev **out)
+{
+	int flags = O_CLOEXEC, ret;
+	uint64_t size;
+	struct blk *b;
+
+	if (!mem || !kick_fds || kick_fds[0] < 0 || !p || !p->path || !out)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->slots = calloc(BLK_MAX_INFLIGHT, sizeof(*b->slots));
+	if (!b->slots) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	b->read_only = p->read_only;
+	flags |= p->read_only ? O_RDONLY : O_RDWR;
+	if (p->direct)
+		flags |= O_DIRECT;
+	b->fd = open(p->path, flags);
+	if (b->fd < 0) {
+		ret = -errno;
+		log_error("disk %s: %s", p->path, strerror(errno));
+		goto err_free;
+	}
+	/* Two VMs writing one image corrupt it: refuse, as QEMU does. */
+	if (flock(b->fd, (p->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		ret = -errno;
+		log_error("disk %s: in use by another process (%s)", p->path,
+			  strerror(errno));
+		goto err_close;
+	}
+	ret = blk_image_size(b->fd, p->path, &size);
+	if (ret) {
+		if (ret != -EINVAL)
+			log_error("disk %s: %s", p->path, strerror(-ret));
+		goto err_close;
+	}
+	b->capacity = size >> BLK_SECTOR_SHIFT;
+	if (!b->capacity) {
+		log_error("disk %s: smaller than one 512-byte sector",
+			  p->path);
+		ret = -EINVAL;
+		goto err_close;
+	}
+	if (size % BLK_SECTOR_SIZE)
+		log_warn("disk %s: the last %u bytes (not a whole sector) are "
+			 "not visible to the guest", p->path,
+			 (unsigned int)(size % BLK_SECTOR_SIZE));
+	if (p->id) {
+		memset(b->id, 0, sizeof(b->id));
+		memcpy(b->id, p->id, strnlen(p->id, sizeof(b->id)));
+	} else {
+		blk_default_id(b);
+	}
+	blk_fill_config(b, !p->read_only && blk_can_punch(b->fd, size));
+	snprintf(b->thread_name, sizeof(b->thread_name), "virtio-blk%u",
+		 p->index % 100);
+	b->vdev.ops = &blk_ops;
+	b->vdev.priv = b;
+	b->vdev.offered = b->features;	/* the ops table is shared */
+	b->mem = mem;
+	b->kick_fd = kick_fds[0];
+	*out = &b->vdev;
+	return 0;
+
+err_close:
+	close(b->fd);
+err_free:
+	free(b->slots);
+	free(b);
+	return ret;
+}
+
+void blk_destroy(struct vdev *d)
+{
+	struct blk *b;
+
+	if (!d)
+		return;
+	b = to_blk(d);
+	blk_stop(b);
+	/* The ring's file table may hold the file a little longer (its
+	 * teardown is asynchronous): release the image for others now. */
+	flock(b->fd, LOCK_UN);
+	close(b->fd);
+	free(b->slots);
+	free(b);
+}
