@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "log.h"
 #include "vcpu.h"
@@ -114,6 +115,20 @@ static int create_disk(struct vm *vm, const int *kick_fds, const void *arg,
 	return blk_create(&vm->mem, kick_fds, &p, out);
 }
 
+static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
+		      struct vdev **out)
+{
+	const struct net_config *n = arg;
+	struct net_params p = { .tap = n->tap, .has_mac = n->has_mac };
+	int err;
+
+	memcpy(p.mac, n->mac, sizeof(p.mac));
+	err = net_create(&vm->mem, kick_fds, &p, out);
+	if (err)
+		log_error("tap %s: %s", n->tap, strerror(-err));
+	return err;
+}
+
 static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
 		      struct vdev **out)
 {
@@ -125,7 +140,8 @@ static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
 	return err;
 }
 
-/* Disks first, as Firecracker orders them: the first is the guest's vda. */
+/* Disks first, as Firecracker orders them (the first is the guest's vda),
+ * then network interfaces (eth0...), then the rng. */
 static int build_virtio_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -134,6 +150,12 @@ static int build_virtio_devices(struct vm *vm)
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		err = build_one_device(vm, 1, create_disk, &cfg->disks[i],
 				       blk_destroy);
+		if (err)
+			return err;
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		err = build_one_device(vm, NET_NR_QUEUES, create_net,
+				       &cfg->nets[i], net_destroy);
 		if (err)
 			return err;
 	}

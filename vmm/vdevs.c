@@ -284,9 +284,10 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	while ((ret = cli_kv_next(&s, &kv)) > 0) {
 		if (cli_kv_is(&kv, "tap") && !n.tap) {
 			if (kv.val_len > CONFIG_TAP_NAME_MAX ||
-			    memchr(kv.val, '/', kv.val_len)) {
+			    memchr(kv.val, '/', kv.val_len) ||
+			    memchr(kv.val, '%', kv.val_len)) {
 				snprintf(why, len, "a tap name is 1 to %d "
-					 "characters, no '/'",
+					 "characters, no '/' or '%%'",
 					 CONFIG_TAP_NAME_MAX);
 				ret = -EINVAL;
 				break;

@@ -27,8 +27,6 @@
 #define VIRTIO_BLK_F_FLUSH		9
 #define VIRTIO_BLK_F_DISCARD		13
 #define VIRTIO_BLK_F_WRITE_ZEROES	14
-#define VIRTIO_F_INDIRECT_DESC		28
-#define VIRTIO_F_EVENT_IDX		29
 
 #define BIT(n)	(UINT64_C(1) << (n))
 
@@ -517,8 +515,8 @@ static int blk_activate(struct vdev *d)
 	if (b->active)
 		return -EBUSY;
 	ret = vq_init(&b->vq, b->mem, qc->size, qc->desc, qc->avail, qc->used,
-		      d->features & BIT(VIRTIO_F_EVENT_IDX),
-		      d->features & BIT(VIRTIO_F_INDIRECT_DESC));
+		      d->features & BIT(VDEV_F_EVENT_IDX),
+		      d->features & BIT(VDEV_F_INDIRECT_DESC));
 	if (ret)
 		return ret;
 	b->lim = (struct blk_req_limits){
@@ -630,8 +628,8 @@ static void blk_fill_config(struct blk *b, bool punch)
 	c->seg_max = htole32(BLK_REQ_MAX_SEGS - 2);	/* header, status */
 	c->blk_size = htole32(BLK_SECTOR_SIZE);
 	b->features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
-		      BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_F_INDIRECT_DESC) |
-		      BIT(VIRTIO_F_EVENT_IDX);
+		      BIT(VIRTIO_BLK_F_FLUSH) | BIT(VDEV_F_INDIRECT_DESC) |
+		      BIT(VDEV_F_EVENT_IDX);
 	if (b->read_only) {
 		b->features |= BIT(VIRTIO_BLK_F_RO);
 		return;

@@ -22,6 +22,8 @@
 #define VDEV_INT_CONFIG		0x2	/* configuration change */
 
 /* Feature bits every device shares (6). */
+#define VDEV_F_INDIRECT_DESC	28	/* descriptor tables (2.7.5.3) */
+#define VDEV_F_EVENT_IDX	29	/* used_event / avail_event (2.7.7) */
 #define VDEV_F_VERSION_1	32	/* modern device: the only kind we are */
 
 #define VDEV_MAX_QUEUES		16	/* most queues one device may have */

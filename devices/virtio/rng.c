@@ -151,7 +151,6 @@ static int rng_activate(struct vdev *d)
 {
 	struct rng *r = to_rng(d);
 	const struct vdev_queue_cfg *qc = &d->queues[0];
-	/* VIRTIO_F_EVENT_IDX / INDIRECT_DESC are not offered (features 0). */
 	const struct worker_config cfg = {
 		.name = "virtio-rng",
 		.cls = JAIL_VIRTIO,
@@ -164,7 +163,8 @@ static int rng_activate(struct vdev *d)
 	if (r->active)
 		return -EBUSY; /* the transport resets before re-activating */
 	ret = vq_init(&r->vq, r->mem, qc->size, qc->desc, qc->avail, qc->used,
-		      false, false);
+		      d->features & (UINT64_C(1) << VDEV_F_EVENT_IDX),
+		      d->features & (UINT64_C(1) << VDEV_F_INDIRECT_DESC));
 	if (ret)
 		return ret;
 	r->needs_reset = false;
@@ -202,7 +202,9 @@ static const struct vdev_ops rng_ops = {
 	.device_id = RNG_DEVICE_ID,
 	.nr_queues = 1,
 	.max_queue_size = RNG_QUEUE_SIZE,
-	.features = 0, /* the transport adds VERSION_1 */
+	/* Ring features only; the transport adds VERSION_1. */
+	.features = (UINT64_C(1) << VDEV_F_EVENT_IDX) |
+		    (UINT64_C(1) << VDEV_F_INDIRECT_DESC),
 	.config_size = 0, /* no device configuration (5.4.4) */
 	.config_rw = NULL, /* reads as zeros, writes dropped */
 	.activate = rng_activate,

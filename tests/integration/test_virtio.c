@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/integration/test_virtio.c: a polling guest driver against --rng. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +25,8 @@
 
 #define VIRTIO_RNG	GUEST_DIR "/virtio_rng"
 #define VIRTIO_BLK	GUEST_DIR "/virtio_blk"
+#define VIRTIO_NET	GUEST_DIR "/virtio_net"
+#define TAP		"ignis-t0"
 #define IMG_SIZE	(1u << 20)
 
 TestSuite(virtio, .init = run_need_kvm, .timeout = 60);
@@ -224,4 +234,83 @@ Test(virtio, no_rng_no_device)
 	run_expect_line(&r, "virtio_rng: no device");
 	expect_no(&r, "virtio_rng: found device");
 	run_result_free(&r);
+}
+
+/*
+ * In a network namespace of this test's own (Criterion runs each test in a
+ * child process): a persistent tap (so ignis can attach to it) with
+ * 10.0.0.1/24, up. Skips when namespaces or /dev/net/tun are missing.
+ */
+static void make_tap(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int fd, sock;
+
+	if (unshare(CLONE_NEWNET))
+		cr_skip_test("no network namespace: %s", strerror(errno));
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		cr_skip_test("no /dev/net/tun: %s", strerror(errno));
+	strcpy(ifr.ifr_name, TAP);
+	cr_assert_eq(ioctl(fd, TUNSETIFF, &ifr), 0, "TUNSETIFF: %s",
+		     strerror(errno));
+	cr_assert_eq(ioctl(fd, TUNSETPERSIST, 1), 0);
+	close(fd);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(sock, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, TAP);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", &sin->sin_addr);
+	cr_assert_eq(ioctl(sock, SIOCSIFADDR, &ifr), 0);
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	cr_assert_eq(ioctl(sock, SIOCSIFNETMASK, &ifr), 0);
+	cr_assert_eq(ioctl(sock, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	cr_assert_eq(ioctl(sock, SIOCSIFFLAGS, &ifr), 0);
+	close(sock);
+}
+
+/* The guest ARPs for the tap's address and pings it: the host's stack
+ * answers through the device, both ways. */
+Test(virtio, net_arp_and_ping_through_the_tap)
+{
+	const char *const args[] = { "--kernel", VIRTIO_NET, "--memory", "64M",
+				     "--net", "tap=" TAP ",mac=06:00:0a:00:00:02",
+				     NULL };
+	struct run_result r;
+
+	make_tap();
+	run_boot(&r, args);
+	run_expect_line(&r, "virtio_net: found device");
+	run_expect_line(&r, "virtio_net: mac low byte 0x02");
+	run_expect_line(&r, "virtio_net: link 0x01");
+	run_expect_line(&r, "virtio_net: arp reply from 10.0.0.1");
+	run_expect_line(&r, "virtio_net: echo replies 3");
+	run_expect_line(&r, "virtio_net: status 0x0f");
+	run_result_free(&r);
+}
+
+/* A tap that is not there and cannot be made is an error at start. */
+Test(virtio, net_tap_in_use_is_refused)
+{
+	const char *const args[] = { "--kernel", VIRTIO_NET, "--memory", "64M",
+				     "--net", "tap=" TAP, NULL };
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct run_result r;
+	int fd;
+
+	make_tap();
+	/* Attached elsewhere (single-queue tap): ignis must not take it. */
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	strcpy(ifr.ifr_name, TAP);
+	cr_assert_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
+	cr_assert_eq(run_ignis(args, &r), 0);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1,
+		  "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "ignis: tap " TAP ":"), "%s", r.err);
+	run_result_free(&r);
+	close(fd);
 }
