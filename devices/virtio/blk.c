@@ -455,8 +455,9 @@ static int blk_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 
 	if (i >= BLK_MAX_INFLIGHT || !b->slots[i].busy)
 		return -EINVAL;	/* not ours: a runtime bug */
-	if (b->needs_reset) {
-		/* The queue is dead; just retire the slot. */
+	if (b->needs_reset || worker_stopping(&b->worker)) {
+		/* The queue is dead, or the device is being reset: retire
+		 * the slot, answer nothing. */
 		b->slots[i].busy = false;
 		b->nr_free++;
 		return 0;
@@ -478,10 +479,20 @@ static void blk_on_pass_end(void *ctx)
 	b->pushed = false;
 }
 
+/* A reset waits for the host I/O still in flight: an O_DIRECT read in
+ * particular would otherwise land in guest RAM after the reset (2.4.1). */
+static bool blk_in_flight(void *ctx)
+{
+	const struct blk *b = ctx;
+
+	return b->nr_free < BLK_MAX_INFLIGHT;
+}
+
 static const struct worker_ops blk_worker_ops = {
 	.on_kick = blk_on_kick,
 	.on_cqe = blk_on_cqe,
 	.on_pass_end = blk_on_pass_end,
+	.in_flight = blk_in_flight,
 };
 
 static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
@@ -552,8 +563,8 @@ static void blk_stop(struct blk *b)
 
 	if (!b->active)
 		return;
-	/* Joining also drops the ring: the kernel waits for requests still
-	 * in flight, so no host write lands after the reset completes. */
+	/* The worker retires every request still in flight before it
+	 * exits (blk_in_flight), so no host I/O lands after the reset. */
 	ret = worker_stop(&b->worker);
 	if (ret)
 		log_warn("blk: worker ended with %d", ret);

@@ -174,11 +174,18 @@ static bool vmmio_features_are_ok(const struct vmmio *m)
 	       (f & (1ULL << VDEV_F_VERSION_1));
 }
 
+/*
+ * Every queue our devices have is one the driver must use (none offers an
+ * optional queue yet), so a queue left without QueueReady is an error at
+ * DRIVER_OK rather than a queue to serve: writing QueueReady "notifies the
+ * device that it can execute requests from this virtual queue" (4.2.2),
+ * and a device must not read rings the driver never handed over.
+ */
 static bool vmmio_queue_is_valid(const struct vdev_queue_cfg *q,
 				 uint16_t max)
 {
 	if (!q->ready)
-		return true;
+		return false;
 	if (q->size == 0 || (q->size & (q->size - 1)) || q->size > max)
 		return false;
 	return q->desc.v % ALIGN_DESC == 0 && q->avail.v % ALIGN_AVAIL == 0 &&
@@ -211,10 +218,15 @@ static void vmmio_activate(struct vmmio *m)
 			d->state = VDEV_ACTIVE;
 			return;
 		}
-		/* A host-side failure (the guest's own are logged at debug
-		 * level: it could repeat them at will). */
-		log_warn("%s: activation failed (%d), device needs reset",
-			 d->ops->name, ret);
+		/* Rings outside RAM (-EFAULT) or a bad geometry (-EINVAL)
+		 * are the guest's doing and logged at debug level, since it
+		 * could repeat them at will; anything else is the host's. */
+		if (ret == -EFAULT || ret == -EINVAL)
+			log_debug("%s: rings refused (%d), device needs reset",
+				  d->ops->name, ret);
+		else
+			log_warn("%s: activation failed (%d), device needs "
+				 "reset", d->ops->name, ret);
 	}
 	d->status |= VDEV_S_NEEDS_RESET;
 	d->state = VDEV_NEEDS_RESET;

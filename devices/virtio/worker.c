@@ -50,6 +50,7 @@ static int worker_dispatch(struct worker *w, const struct io_uring_cqe *cqe,
 
 	if (tag == WORKER_TAG_KILL) {
 		*stop = true;
+		w->stopping = true;
 		return 0;
 	}
 	if (tag & WORKER_TAG_KICK_BASE) {
@@ -100,9 +101,10 @@ static int worker_loop(struct worker *w)
 	bool stop = false;
 	int ret;
 
-	while (!stop) {
+	while (!stop || (w->ops->in_flight && w->ops->in_flight(w->ctx))) {
 		/* Work left over: only submit and reap, do not sleep. */
-		ret = io_uring_submit_and_wait(&w->ring, pending ? 0 : 1);
+		ret = io_uring_submit_and_wait(&w->ring,
+					       pending && !stop ? 0 : 1);
 		/* -EBUSY/-EAGAIN: CQ overflow or no memory; reaping helps. */
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 			return ret;

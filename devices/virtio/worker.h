@@ -61,6 +61,16 @@ struct worker_ops {
 	 * what it batched (one interrupt for many completions). NULL: none.
 	 */
 	void (*on_pass_end)(void *ctx);
+	/*
+	 * After the kill: whether requests the device submitted are still
+	 * in flight. The loop then keeps reaping their CQEs (on_cqe sees
+	 * worker_stopping() true and should only retire them) until this
+	 * returns false, so that no backend I/O lands in guest memory after
+	 * worker_stop() returns: the ring's own teardown is asynchronous and
+	 * a thread's exit cancels only what can be cancelled. NULL: the
+	 * device has nothing that outlives its thread.
+	 */
+	bool (*in_flight)(void *ctx);
 };
 
 /* What a worker serves; read only during worker_start(). */
@@ -89,7 +99,15 @@ struct worker {
 	bool has_kill_fd;		/* kill_fd is ours to close */
 	bool has_ring;			/* ring is ours to tear down */
 	bool has_thread;		/* thread is ours to join */
+	bool stopping;			/* the kill arrived (worker thread) */
 };
+
+/* Whether the worker is draining after its kill: device CQEs are then
+ * retired, not answered. Worker thread only. */
+static inline bool worker_stopping(const struct worker *w)
+{
+	return w->stopping;
+}
 
 /*
  * Starts a worker for (cfg) calling (ops) with (ctx). On this (the

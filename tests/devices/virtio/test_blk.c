@@ -403,13 +403,19 @@ Test(blk, corrupt_ring_needs_reset_then_recovers)
 Test(blk, reset_and_destroy_with_requests_in_flight)
 {
 	const uint32_t len = 4096;
+	uint16_t used;
 
 	activate(F_FLUSH | F_INDIRECT);
 	for (unsigned int i = 0; i < 64; i++)
 		submit(i & 1 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, i * 8,
 		       DATA_BASE + i * len, &len, 1, !(i & 1), true);
 	vh_kick(&h, 0);
-	dev->ops->reset(dev);	/* joins; in-flight I/O ends with the ring */
+	dev->ops->reset(dev);	/* joins after retiring what is in flight */
+	used = mock_vq_used_idx(&h.mq[0]);
+	for (int i = 0; i < 20; i++)
+		vh_nap();
+	cr_assert_eq(mock_vq_used_idx(&h.mq[0]), used,
+		     "nothing is answered after the reset returned");
 	nr_reqs = 0;
 	next_head = 0;
 	activate(F_FLUSH);
