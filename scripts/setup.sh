@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	build-essential cmake pkg-config	# the build
 	libcriterion-dev			# unit and integration tests
+	acpica-tools				# iasl and acpiexec check the ACPI tables (test_acpi)
 	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
 	xz-utils zstd gzip lz4			# unpacking Debian's kernel in the tests
 	qemu-system-x86 time			# the reference peer of the boot bench

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "cpu.h"
 #include "irqchip.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
+#include "devices/virtio/mmio.h"
 #include "layout.h"
 #include "vmm/config.h"
 #include "vmm/kvm.h"
@@ -184,6 +186,42 @@ static bool boot_err_is_system(int err)
 	}
 }
 
+/*
+ * ACPI tables for what arch_devices_init() and the virtio-mmio slots built,
+ * at X86_ACPI_START; sets (*rsdp). The I/O APIC takes ID nr_cpus, as in
+ * the MP table.
+ */
+static int acpi_write(struct vm *vm, uint64_t *rsdp)
+{
+	struct acpi_mmio_dev mmio[VDEVS_MAX];
+	struct acpi_desc d = {
+		.nr_cpus = vm->cfg->nr_cpus,
+		.ioapic_id = (uint8_t)vm->cfg->nr_cpus,
+		.ioapic_addr = (uint32_t)X86_IOAPIC_ADDR,
+		.serial_port = X86_COM1_PORT,
+		.serial_irq = X86_COM1_IRQ,
+		.i8042 = true,
+		.rtc = true,
+		.mmio = mmio,
+		.nr_mmio = vm->vdevs.nr,
+	};
+	void *dst = gmem_ptr(&vm->mem, gpa(X86_ACPI_START), X86_ACPI_SIZE);
+	int len;
+
+	for (unsigned int i = 0; i < vm->vdevs.nr; i++)
+		mmio[i] = (struct acpi_mmio_dev){
+			.base = vm->vdevs.slots[i].base,
+			.size = VMMIO_SIZE,
+			.gsi = vm->vdevs.slots[i].gsi,
+		};
+	len = dst ? acpi_build(dst, X86_ACPI_SIZE, X86_ACPI_START, &d, rsdp) :
+		    -EFAULT;
+	if (len < 0)
+		log_error("cannot write the ACPI tables for %u vCPUs: %s",
+			  d.nr_cpus, strerror(-len));
+	return len < 0 ? len : 0;
+}
+
 int arch_boot_load(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -196,6 +234,10 @@ int arch_boot_load(struct vm *vm)
 	const char *why = NULL;
 	int err;
 
+	/* Before the loader, which announces where the RSDP is. */
+	err = acpi_write(vm, &in.rsdp_addr);
+	if (err)
+		return err;
 	err = x86_boot_load(&vm->mem, &in, &vm->arch.boot, &why);
 	if (err) {
 		/* The loader says what was wrong; for a file the system
@@ -208,7 +250,8 @@ int arch_boot_load(struct vm *vm)
 			log_error("cannot load the kernel: %s", strerror(-err));
 		return err;
 	}
-	/* Linux finds the CPUs in the MP table until ACPI's MADT exists. */
+	/* Kernels without ACPI (or booted with acpi=off) find the CPUs in
+	 * the MP table; the others read the MADT. */
 	err = x86_mptable_write(&vm->mem, cfg->nr_cpus);
 	if (err)
 		log_error("cannot write the MP table for %u vCPUs: %s",

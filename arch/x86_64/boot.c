@@ -122,8 +122,9 @@ static void boot_e820_add(struct boot_e820 *map, uint64_t addr, uint64_t size,
 
 /*
  * RAM [0, EBDA), reserved [EBDA, 1 MiB) for the MP table and the legacy
- * VGA/BIOS window, RAM [1 MiB, top of the first region), and every other
- * region as RAM. Sets (*low_top) to the first region's end.
+ * VGA/BIOS window (ACPI tables, reset vector), RAM [1 MiB, top of the
+ * first region), and every other region as RAM. Sets (*low_top) to the
+ * first region's end.
  */
 static int boot_build_e820(const struct gmem *mem, struct boot_e820 *map,
 			   uint64_t *low_top, const char **err_msg)
@@ -317,7 +318,7 @@ out_close:
 static int boot_write_zero_page(const struct gmem *mem,
 				const struct x86_image *img,
 				const struct boot_e820 *map,
-				const struct boot_initrd *rd)
+				const struct boot_initrd *rd, uint64_t rsdp)
 {
 	struct bp_boot_params bp;
 
@@ -340,6 +341,7 @@ static int boot_write_zero_page(const struct gmem *mem,
 	bp.hdr.ramdisk_size = (uint32_t)rd->size;
 	/* The image's own value would point at nothing of ours. */
 	bp.hdr.setup_data = 0;
+	bp.acpi_rsdp_addr = rsdp;
 	bp.e820_entries = (uint8_t)map->nr;
 	memcpy(bp.e820_table, map->e, map->nr * sizeof(map->e[0]));
 	return gmem_write(mem, gpa(X86_ZERO_PAGE_START), &bp, sizeof(bp));
@@ -348,7 +350,7 @@ static int boot_write_zero_page(const struct gmem *mem,
 /* PVH: hvm_start_info, then its modlist and memmap, at X86_PVH_INFO_START. */
 static int boot_write_start_info(const struct gmem *mem,
 				 const struct boot_e820 *map,
-				 const struct boot_initrd *rd)
+				 const struct boot_initrd *rd, uint64_t rsdp)
 {
 	const uint64_t mod_gpa = X86_PVH_INFO_START +
 				 sizeof(struct pvh_start_info);
@@ -359,7 +361,7 @@ static int boot_write_start_info(const struct gmem *mem,
 		.magic = PVH_START_MAGIC,
 		.version = PVH_START_VERSION,
 		.cmdline_paddr = X86_CMDLINE_START,
-		.rsdp_paddr = 0,	/* no ACPI tables yet */
+		.rsdp_paddr = rsdp,
 		.memmap_paddr = memmap_gpa,
 		.memmap_entries = map->nr,
 	};
@@ -383,6 +385,29 @@ static int boot_write_start_info(const struct gmem *mem,
 		       map->nr * sizeof(memmap[0])))
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * What a real-mode jump to the BIOS reset vector (F000:FFF0) finds: a
+ * reset through the i8042, as a BIOS's POST would begin one. Linux goes
+ * there on "reboot=b", and on its own on a hardware-reduced ACPI machine
+ * (acpi.c) when it has CONFIG_EFI: efi_reboot_required() then sends it to
+ * EFI, which is absent, and from there to the BIOS, never to the FADT's
+ * reset register. Without this it would execute zeros forever.
+ */
+static int boot_write_reset_vector(const struct gmem *mem)
+{
+	static const uint8_t stub[] = {
+		0xb0, 0xfe,			/* mov al, 0xfe (pulse reset) */
+		0xe6, X86_I8042_CMD_PORT,	/* out 0x64, al */
+		0xfa,				/* cli */
+		0xf4,				/* hlt */
+		0xeb, 0xfd,			/* jmp to the hlt */
+	};
+
+	_Static_assert(X86_RESET_VECTOR + sizeof(stub) <= X86_HIMEM_START,
+		       "the stub ends below 1 MiB");
+	return gmem_write(mem, gpa(X86_RESET_VECTOR), stub, sizeof(stub));
 }
 
 /* Identity-maps [0, X86_IDENTITY_MAP_END) with 2 MiB pages. */
@@ -504,14 +529,17 @@ int x86_boot_load(const struct gmem *mem, const struct x86_boot_in *in,
 	}
 
 	if (img.protocol == X86_BOOT_PVH) {
-		ret = boot_write_start_info(mem, &map, &rd);
+		ret = boot_write_start_info(mem, &map, &rd, in->rsdp_addr);
 	} else {
-		ret = boot_write_zero_page(mem, &img, &map, &rd);
+		ret = boot_write_zero_page(mem, &img, &map, &rd,
+					   in->rsdp_addr);
 		if (!ret)
 			ret = boot_write_page_tables(mem);
 	}
 	if (!ret)
 		ret = boot_write_gdt(mem, img.protocol, out);
+	if (!ret)
+		ret = boot_write_reset_vector(mem);
 	if (ret) {
 		*err_msg = "guest memory has no room for the boot structures below 1 MiB";
 		return ret;

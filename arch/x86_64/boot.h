@@ -14,6 +14,7 @@ struct x86_boot_in {
 	const char *initrd_path;	/* NULL: none */
 	const char *cmdline;		/* never NULL; may be "" */
 	unsigned int nr_cpus;		/* vCPUs (for the MP table) */
+	uint64_t rsdp_addr;		/* ACPI RSDP to announce; 0: none */
 };
 
 /* Which entry protocol the kernel was loaded for. */
@@ -42,7 +43,10 @@ struct x86_boot_state {
 /*
  * Loads (in->kernel_path) and (in->initrd_path) into (mem), writes the
  * command line, e820 map, page tables, GDT and the protocol's boot structure
- * (boot_params or hvm_start_info), and fills (out).
+ * (boot_params or hvm_start_info), and fills (out). A nonzero
+ * (in->rsdp_addr) goes into boot_params.acpi_rsdp_addr (boot protocol
+ * 2.14+; older kernels scan the BIOS area) or hvm_start_info.rsdp_paddr;
+ * the tables themselves are the caller's (acpi.h).
  *
  * The kernel is an ELF64 x86_64 executable (PVH when it carries the Xen
  * XEN_ELFNOTE_PHYS32_ENTRY note, else the 64-bit protocol at e_entry) or a
@@ -56,8 +60,9 @@ struct x86_boot_state {
  * -E2BIG (command line over the kernel's limit). On error (*err_msg), if
  * (err_msg) is not NULL, points at a static one-line reason for the user,
  * and guest memory may hold a partial load: discard the VM. Pure: no KVM
- * call; call before the vCPUs run. Writes nothing at X86_EBDA_START, which
- * the e820 map reserves for the MP table.
+ * call; call before the vCPUs run. In [X86_EBDA_START, 1 MiB), which the
+ * e820 map reserves for the MP table and ACPI tables, it writes only a
+ * reset stub at X86_RESET_VECTOR (F000:FFF0, where a BIOS reboot jumps).
  */
 int x86_boot_load(const struct gmem *mem, const struct x86_boot_in *in,
 		  struct x86_boot_state *out, const char **err_msg);

@@ -18,6 +18,11 @@
 #define X86_CMDLINE_START	0x20000ULL	/* kernel command line */
 #define X86_CMDLINE_MAX_SIZE	0x10000ULL	/* room for it */
 #define X86_EBDA_START		0x9fc00ULL	/* MP table lives here; reserved in e820 */
+/* ACPI tables, RSDP first: the BIOS area where ACPI 6.5 5.2.5.1 tells OSPM
+ * to search for the RSDP; inside the reserved [EBDA, 1 MiB). */
+#define X86_ACPI_START		0xe0000ULL
+#define X86_ACPI_SIZE		0x10000ULL	/* a few KiB used at most */
+#define X86_RESET_VECTOR	0xffff0ULL	/* F000:FFF0: reset stub (boot.c) */
 #define X86_HIMEM_START		0x100000ULL	/* 1 MiB: kernels load here or above */
 
 /*

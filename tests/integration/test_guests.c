@@ -200,7 +200,8 @@ Test(boot, pvh_defaults)
 	expect_ram_low(&r, 128 * MIB);
 	run_expect_line(&r, "modules 0");
 	run_expect_line(&r, "initrd none");
-	run_expect_line(&r, "rsdp 0");
+	/* ACPI tables in the BIOS area (arch/x86_64/layout.h). */
+	run_expect_line(&r, "rsdp e0000");
 	run_result_free(&r);
 }
 
@@ -274,6 +275,8 @@ static void boot_linux64(const char *kernel, bool bzimage)
 	run_expect_line(&r, "cmdline console=ttyS0 root=/dev/vda rw");
 	expect_ram_low(&r, 96 * MIB);
 	expect_initrd(&r, 96 * MIB);
+	/* boot_params.acpi_rsdp_addr names a valid RSDP. */
+	run_expect_line(&r, "rsdp e0000 RSD PTR checksums-ok");
 	run_result_free(&r);
 }
 

@@ -8,6 +8,7 @@
  * arch/x86/include/uapi/asm/bootparam.h and
  * Documentation/arch/x86/zero-page.rst.
  */
+#define BP_ACPI_RSDP_ADDR	0x070	/* u64: ACPI RSDP (protocol 2.14+) */
 #define BP_EXT_RAMDISK_IMAGE	0x0c0	/* u32: ramdisk_image bits 32-63 */
 #define BP_EXT_RAMDISK_SIZE	0x0c4	/* u32: ramdisk_size bits 32-63 */
 #define BP_EXT_CMD_LINE_PTR	0x0c8	/* u32: cmd_line_ptr bits 32-63 */
@@ -78,6 +79,34 @@ static void print_e820(const unsigned char *bp)
 	report_ram(ram);
 }
 
+static uint8_t sum8(const unsigned char *p, unsigned int len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s += *p++;
+	return s;
+}
+
+/* Where boot_params says the RSDP is, and whether one is there: the
+ * signature and both checksums (ACPI 6.5, 5.2.5.3). */
+static void print_rsdp(const unsigned char *bp)
+{
+	uint64_t addr = (uint64_t)bp32(bp, BP_ACPI_RSDP_ADDR + 4) << 32 |
+			bp32(bp, BP_ACPI_RSDP_ADDR);
+	const unsigned char *r = (const unsigned char *)addr;
+
+	rt_puts("rsdp ");
+	rt_put_hex(addr, 0);
+	if (addr && rt_is_mapped(addr, 36)) {
+		rt_puts(memcmp(r, "RSD PTR ", 8) ? " bad-signature" :
+						   " RSD PTR");
+		rt_puts(sum8(r, 20) || sum8(r, 36) ? " bad-checksum" :
+						     " checksums-ok");
+	}
+	rt_putc('\n');
+}
+
 void guest_main(unsigned int proto, uint64_t info)
 {
 	const unsigned char *bp = (const unsigned char *)info;
@@ -95,4 +124,5 @@ void guest_main(unsigned int proto, uint64_t info)
 			      bp32(bp, BP_RAMDISK_IMAGE),
 		      (uint64_t)bp32(bp, BP_EXT_RAMDISK_SIZE) << 32 |
 			      bp32(bp, BP_RAMDISK_SIZE));
+	print_rsdp(bp);
 }

@@ -1,0 +1,806 @@
+// SPDX-License-Identifier: Apache-2.0
+/* arch/x86_64/acpi.c: ACPI tables for x86_64 guests; a small AML encoder. */
+#include "arch/x86_64/acpi.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arch/x86_64/layout.h"
+
+/*
+ * Written from the ACPI 6.5 specification; section numbers below are its.
+ * The machine is hardware-reduced (4.1): no PM1/GPE blocks, no SCI, no FACS,
+ * no fixed-feature buttons. Linux then takes its CPUs and I/O APIC from the
+ * MADT and every device, the legacy ISA ones included, from the DSDT.
+ * Multi-byte fields are little-endian in the guest, as on the host.
+ */
+
+#define ACPI_ALIGN 16 /* every table starts on a paragraph */
+#define ACPI_OEM_ID "IGNIS " /* 6 chars, space padded */
+#define ACPI_OEM_TABLE_ID "MICROVM " /* 8 chars, space padded */
+#define ACPI_OEM_REVISION 1
+#define ACPI_CREATOR_ID "IGNS" /* the "compiler" of every table */
+#define ACPI_CREATOR_REVISION 1
+
+/* Revisions that ACPI 6.5 defines. */
+#define ACPI_RSDP_REVISION 2 /* 5.2.5.3: ACPI 2.0+, has an XSDT */
+#define ACPI_XSDT_REVISION 1 /* 5.2.8 */
+#define ACPI_FADT_REVISION 6 /* 5.2.9: major version 6, */
+#define ACPI_FADT_MINOR 5 /* minor 5 */
+#define ACPI_MADT_REVISION 6 /* 5.2.12 */
+#define ACPI_DSDT_REVISION 2 /* 5.2.11.1: 2 = 64-bit AML integers */
+
+/* FADT Flags (Table 5.10). */
+#define FADT_F_PWR_BUTTON (1u << 4) /* 1: no fixed-feature button */
+#define FADT_F_SLP_BUTTON (1u << 5) /* 1: no fixed-feature button */
+#define FADT_F_RESET_REG_SUP (1u << 10) /* RESET_REG is valid */
+#define FADT_F_HW_REDUCED_ACPI (1u << 20) /* 4.1 hardware-reduced */
+
+/* FADT IA-PC Boot Architecture Flags (5.2.9.3, Table 5.11). */
+#define FADT_BOOT_LEGACY_DEVICES (1u << 0) /* ISA/LPC devices */
+#define FADT_BOOT_8042 (1u << 1) /* an 8042 is there */
+#define FADT_BOOT_VGA_NOT_PRESENT (1u << 2) /* do not probe VGA */
+#define FADT_BOOT_CMOS_RTC_NOT_PRESENT (1u << 5) /* no RTC at 0x70 */
+
+/* Generic Address Structure (5.2.3.2, Table 5.1). */
+#define GAS_SYSTEM_IO 1 /* Address Space ID */
+#define GAS_ACCESS_BYTE 1 /* Access Size */
+
+/* The i8042's reset: "pulse output line" command 0xfe on its command port. */
+#define ACPI_I8042_RESET_VALUE 0xfe
+
+/* Written into the FADT so that the guest can tell whose tables these are. */
+#define ACPI_HYPERVISOR_ID "IGNISVMM" /* 8 bytes */
+
+/* MADT (5.2.12). */
+#define MADT_PCAT_COMPAT (1u << 0) /* Flags: also a PC-AT 8259 layout */
+#define MADT_LAPIC 0 /* Processor Local APIC (5.2.12.2) */
+#define MADT_IOAPIC 1 /* I/O APIC (5.2.12.3) */
+#define MADT_LAPIC_NMI 4 /* Local APIC NMI (5.2.12.7) */
+#define MADT_LAPIC_ENABLED (1u << 0) /* usable at boot */
+#define MADT_UID_ALL 0xff /* Local APIC NMI: every processor */
+#define MADT_INTI_CONFORMS 0 /* MPS INTI flags: as the bus says */
+#define MADT_NMI_LINT 1 /* LINT1 is NMI (cpuid.c programs it) */
+
+/* System Description Table Header (5.2.6, Table 5.4). */
+struct acpi_header {
+	char signature[4]; /* e.g. "APIC" */
+	uint32_t length; /* whole table, header included */
+	uint8_t revision; /* of this table's layout */
+	uint8_t checksum; /* the whole table sums to 0 */
+	char oem_id[6]; /* ACPI_OEM_ID */
+	char oem_table_id[8]; /* ACPI_OEM_TABLE_ID */
+	uint32_t oem_revision; /* ACPI_OEM_REVISION */
+	char creator_id[4]; /* ACPI_CREATOR_ID */
+	uint32_t creator_revision; /* ACPI_CREATOR_REVISION */
+} __attribute__((packed));
+
+/* Root System Description Pointer (5.2.5.3, Table 5.3). */
+struct acpi_rsdp {
+	char signature[8]; /* "RSD PTR " */
+	uint8_t checksum; /* the first 20 bytes sum to 0 */
+	char oem_id[6]; /* ACPI_OEM_ID */
+	uint8_t revision; /* ACPI_RSDP_REVISION */
+	uint32_t rsdt_addr; /* 0: no RSDT, the XSDT serves */
+	uint32_t length; /* sizeof(struct acpi_rsdp) */
+	uint64_t xsdt_addr; /* the XSDT */
+	uint8_t ext_checksum; /* all 36 bytes sum to 0 */
+	uint8_t reserved[3]; /* 0 */
+} __attribute__((packed));
+
+/* Extended System Description Table (5.2.8): the tables OSPM reads first. */
+struct acpi_xsdt {
+	struct acpi_header hdr; /* "XSDT" */
+	uint64_t entry[2]; /* the FADT, the MADT */
+} __attribute__((packed));
+
+/* Generic Address Structure (5.2.3.2). */
+struct acpi_gas {
+	uint8_t space_id; /* GAS_SYSTEM_IO, ... */
+	uint8_t bit_width; /* register width */
+	uint8_t bit_offset; /* register offset */
+	uint8_t access_size; /* GAS_ACCESS_BYTE, ... */
+	uint64_t address; /* in that space */
+} __attribute__((packed));
+
+/*
+ * Fixed ACPI Description Table (5.2.9, Table 5.9). With HW_REDUCED_ACPI,
+ * OSPM ignores offsets 46-108 and 148-232 (the PM and GPE blocks), which
+ * stay zero.
+ */
+struct acpi_fadt {
+	struct acpi_header hdr; /* "FACP" */
+	uint32_t firmware_ctrl; /* FACS: none (optional when reduced) */
+	uint32_t dsdt; /* 0: X_DSDT is used */
+	uint8_t reserved0; /* was INT_MODEL */
+	uint8_t preferred_pm_profile; /* 0: unspecified */
+	uint16_t sci_int; /* no SCI */
+	uint32_t smi_cmd; /* no SMM */
+	uint8_t acpi_enable; /* 0: always in ACPI mode */
+	uint8_t acpi_disable; /* 0 */
+	uint8_t s4bios_req; /* 0 */
+	uint8_t pstate_cnt; /* 0 */
+	uint32_t pm_blk[8]; /* PM1a/b EVT, CNT, PM2, TMR, GPE0/1 */
+	uint8_t pm_len[6]; /* their lengths */
+	uint8_t gpe1_base; /* 0 */
+	uint8_t cst_cnt; /* 0 */
+	uint16_t p_lvl2_lat; /* 0 */
+	uint16_t p_lvl3_lat; /* 0 */
+	uint16_t flush_size; /* 0 */
+	uint16_t flush_stride; /* 0 */
+	uint8_t duty_offset; /* 0 */
+	uint8_t duty_width; /* 0 */
+	uint8_t day_alrm; /* 0: no RTC day alarm */
+	uint8_t mon_alrm; /* 0: no RTC month alarm */
+	uint8_t century; /* 0: no RTC century register */
+	uint16_t iapc_boot_arch; /* FADT_BOOT_* */
+	uint8_t reserved1; /* 0 */
+	uint32_t flags; /* FADT_F_* */
+	struct acpi_gas reset_reg; /* where a reset is written */
+	uint8_t reset_value; /* what */
+	uint16_t arm_boot_arch; /* 0 on x86 */
+	uint8_t minor_version; /* ACPI_FADT_MINOR */
+	uint64_t x_firmware_ctrl; /* FACS: none */
+	uint64_t x_dsdt; /* the DSDT */
+	struct acpi_gas x_pm_blk[8]; /* as pm_blk: none */
+	struct acpi_gas sleep_control_reg; /* none: no S-states */
+	struct acpi_gas sleep_status_reg; /* none */
+	char hypervisor_vendor[8]; /* ACPI_HYPERVISOR_ID */
+} __attribute__((packed));
+
+/* Multiple APIC Description Table header (5.2.12, Table 5.19). */
+struct acpi_madt {
+	struct acpi_header hdr; /* "APIC" */
+	uint32_t lapic_addr; /* every local APIC's MMIO base */
+	uint32_t flags; /* MADT_PCAT_COMPAT */
+} __attribute__((packed));
+
+/* Processor Local APIC Structure (5.2.12.2, Table 5.21). */
+struct madt_lapic {
+	uint8_t type; /* MADT_LAPIC */
+	uint8_t length; /* 8 */
+	uint8_t uid; /* ACPI Processor UID */
+	uint8_t apic_id; /* its local APIC ID */
+	uint32_t flags; /* MADT_LAPIC_ENABLED */
+} __attribute__((packed));
+
+/* I/O APIC Structure (5.2.12.3, Table 5.23). */
+struct madt_ioapic {
+	uint8_t type; /* MADT_IOAPIC */
+	uint8_t length; /* 12 */
+	uint8_t id; /* I/O APIC ID */
+	uint8_t reserved; /* 0 */
+	uint32_t addr; /* MMIO base */
+	uint32_t gsi_base; /* GSI of its pin 0 */
+} __attribute__((packed));
+
+/* Local APIC NMI Structure (5.2.12.7, Table 5.30). */
+struct madt_lapic_nmi {
+	uint8_t type; /* MADT_LAPIC_NMI */
+	uint8_t length; /* 6 */
+	uint8_t uid; /* MADT_UID_ALL */
+	uint16_t flags; /* MPS INTI flags */
+	uint8_t lint; /* LINT0 or LINT1 */
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct acpi_header) == 36, "table header");
+_Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP (revision 2)");
+_Static_assert(sizeof(struct acpi_gas) == 12, "generic address");
+_Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT");
+_Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT flags");
+_Static_assert(offsetof(struct acpi_fadt, reset_reg) == 116, "RESET_REG");
+_Static_assert(offsetof(struct acpi_fadt, minor_version) == 131, "FADT");
+_Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "X_DSDT");
+_Static_assert(offsetof(struct acpi_fadt, sleep_control_reg) == 244, "FADT");
+_Static_assert(sizeof(struct acpi_fadt) == 276, "FADT (6.5)");
+_Static_assert(sizeof(struct acpi_madt) == 44, "MADT header");
+_Static_assert(sizeof(struct madt_lapic) == 8, "MADT local APIC");
+_Static_assert(sizeof(struct madt_ioapic) == 12, "MADT I/O APIC");
+_Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT local APIC NMI");
+
+/*
+ * AML (20.2 is its grammar). A writer that fails softly: once something
+ * does not fit, (err) holds -ENOSPC and nothing more is written, so the
+ * encoders below need no checks of their own. A writer without a buffer
+ * only counts, which is how a PkgLength learns what follows it.
+ */
+#define AML_ZERO_OP 0x00
+#define AML_ONE_OP 0x01
+#define AML_NAME_OP 0x08
+#define AML_BYTE_PREFIX 0x0a
+#define AML_WORD_PREFIX 0x0b
+#define AML_DWORD_PREFIX 0x0c
+#define AML_STRING_PREFIX 0x0d
+#define AML_QWORD_PREFIX 0x0e
+#define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
+#define AML_EXT_OP_PREFIX 0x5b
+#define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
+#define AML_ROOT_CHAR 0x5c /* '\' */
+#define AML_PKG_MAX 0x0fffffff /* 28 bits of PkgLength */
+
+/* Resource descriptors (6.4). */
+#define RES_IRQ_NOFLAGS 0x22 /* small, IRQ (6.4.2.1), length 2 */
+#define RES_IO 0x47 /* small, I/O port (6.4.2.5), length 7 */
+#define RES_END_TAG 0x79 /* small, End Tag (6.4.2.9), length 1 */
+#define RES_MEM32_FIXED 0x86 /* large, 32-bit fixed memory (6.4.3.4) */
+#define RES_EXT_IRQ 0x89 /* large, extended interrupt (6.4.3.6) */
+#define RES_IO_DECODE16 0x01 /* I/O: decodes 16 address bits */
+#define RES_MEM_RW 0x01 /* memory: read/write */
+#define RES_IRQ_CONSUMER 0x01 /* extended interrupt flags: consumer, */
+#define RES_IRQ_EDGE 0x02 /* edge; 0 bits: active high, exclusive */
+#define RES_TEMPLATE_MAX 64 /* our longest template, and room */
+
+struct aml {
+	uint8_t *buf; /* output; NULL: only count */
+	size_t size; /* its capacity */
+	size_t pos; /* bytes written (or counted) */
+	int err; /* 0, or -ENOSPC once a write failed */
+};
+
+/* Writes the body of a package into (w), from (ctx). */
+typedef void aml_body_fn(struct aml *w, const void *ctx);
+
+static void aml_bytes(struct aml *w, const void *p, size_t n)
+{
+	if (w->err || n > w->size - w->pos) {
+		w->err = -ENOSPC;
+		return;
+	}
+	if (w->buf)
+		memcpy(w->buf + w->pos, p, n);
+	w->pos += n;
+}
+
+static void aml_byte(struct aml *w, uint8_t b)
+{
+	aml_bytes(w, &b, 1);
+}
+
+/* (n) bytes of (v), least significant first. */
+static void aml_le(struct aml *w, uint64_t v, unsigned int n)
+{
+	uint8_t b[8];
+
+	for (unsigned int i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	aml_bytes(w, b, n);
+}
+
+/* An Integer (20.2.3): the shortest of ZeroOp, OneOp and the Const forms. */
+static void aml_integer(struct aml *w, uint64_t v)
+{
+	if (v == 0) {
+		aml_byte(w, AML_ZERO_OP);
+	} else if (v == 1) {
+		aml_byte(w, AML_ONE_OP);
+	} else if (v <= 0xff) {
+		aml_byte(w, AML_BYTE_PREFIX);
+		aml_le(w, v, 1);
+	} else if (v <= 0xffff) {
+		aml_byte(w, AML_WORD_PREFIX);
+		aml_le(w, v, 2);
+	} else if (v <= 0xffffffff) {
+		aml_byte(w, AML_DWORD_PREFIX);
+		aml_le(w, v, 4);
+	} else {
+		aml_byte(w, AML_QWORD_PREFIX);
+		aml_le(w, v, 8);
+	}
+}
+
+/*
+ * A PkgLength (20.2.4) for a (body) of that many bytes. It counts its own
+ * bytes too. One byte holds up to 63; longer ones put the count of bytes
+ * that follow (1-3) in bits 7-6 of the lead byte, the length's low nibble
+ * in its bits 3-0, and the next 8 bits in each following byte.
+ */
+static void aml_pkglength(struct aml *w, size_t body)
+{
+	uint8_t b[4];
+	unsigned int n;
+	size_t len;
+
+	for (n = 1; n < 4; n++)
+		if (body + n < (n == 1 ? 0x40u : 1u << (4 + 8 * (n - 1))))
+			break;
+	len = body + n;
+	if (len > AML_PKG_MAX) {
+		w->err = -ENOSPC; /* 256 MiB of AML: not ours */
+		return;
+	}
+	b[0] = n == 1 ? (uint8_t)len : (uint8_t)((n - 1) << 6 | (len & 0xf));
+	for (unsigned int i = 1; i < n; i++)
+		b[i] = (uint8_t)(len >> (4 + 8 * (i - 1)));
+	aml_bytes(w, b, n);
+}
+
+/* A PkgLength and the body (fn) writes: counted first, then written. */
+static void aml_pkg(struct aml *w, aml_body_fn *fn, const void *ctx)
+{
+	struct aml count = { .size = SIZE_MAX };
+
+	fn(&count, ctx);
+	aml_pkglength(w, count.pos);
+	fn(w, ctx);
+}
+
+/* A NameSeg (20.2.2): exactly 4 characters, '_'-padded by the caller. */
+static void aml_nameseg(struct aml *w, const char *seg)
+{
+	aml_bytes(w, seg, 4);
+}
+
+/* Device (...) { ... }: (fn) writes the name and the objects. */
+static void aml_device(struct aml *w, aml_body_fn *fn, const void *ctx)
+{
+	aml_byte(w, AML_EXT_OP_PREFIX);
+	aml_byte(w, AML_DEVICE_OP);
+	aml_pkg(w, fn, ctx);
+}
+
+/* Name (seg, v) */
+static void aml_name_int(struct aml *w, const char *seg, uint64_t v)
+{
+	aml_byte(w, AML_NAME_OP);
+	aml_nameseg(w, seg);
+	aml_integer(w, v);
+}
+
+/* Name (seg, "s") */
+static void aml_name_string(struct aml *w, const char *seg, const char *s)
+{
+	aml_byte(w, AML_NAME_OP);
+	aml_nameseg(w, seg);
+	aml_byte(w, AML_STRING_PREFIX);
+	aml_bytes(w, s, strlen(s) + 1);
+}
+
+/*
+ * Name (seg, EisaId ("PNPxxxx")) (19.6.35): three letters of 5 bits each
+ * ('A' is 1) and four hex digits in a 32-bit value whose bytes are stored
+ * most significant first; always a DWordConst, as ASL compilers emit it.
+ */
+static void aml_name_eisaid(struct aml *w, const char *seg, const char *id)
+{
+	uint32_t v = 0;
+
+	for (unsigned int i = 0; i < 3; i++)
+		v = v << 5 | ((uint32_t)(id[i] - '@') & 0x1f);
+	for (unsigned int i = 3; i < 7; i++) {
+		char c = id[i];
+
+		v = v << 4 | (uint32_t)(c <= '9' ? c - '0' : c - 'A' + 10);
+	}
+	aml_byte(w, AML_NAME_OP);
+	aml_nameseg(w, seg);
+	aml_byte(w, AML_DWORD_PREFIX);
+	aml_le(w, __builtin_bswap32(v), 4);
+}
+
+/* A resource template is built apart, in a small buffer, because its size
+ * comes before it in the Buffer. */
+struct aml_res {
+	struct aml w; /* over bytes */
+	uint8_t bytes[RES_TEMPLATE_MAX]; /* the descriptors */
+};
+
+static void res_init(struct aml_res *r)
+{
+	r->w = (struct aml){ .buf = r->bytes, .size = sizeof(r->bytes) };
+}
+
+/* IO (Decode16, port, port, 0x01, len): a fixed range of (len) ports. */
+static void res_io(struct aml_res *r, uint16_t port, uint8_t len)
+{
+	aml_byte(&r->w, RES_IO);
+	aml_byte(&r->w, RES_IO_DECODE16);
+	aml_le(&r->w, port, 2); /* minimum base */
+	aml_le(&r->w, port, 2); /* maximum base */
+	aml_byte(&r->w, 1); /* alignment */
+	aml_byte(&r->w, len);
+}
+
+/* IRQNoFlags () {irq}: an ISA IRQ, edge, active high, exclusive. */
+static void res_irq_noflags(struct aml_res *r, unsigned int irq)
+{
+	aml_byte(&r->w, RES_IRQ_NOFLAGS);
+	aml_le(&r->w, 1u << irq, 2); /* mask of IRQs 0-15 */
+}
+
+/* Memory32Fixed (ReadWrite, base, len) */
+static void res_mem32_fixed(struct aml_res *r, uint32_t base, uint32_t len)
+{
+	aml_byte(&r->w, RES_MEM32_FIXED);
+	aml_le(&r->w, 9, 2); /* length of what follows */
+	aml_byte(&r->w, RES_MEM_RW);
+	aml_le(&r->w, base, 4);
+	aml_le(&r->w, len, 4);
+}
+
+/*
+ * Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {gsi}. Edge,
+ * because the device's irqfd pulses its pin (a split irqchip delivers the
+ * MSI the pin's redirection entry names; nothing resamples a level).
+ */
+static void res_ext_irq(struct aml_res *r, uint32_t gsi)
+{
+	aml_byte(&r->w, RES_EXT_IRQ);
+	aml_le(&r->w, 6, 2); /* flags, count, one interrupt */
+	aml_byte(&r->w, RES_IRQ_CONSUMER | RES_IRQ_EDGE);
+	aml_byte(&r->w, 1); /* interrupt table length */
+	aml_le(&r->w, gsi, 4);
+}
+
+/* Buffer () {...}'s body: BufferSize, then the bytes. */
+static void aml_buffer_body(struct aml *w, const void *ctx)
+{
+	const struct aml *res = ctx;
+
+	aml_integer(w, res->pos);
+	aml_bytes(w, res->buf, res->pos);
+}
+
+/*
+ * Name (_CRS, ResourceTemplate () { ... }): a Buffer of (r)'s descriptors
+ * and an End Tag, whose checksum makes the template's bytes sum to 0
+ * (6.4.2.9; 0 would also mean "valid", but a real sum costs nothing).
+ */
+static void aml_name_crs(struct aml *w, struct aml_res *r)
+{
+	uint8_t sum = RES_END_TAG;
+
+	for (size_t i = 0; i < r->w.pos; i++)
+		sum += r->bytes[i];
+	aml_byte(&r->w, RES_END_TAG);
+	aml_byte(&r->w, (uint8_t)-sum);
+	if (r->w.err) {
+		w->err = r->w.err;
+		return;
+	}
+	aml_byte(w, AML_NAME_OP);
+	aml_nameseg(w, "_CRS");
+	aml_byte(w, AML_BUFFER_OP);
+	aml_pkg(w, aml_buffer_body, &r->w);
+}
+
+/* COM1: a 16550 (PNP0501) on 8 ports and an ISA IRQ. */
+static void dsdt_serial(struct aml *w, const void *ctx)
+{
+	const struct acpi_desc *d = ctx;
+	struct aml_res r;
+
+	aml_nameseg(w, "COM1");
+	aml_name_eisaid(w, "_HID", "PNP0501");
+	aml_name_int(w, "_UID", 1);
+	res_init(&r);
+	res_io(&r, d->serial_port, 8);
+	res_irq_noflags(&r, d->serial_irq);
+	aml_name_crs(w, &r);
+}
+
+/*
+ * The 8042 as PCs describe it: a keyboard (PNP0303) owning both ports and
+ * IRQ 1, a PS/2 mouse (PNP0F13) owning IRQ 12. Without them a
+ * hardware-reduced Linux has no legacy IRQs mapped and its i8042 driver
+ * cannot get IRQ 1 or 12.
+ */
+static void dsdt_kbd(struct aml *w, const void *ctx)
+{
+	struct aml_res r;
+
+	aml_nameseg(w, "PS2K");
+	aml_name_eisaid(w, "_HID", "PNP0303");
+	aml_name_int(w, "_UID", 0);
+	res_init(&r);
+	res_io(&r, X86_I8042_DATA_PORT, 1);
+	res_io(&r, X86_I8042_CMD_PORT, 1);
+	res_irq_noflags(&r, 1);
+	aml_name_crs(w, &r);
+}
+
+static void dsdt_mouse(struct aml *w, const void *ctx)
+{
+	struct aml_res r;
+
+	aml_nameseg(w, "PS2M");
+	aml_name_eisaid(w, "_HID", "PNP0F13");
+	aml_name_int(w, "_UID", 0);
+	res_init(&r);
+	res_irq_noflags(&r, 12);
+	aml_name_crs(w, &r);
+}
+
+/* The CMOS RTC (PNP0B00): two ports and no IRQ, as our CMOS raises none;
+ * Linux's rtc_cmos then runs without alarms. */
+static void dsdt_rtc(struct aml *w, const void *ctx)
+{
+	struct aml_res r;
+
+	aml_nameseg(w, "RTC_");
+	aml_name_eisaid(w, "_HID", "PNP0B00");
+	aml_name_int(w, "_UID", 0);
+	res_init(&r);
+	res_io(&r, X86_CMOS_PORT, 2);
+	aml_name_crs(w, &r);
+}
+
+/* One virtio-mmio device and its index. */
+struct dsdt_vr {
+	unsigned int n; /* index: name, _UID */
+	const struct acpi_mmio_dev *m; /* window, GSI */
+};
+
+/* Device (VRnn): Linux's virtio_mmio binds "LNRO0005". */
+static void dsdt_virtio(struct aml *w, const void *ctx)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const struct dsdt_vr *v = ctx;
+	const char name[4] = { 'V', 'R', hex[(v->n >> 4) & 0xf],
+			       hex[v->n & 0xf] };
+	struct aml_res r;
+
+	aml_nameseg(w, name);
+	aml_name_string(w, "_HID", "LNRO0005");
+	aml_name_int(w, "_UID", v->n);
+	res_init(&r);
+	res_mem32_fixed(&r, (uint32_t)v->m->base, v->m->size);
+	res_ext_irq(&r, v->m->gsi);
+	aml_name_crs(w, &r);
+}
+
+/* Scope (\_SB) { ... }'s body: every device belongs on the system bus
+ * (5.3.1). */
+static void dsdt_sb(struct aml *w, const void *ctx)
+{
+	const struct acpi_desc *d = ctx;
+
+	aml_byte(w, AML_ROOT_CHAR);
+	aml_nameseg(w, "_SB_");
+	if (d->serial_port)
+		aml_device(w, dsdt_serial, d);
+	if (d->i8042) {
+		aml_device(w, dsdt_kbd, NULL);
+		aml_device(w, dsdt_mouse, NULL);
+	}
+	if (d->rtc)
+		aml_device(w, dsdt_rtc, NULL);
+	for (unsigned int i = 0; i < d->nr_mmio; i++)
+		aml_device(w, dsdt_virtio,
+			   &(struct dsdt_vr){ .n = i, .m = &d->mmio[i] });
+}
+
+static uint8_t acpi_checksum(const uint8_t *p, size_t len)
+{
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *p++;
+	return (uint8_t)-sum;
+}
+
+static void acpi_header_init(struct acpi_header *h, const char *sig, size_t len,
+			     uint8_t rev)
+{
+	memcpy(h->signature, sig, sizeof(h->signature));
+	h->length = (uint32_t)len;
+	h->revision = rev;
+	h->checksum = 0;
+	memcpy(h->oem_id, ACPI_OEM_ID, sizeof(h->oem_id));
+	memcpy(h->oem_table_id, ACPI_OEM_TABLE_ID, sizeof(h->oem_table_id));
+	h->oem_revision = ACPI_OEM_REVISION;
+	memcpy(h->creator_id, ACPI_CREATOR_ID, sizeof(h->creator_id));
+	h->creator_revision = ACPI_CREATOR_REVISION;
+}
+
+/* Sets the checksum of the table at (p), whose header says its length. */
+static void acpi_table_sum(uint8_t *p)
+{
+	struct acpi_header h;
+
+	memcpy(&h, p, sizeof(h));
+	p[offsetof(struct acpi_header, checksum)] = 0;
+	p[offsetof(struct acpi_header, checksum)] = acpi_checksum(p, h.length);
+}
+
+/* The DSDT at (p), with (room) bytes: returns its length or -ENOSPC. */
+static int acpi_write_dsdt(uint8_t *p, size_t room, const struct acpi_desc *d)
+{
+	struct aml w = { .buf = p, .size = room };
+	struct acpi_header h;
+
+	if (room < sizeof(h))
+		return -ENOSPC;
+	w.pos = sizeof(h);
+	aml_byte(&w, AML_SCOPE_OP);
+	aml_pkg(&w, dsdt_sb, d);
+	if (w.err)
+		return w.err;
+
+	acpi_header_init(&h, "DSDT", w.pos, ACPI_DSDT_REVISION);
+	memcpy(p, &h, sizeof(h));
+	acpi_table_sum(p);
+	return (int)w.pos;
+}
+
+static size_t acpi_madt_len(const struct acpi_desc *d)
+{
+	return sizeof(struct acpi_madt) +
+	       d->nr_cpus * sizeof(struct madt_lapic) +
+	       sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi);
+}
+
+/*
+ * The MADT at (p), acpi_madt_len() bytes: the CPUs as cpuid.c and the MP
+ * table number them (APIC ID = index; the UID too, so processor objects
+ * could be added later), the I/O APIC with GSIs 0-23 on its pins, and
+ * LINT1 as NMI on every CPU. No Interrupt Source Overrides: ISA IRQ i is
+ * GSI i, as in the MP table; there is no PIT whose IRQ 0 would go to pin 2.
+ */
+static void acpi_write_madt(uint8_t *p, const struct acpi_desc *d)
+{
+	size_t pos = sizeof(struct acpi_madt);
+	struct acpi_madt madt = {
+		.lapic_addr = (uint32_t)X86_LAPIC_ADDR,
+		.flags = MADT_PCAT_COMPAT,
+	};
+	struct madt_ioapic io = {
+		.type = MADT_IOAPIC,
+		.length = sizeof(io),
+		.id = d->ioapic_id,
+		.addr = d->ioapic_addr,
+		.gsi_base = 0,
+	};
+	struct madt_lapic_nmi nmi = {
+		.type = MADT_LAPIC_NMI,
+		.length = sizeof(nmi),
+		.uid = MADT_UID_ALL,
+		.flags = MADT_INTI_CONFORMS,
+		.lint = MADT_NMI_LINT,
+	};
+
+	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++) {
+		struct madt_lapic e = {
+			.type = MADT_LAPIC,
+			.length = sizeof(e),
+			.uid = (uint8_t)cpu,
+			.apic_id = (uint8_t)cpu,
+			.flags = MADT_LAPIC_ENABLED,
+		};
+
+		memcpy(p + pos, &e, sizeof(e));
+		pos += sizeof(e);
+	}
+	memcpy(p + pos, &io, sizeof(io));
+	pos += sizeof(io);
+	memcpy(p + pos, &nmi, sizeof(nmi));
+	pos += sizeof(nmi);
+
+	acpi_header_init(&madt.hdr, "APIC", pos, ACPI_MADT_REVISION);
+	memcpy(p, &madt, sizeof(madt));
+	acpi_table_sum(p);
+}
+
+/*
+ * The FADT at (p): hardware-reduced, the DSDT at (dsdt). With an 8042, a
+ * write of 0xfe to its command port is the reset register, so that Linux's
+ * ACPI reboot (its first choice) resets the VM.
+ */
+static void acpi_write_fadt(uint8_t *p, const struct acpi_desc *d,
+			    uint64_t dsdt)
+{
+	struct acpi_fadt f;
+
+	memset(&f, 0, sizeof(f));
+	acpi_header_init(&f.hdr, "FACP", sizeof(f), ACPI_FADT_REVISION);
+	f.minor_version = ACPI_FADT_MINOR;
+	f.x_dsdt = dsdt;
+	f.flags =
+		FADT_F_HW_REDUCED_ACPI | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON;
+	f.iapc_boot_arch = FADT_BOOT_VGA_NOT_PRESENT;
+	if (d->serial_port || d->i8042 || d->rtc)
+		f.iapc_boot_arch |= FADT_BOOT_LEGACY_DEVICES;
+	if (!d->rtc)
+		f.iapc_boot_arch |= FADT_BOOT_CMOS_RTC_NOT_PRESENT;
+	if (d->i8042) {
+		f.iapc_boot_arch |= FADT_BOOT_8042;
+		f.flags |= FADT_F_RESET_REG_SUP;
+		f.reset_reg = (struct acpi_gas){
+			.space_id = GAS_SYSTEM_IO,
+			.bit_width = 8,
+			.bit_offset = 0,
+			.access_size = GAS_ACCESS_BYTE,
+			.address = X86_I8042_CMD_PORT,
+		};
+		f.reset_value = ACPI_I8042_RESET_VALUE;
+	}
+	memcpy(f.hypervisor_vendor, ACPI_HYPERVISOR_ID,
+	       sizeof(f.hypervisor_vendor));
+	memcpy(p, &f, sizeof(f));
+	acpi_table_sum(p);
+}
+
+static void acpi_write_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt)
+{
+	struct acpi_xsdt x = { .entry = { fadt, madt } };
+
+	acpi_header_init(&x.hdr, "XSDT", sizeof(x), ACPI_XSDT_REVISION);
+	memcpy(p, &x, sizeof(x));
+	acpi_table_sum(p);
+}
+
+static void acpi_write_rsdp(uint8_t *p, uint64_t xsdt)
+{
+	struct acpi_rsdp r = {
+		.revision = ACPI_RSDP_REVISION,
+		.length = sizeof(r),
+		.xsdt_addr = xsdt,
+	};
+
+	memcpy(r.signature, "RSD PTR ", sizeof(r.signature));
+	memcpy(r.oem_id, ACPI_OEM_ID, sizeof(r.oem_id));
+	/* The ACPI 1.0 part (20 bytes) has its own checksum. */
+	r.checksum = acpi_checksum((const uint8_t *)&r,
+				   offsetof(struct acpi_rsdp, rsdt_addr) + 4);
+	r.ext_checksum = acpi_checksum((const uint8_t *)&r, sizeof(r));
+	memcpy(p, &r, sizeof(r));
+}
+
+static int acpi_check_desc(const struct acpi_desc *d)
+{
+	if (!d->nr_cpus || d->nr_cpus > ACPI_MAX_CPUS)
+		return -EINVAL;
+	/* APIC IDs are 0..nr_cpus-1 and 255 is broadcast. */
+	if (d->ioapic_id < d->nr_cpus || d->ioapic_id == 0xff)
+		return -EINVAL;
+	if (d->serial_port && d->serial_irq > 15)
+		return -EINVAL;
+	if (d->nr_mmio > ACPI_MAX_MMIO_DEVS || (d->nr_mmio && !d->mmio))
+		return -EINVAL;
+	for (unsigned int i = 0; i < d->nr_mmio; i++) {
+		const struct acpi_mmio_dev *m = &d->mmio[i];
+
+		/* Memory32Fixed: the whole window below 4 GiB. */
+		if (!m->size || m->base > 0x100000000ULL - m->size)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t acpi_align(size_t off)
+{
+	return (off + ACPI_ALIGN - 1) & ~(size_t)(ACPI_ALIGN - 1);
+}
+
+int acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_desc *d,
+	       uint64_t *rsdp_gpa)
+{
+	const size_t xsdt = acpi_align(sizeof(struct acpi_rsdp));
+	const size_t fadt = acpi_align(xsdt + sizeof(struct acpi_xsdt));
+	const size_t madt = acpi_align(fadt + sizeof(struct acpi_fadt));
+	uint8_t *p = buf;
+	size_t dsdt;
+	int len;
+
+	if (!buf || !d || !rsdp_gpa || gpa % ACPI_ALIGN ||
+	    gpa > UINT64_MAX - size)
+		return -EINVAL;
+	len = acpi_check_desc(d);
+	if (len)
+		return len;
+	dsdt = acpi_align(madt + acpi_madt_len(d));
+	if (dsdt > size)
+		return -ENOSPC;
+	/* The DSDT first: its length is the only one not known yet. */
+	len = acpi_write_dsdt(p + dsdt, size - dsdt, d);
+	if (len < 0)
+		return len;
+	memset(p, 0, dsdt); /* the gaps between tables */
+	acpi_write_madt(p + madt, d);
+	acpi_write_fadt(p + fadt, d, gpa + dsdt);
+	acpi_write_xsdt(p + xsdt, gpa + fadt, gpa + madt);
+	acpi_write_rsdp(p, gpa + xsdt);
+	*rsdp_gpa = gpa;
+	return (int)dsdt + len;
+}

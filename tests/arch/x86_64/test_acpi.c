@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: Apache-2.0
+/* tests/arch/x86_64/test_acpi.c: the ACPI tables, read back as a guest would. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+
+/*
+ * Parsed by byte offsets from ACPI 6.5 (5.2.5.3 RSDP, 5.2.6 header, 5.2.9
+ * FADT, 5.2.12 MADT, 20.2 AML, 6.4 resource descriptors), not with acpi.c's
+ * structs, so that a wrong struct layout cannot hide itself. Then iasl, the
+ * reference compiler, disassembles every table and compiles it back, and
+ * acpiexec (ACPICA's interpreter, Linux's too) evaluates each device's _CRS.
+ */
+#define HDR_LEN 36
+#define FADT_LEN 276
+#define MAX_DEVS (ACPI_MAX_MMIO_DEVS + 4)
+#define SETUP_HINT "install acpica-tools (scripts/setup.sh does)"
+
+/* A build into a buffer of its own, guest-addressed at X86_ACPI_START. */
+struct built {
+	uint8_t *buf; /* X86_ACPI_SIZE bytes */
+	int len; /* what acpi_build() returned */
+	uint64_t rsdp; /* its RSDP */
+	const struct acpi_desc *d; /* what was described */
+};
+
+/* One device as the DSDT walk found it. */
+struct dev {
+	char name[5]; /* NameSeg */
+	uint32_t hid_eisa; /* _HID as an EISA ID integer, or 0 */
+	char hid_str[16]; /* _HID as a string, or "" */
+	int64_t uid; /* _UID, -1: none */
+	unsigned int nr_io; /* I/O port descriptors */
+	uint16_t io_base[2], io_len[2]; /* their ranges */
+	uint16_t irq_mask; /* IRQNoFlags() mask, 0: none */
+	uint32_t mem_base, mem_len; /* Memory32Fixed, 0: none */
+	int mem_rw; /* its ReadWrite bit */
+	uint8_t ext_flags; /* Interrupt() flags */
+	int64_t gsi; /* Interrupt() number, -1: none */
+};
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static uint8_t sum8(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s += *p++;
+	return s;
+}
+
+static void build(struct built *b, const struct acpi_desc *d)
+{
+	b->buf = malloc(X86_ACPI_SIZE);
+	cr_assert_not_null(b->buf);
+	memset(b->buf, 0xa5, X86_ACPI_SIZE);
+	b->d = d;
+	b->rsdp = 0;
+	b->len = acpi_build(b->buf, X86_ACPI_SIZE, X86_ACPI_START, d, &b->rsdp);
+	cr_assert_gt(b->len, 0, "acpi_build: %d", b->len);
+	cr_assert_leq(b->len, X86_ACPI_SIZE);
+}
+
+/* The bytes at guest address (gpa), which must lie in what was built. */
+static const uint8_t *at(const struct built *b, uint64_t gpa, uint64_t len)
+{
+	cr_assert(gpa >= X86_ACPI_START &&
+			  gpa - X86_ACPI_START <= (uint64_t)b->len &&
+			  len <= b->len - (gpa - X86_ACPI_START),
+		  "guest range %#lx+%lu is outside the tables",
+		  (unsigned long)gpa, (unsigned long)len);
+	return b->buf + (gpa - X86_ACPI_START);
+}
+
+/* A table with a header at (gpa): its signature, length and checksum. */
+static const uint8_t *table(const struct built *b, uint64_t gpa,
+			    const char *sig, uint8_t rev)
+{
+	const uint8_t *t = at(b, gpa, HDR_LEN);
+	uint32_t len = rd32(t + 4);
+
+	cr_assert_eq(memcmp(t, sig, 4), 0, "signature %.4s, want %s", t, sig);
+	cr_assert_eq(gpa % 16, 0, "%s is paragraph-aligned", sig);
+	cr_assert_geq(len, HDR_LEN);
+	t = at(b, gpa, len);
+	cr_assert_eq(t[8], rev, "%s revision %u, want %u", sig, t[8], rev);
+	cr_assert_eq(sum8(t, len), 0, "%s checksum", sig);
+	cr_assert_eq(memcmp(t + 10, "IGNIS ", 6), 0, "%s OEM ID", sig);
+	return t;
+}
+
+/* The RSDP: where the legacy scan finds it, both checksums, the XSDT. */
+static uint64_t check_rsdp(const struct built *b)
+{
+	const uint8_t *r;
+
+	cr_assert_eq(b->rsdp, X86_ACPI_START);
+	cr_assert_eq(b->rsdp % 16, 0, "on a 16-byte boundary (5.2.5.1)");
+	cr_assert(b->rsdp >= 0xe0000 && b->rsdp + 36 <= 0x100000,
+		  "in the BIOS area the legacy scan covers");
+	r = at(b, b->rsdp, 36);
+	cr_assert_eq(memcmp(r, "RSD PTR ", 8), 0);
+	cr_assert_eq(sum8(r, 20), 0, "checksum of the first 20 bytes");
+	cr_assert_eq(r[15], 2, "revision 2");
+	cr_assert_eq(rd32(r + 16), 0, "no RSDT");
+	cr_assert_eq(rd32(r + 20), 36, "length");
+	cr_assert_eq(sum8(r, 36), 0, "extended checksum");
+	cr_assert_eq(memcmp(r + 33, "\0\0\0", 3), 0, "reserved");
+	return rd64(r + 24);
+}
+
+/* Every XSDT entry is a valid table; returns the FADT and MADT. */
+static void check_xsdt(const struct built *b, uint64_t xsdt, uint64_t *fadt,
+		       uint64_t *madt)
+{
+	const uint8_t *x = table(b, xsdt, "XSDT", 1);
+	uint32_t n = (rd32(x + 4) - HDR_LEN) / 8;
+
+	cr_assert_eq((rd32(x + 4) - HDR_LEN) % 8, 0);
+	cr_assert_eq(n, 2, "XSDT entries");
+	*fadt = *madt = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t t = rd64(x + HDR_LEN + 8 * i);
+		const uint8_t *h = at(b, t, HDR_LEN);
+
+		/* table() checks the checksum of whatever it points at. */
+		if (!memcmp(h, "FACP", 4))
+			*fadt = t;
+		else if (!memcmp(h, "APIC", 4))
+			*madt = t;
+		else
+			cr_assert_fail("unexpected table %.4s", h);
+		at(b, t, rd32(h + 4));
+		cr_assert_eq(sum8(at(b, t, rd32(h + 4)), rd32(h + 4)), 0);
+	}
+	cr_assert_neq(*fadt, 0, "a FADT");
+	cr_assert_neq(*madt, 0, "an MADT");
+}
+
+/* The FADT: hardware-reduced, X_DSDT, boot flags, reset register. */
+static uint64_t check_fadt(const struct built *b, uint64_t gpa)
+{
+	const uint8_t *f = table(b, gpa, "FACP", 6);
+	uint32_t flags = rd32(f + 112);
+	uint16_t boot = rd16(f + 109);
+
+	cr_assert_eq(rd32(f + 4), FADT_LEN, "ACPI 6.x FADT length");
+	cr_assert_eq(f[131], 5, "FADT minor version 5 (ACPI 6.5)");
+	cr_assert(flags & (1u << 20), "HW_REDUCED_ACPI");
+	cr_assert_eq(rd32(f + 36), 0, "no FACS");
+	cr_assert_eq(rd64(f + 132), 0, "no X_FACS");
+	cr_assert_eq(rd32(f + 40), 0, "DSDT (32-bit) unused");
+	cr_assert_eq(rd16(f + 46), 0, "no SCI");
+	cr_assert(boot & (1u << 2), "VGA Not Present");
+	if (b->d->i8042) {
+		cr_assert(boot & (1u << 1), "8042");
+		cr_assert(flags & (1u << 10), "RESET_REG_SUP");
+		cr_assert_eq(f[116], 1, "RESET_REG in System I/O");
+		cr_assert_eq(f[117], 8, "8 bits");
+		cr_assert_eq(f[118], 0, "offset 0");
+		cr_assert_eq(f[119], 1, "byte access");
+		cr_assert_eq(rd64(f + 120), 0x64, "the 8042's command port");
+		cr_assert_eq(f[128], 0xfe, "RESET_VALUE: pulse reset");
+	} else {
+		cr_assert_eq(boot & (1u << 1), 0);
+		cr_assert_eq(flags & (1u << 10), 0);
+	}
+	cr_assert_eq(!!(boot & (1u << 5)), !b->d->rtc, "CMOS RTC Not Present");
+	return rd64(f + 140);
+}
+
+/* The MADT: one enabled LAPIC per vCPU (APIC ID = UID = index), one I/O
+ * APIC with its own ID at GSI 0, LINT1 NMI, entries filling the table. */
+static void check_madt(const struct built *b, uint64_t gpa)
+{
+	const uint8_t *m = table(b, gpa, "APIC", 6);
+	const struct acpi_desc *d = b->d;
+	unsigned int cpus = 0, ioapics = 0, nmis = 0;
+	uint32_t len = rd32(m + 4), off;
+
+	cr_assert_eq(rd32(m + 36), 0xfee00000, "local APIC address");
+	cr_assert_eq(rd32(m + 40), 1, "PCAT_COMPAT");
+	for (off = 44; off < len; off += m[off + 1]) {
+		const uint8_t *e = m + off;
+
+		cr_assert_geq(e[1], 2, "entry length");
+		cr_assert_leq(off + e[1], len, "entry within the table");
+		switch (e[0]) {
+		case 0:
+			cr_assert_eq(e[1], 8);
+			cr_assert_eq(e[2], cpus, "processor UID");
+			cr_assert_eq(e[3], cpus, "APIC ID as cpuid.c gives it");
+			cr_assert_eq(rd32(e + 4), 1, "enabled");
+			cr_assert_neq(e[3], d->ioapic_id, "APIC ID clash");
+			cpus++;
+			break;
+		case 1:
+			cr_assert_eq(e[1], 12);
+			cr_assert_eq(e[2], d->ioapic_id, "I/O APIC ID");
+			cr_assert_eq(rd32(e + 4), 0xfec00000);
+			cr_assert_eq(rd32(e + 8), 0, "GSI base");
+			ioapics++;
+			break;
+		case 4:
+			cr_assert_eq(e[1], 6);
+			cr_assert_eq(e[2], 0xff, "every processor");
+			cr_assert_eq(e[5], 1, "LINT1");
+			nmis++;
+			break;
+		default:
+			cr_assert_fail("unexpected MADT entry type %u", e[0]);
+		}
+	}
+	cr_assert_eq(off, len, "entries end exactly at the table's length");
+	cr_assert_eq(cpus, d->nr_cpus);
+	cr_assert_eq(ioapics, 1);
+	cr_assert_eq(nmis, 1);
+}
+
+/* A PkgLength (20.2.4) at (p): returns its byte count, sets (*len). */
+static unsigned int pkg_len(const uint8_t *p, size_t *len)
+{
+	unsigned int n = (p[0] >> 6) + 1;
+
+	if (n == 1) {
+		*len = p[0] & 0x3f;
+		return 1;
+	}
+	cr_assert_eq(p[0] & 0x30, 0, "PkgLength lead byte bits 5-4 are 0");
+	*len = p[0] & 0xf;
+	for (unsigned int i = 1; i < n; i++)
+		*len |= (size_t)p[i] << (4 + 8 * (i - 1));
+	/* Ours are minimal: a shorter form would have held it. */
+	cr_assert(n == 2 ? *len >= 0x40 : *len >= 1u << (4 + 8 * (n - 2)),
+		  "PkgLength %zu in %u bytes is not minimal", *len, n);
+	return n;
+}
+
+/* An integer data object at (*p): ZeroOp, OneOp, Byte..QWordConst. */
+static uint64_t aml_int(const uint8_t **p)
+{
+	const uint8_t *q = *p;
+
+	switch (q[0]) {
+	case 0x00:
+	case 0x01:
+		*p += 1;
+		return q[0];
+	case 0x0a:
+		*p += 2;
+		return q[1];
+	case 0x0b:
+		*p += 3;
+		return rd16(q + 1);
+	case 0x0c:
+		*p += 5;
+		return rd32(q + 1);
+	case 0x0e:
+		*p += 9;
+		return rd64(q + 1);
+	}
+	cr_assert_fail("not an integer: opcode %#x", q[0]);
+	return 0;
+}
+
+/* The descriptors of a resource template, up to an End Tag that makes
+ * the whole template sum to 0. */
+static void parse_crs(const uint8_t *r, size_t len, struct dev *v)
+{
+	size_t off = 0;
+
+	for (;;) {
+		const uint8_t *e = r + off;
+
+		cr_assert_lt(off, len, "template without an End Tag");
+		if (e[0] & 0x80) { /* large item: tag, 16-bit length */
+			size_t l = rd16(e + 1);
+
+			cr_assert_leq(off + 3 + l, len);
+			if (e[0] == 0x86) {
+				cr_assert_eq(l, 9);
+				v->mem_rw = e[3] & 1;
+				v->mem_base = rd32(e + 4);
+				v->mem_len = rd32(e + 8);
+			} else if (e[0] == 0x89) {
+				cr_assert_eq(l, 6, "one interrupt, no source");
+				cr_assert_eq(e[4], 1, "interrupt count");
+				v->ext_flags = e[3];
+				v->gsi = rd32(e + 5);
+			} else {
+				cr_assert_fail("large item %#x", e[0]);
+			}
+			off += 3 + l;
+			continue;
+		}
+		switch (e[0] >> 3) { /* small item: name, length in 2-0 */
+		case 0x08: /* I/O port */
+			cr_assert_eq(e[0] & 7, 7);
+			cr_assert_lt(v->nr_io, 2);
+			cr_assert_eq(e[1], 1, "Decode16");
+			cr_assert_eq(rd16(e + 2), rd16(e + 4), "fixed range");
+			v->io_base[v->nr_io] = rd16(e + 2);
+			v->io_len[v->nr_io++] = e[7];
+			break;
+		case 0x04: /* IRQ, no flags byte */
+			cr_assert_eq(e[0] & 7, 2);
+			v->irq_mask = rd16(e + 1);
+			break;
+		case 0x0f: /* End Tag */
+			cr_assert_eq(e[0] & 7, 1);
+			cr_assert_eq(off + 2, len, "End Tag ends the buffer");
+			cr_assert_eq(sum8(r, len), 0, "End Tag checksum");
+			return;
+		default:
+			cr_assert_fail("small item %#x", e[0]);
+		}
+		off += 1 + (e[0] & 7);
+	}
+}
+
+/* A Device's body: Name() objects only, each an integer, a string, an
+ * EISA ID or a resource template. */
+static void parse_device(const uint8_t *p, const uint8_t *end, struct dev *v)
+{
+	while (p < end) {
+		char seg[5] = { 0 };
+
+		cr_assert_eq(p[0], 0x08, "NameOp");
+		memcpy(seg, p + 1, 4);
+		p += 5;
+		if (!strcmp(seg, "_HID") && p[0] == 0x0d) {
+			size_t n = strnlen((const char *)p + 1, end - p - 1);
+
+			cr_assert_lt(n, sizeof(v->hid_str));
+			memcpy(v->hid_str, p + 1, n + 1);
+			p += n + 2;
+		} else if (!strcmp(seg, "_HID")) {
+			cr_assert_eq(p[0], 0x0c, "an EISA ID is a DWordConst");
+			v->hid_eisa = (uint32_t)aml_int(&p);
+		} else if (!strcmp(seg, "_UID")) {
+			v->uid = (int64_t)aml_int(&p);
+		} else if (!strcmp(seg, "_CRS")) {
+			const uint8_t *body;
+			size_t len, size;
+
+			cr_assert_eq(p[0], 0x11, "BufferOp");
+			body = p + 1 + pkg_len(p + 1, &len);
+			cr_assert_leq(p + 1 + len, end);
+			size = aml_int(&body);
+			cr_assert_eq(body + size, p + 1 + len, "BufferSize");
+			parse_crs(body, size, v);
+			p += 1 + len;
+		} else {
+			cr_assert_fail("unexpected name %s", seg);
+		}
+	}
+	cr_assert_eq(p, end, "names end with the Device");
+}
+
+/* The DSDT: Scope (\_SB) { Device () {...} ... }, walked by PkgLength. */
+static unsigned int parse_dsdt(const struct built *b, uint64_t gpa,
+			       struct dev *devs)
+{
+	const uint8_t *t = table(b, gpa, "DSDT", 2);
+	const uint8_t *end = t + rd32(t + 4), *p = t + HDR_LEN, *scope_end;
+	unsigned int n = 0, k;
+	size_t len;
+
+	cr_assert_eq(p[0], 0x10, "ScopeOp");
+	p += 1;
+	k = pkg_len(p, &len);
+	scope_end = p + len;
+	cr_assert_eq(scope_end, end, "Scope (\\_SB) is the whole table");
+	p += k;
+	cr_assert_eq(memcmp(p, "\\_SB_", 5), 0);
+	p += 5;
+	while (p < end) {
+		const uint8_t *dev_end;
+		struct dev *v = &devs[n];
+
+		cr_assert_lt(n, MAX_DEVS);
+		cr_assert(p[0] == 0x5b && p[1] == 0x82, "DeviceOp");
+		p += 2;
+		k = pkg_len(p, &len);
+		dev_end = p + len;
+		cr_assert_leq(dev_end, end);
+		p += k;
+		memset(v, 0, sizeof(*v));
+		v->uid = v->gsi = -1;
+		memcpy(v->name, p, 4);
+		parse_device(p + 4, dev_end, v);
+		p = dev_end;
+		n++;
+	}
+	return n;
+}
+
+static const struct dev *find_dev(const struct dev *devs, unsigned int n,
+				  const char *name)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(devs[i].name, name))
+			return &devs[i];
+	cr_assert_fail("no Device (%s)", name);
+	return NULL;
+}
+
+/* The DSDT describes exactly the serial port, 8042, RTC and devices. */
+static void check_dsdt(const struct built *b, uint64_t gpa)
+{
+	static struct dev devs[MAX_DEVS];
+	const struct acpi_desc *d = b->d;
+	unsigned int n = parse_dsdt(b, gpa, devs);
+	const struct dev *v;
+
+	cr_assert_eq(n, !!d->serial_port + 2 * d->i8042 + d->rtc + d->nr_mmio,
+		     "Devices in the DSDT");
+	if (d->serial_port) {
+		v = find_dev(devs, n, "COM1");
+		/* EisaId ("PNP0501") */
+		cr_assert_eq(v->hid_eisa, 0x0105d041, "_HID %#x", v->hid_eisa);
+		cr_assert_geq(v->uid, 0);
+		cr_assert_eq(v->nr_io, 1);
+		cr_assert_eq(v->io_base[0], d->serial_port);
+		cr_assert_eq(v->io_len[0], 8);
+		cr_assert_eq(v->irq_mask, 1u << d->serial_irq);
+	}
+	if (d->i8042) {
+		v = find_dev(devs, n, "PS2K");
+		cr_assert_eq(v->hid_eisa, 0x0303d041, "PNP0303");
+		cr_assert_eq(v->nr_io, 2);
+		cr_assert(v->io_base[0] == 0x60 && v->io_base[1] == 0x64);
+		cr_assert_eq(v->irq_mask, 1u << 1);
+		v = find_dev(devs, n, "PS2M");
+		cr_assert_eq(v->hid_eisa, 0x130fd041, "PNP0F13");
+		cr_assert_eq(v->irq_mask, 1u << 12);
+	}
+	if (d->rtc) {
+		v = find_dev(devs, n, "RTC_");
+		cr_assert_eq(v->hid_eisa, 0x000bd041, "PNP0B00");
+		cr_assert(v->nr_io == 1 && v->io_base[0] == 0x70 &&
+			  v->io_len[0] == 2);
+		cr_assert_eq(v->irq_mask, 0, "our CMOS raises no interrupt");
+	}
+	for (unsigned int i = 0; i < d->nr_mmio; i++) {
+		char name[12];
+
+		snprintf(name, sizeof(name), "VR%02X", i & 0xff);
+		v = find_dev(devs, n, name);
+		cr_assert_str_eq(v->hid_str, "LNRO0005");
+		cr_assert_eq(v->uid, i);
+		cr_assert_eq(v->mem_base, d->mmio[i].base, "%s base", name);
+		cr_assert_eq(v->mem_len, d->mmio[i].size);
+		cr_assert_eq(v->mem_rw, 1, "ReadWrite");
+		cr_assert_eq(v->gsi, d->mmio[i].gsi, "%s GSI", name);
+		/* Consumer, edge, active high, exclusive. */
+		cr_assert_eq(v->ext_flags, 0x03, "flags %#x", v->ext_flags);
+	}
+}
+
+/* Every check on one build; (*fadt_out) etc. for the callers that dump. */
+static void check_all(const struct built *b, uint64_t *xsdt, uint64_t *fadt,
+		      uint64_t *madt, uint64_t *dsdt)
+{
+	*xsdt = check_rsdp(b);
+	check_xsdt(b, *xsdt, fadt, madt);
+	*dsdt = check_fadt(b, *fadt);
+	check_madt(b, *madt);
+	check_dsdt(b, *dsdt);
+}
+
+/* A PC like the one arch.c describes, with (cpus) vCPUs and (n) devices. */
+static struct acpi_mmio_dev mmio[ACPI_MAX_MMIO_DEVS];
+
+static struct acpi_desc pc(unsigned int cpus, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		mmio[i] = (struct acpi_mmio_dev){
+			.base = X86_VIRTIO_MMIO_BASE + i * X86_VIRTIO_MMIO_SIZE,
+			.size = 0x1000,
+			.gsi = X86_VIRTIO_IRQ_BASE + i,
+		};
+	return (struct acpi_desc){
+		.nr_cpus = cpus,
+		.ioapic_id = (uint8_t)cpus,
+		.ioapic_addr = (uint32_t)X86_IOAPIC_ADDR,
+		.serial_port = X86_COM1_PORT,
+		.serial_irq = X86_COM1_IRQ,
+		.i8042 = true,
+		.rtc = true,
+		.mmio = mmio,
+		.nr_mmio = n,
+	};
+}
+
+/* Runs (cmd) through the shell; returns its exit status and output. */
+static int run(const char *cmd, char *out, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n = 0, got;
+	int st;
+
+	cr_assert_not_null(f, "popen %s", cmd);
+	while (n + 1 < size && (got = fread(out + n, 1, size - n - 1, f)))
+		n += got;
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void need_tool(const char *tool)
+{
+	char cmd[64], out[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s 2>&1", tool);
+	if (run(cmd, out, sizeof(out)) != 0)
+		cr_assert_fail("%s not found: %s", tool, SETUP_HINT);
+}
+
+/* Writes the table at (gpa) to (dir)/(name). */
+static void dump(const struct built *b, const char *dir, const char *name,
+		 uint64_t gpa)
+{
+	uint32_t len = rd32(at(b, gpa, HDR_LEN) + 4);
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(at(b, gpa, len), 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Whether (word) occurs in (out) other than as a plural ("0 Errors"). */
+static bool has_word(const char *out, const char *word)
+{
+	for (const char *p = out; (p = strstr(p, word)); p++)
+		if (p[strlen(word)] != 's')
+			return true;
+	return false;
+}
+
+/* iasl's output must be clean: no error or warning of any kind ("Error
+ * 6126", "Firmware Warning (ACPI)", "ACPI Error:"), exit status 0. */
+static void expect_clean(const char *what, int rc, const char *out)
+{
+	cr_assert_eq(rc, 0, "%s exited %d:\n%s", what, rc, out);
+	cr_assert_not(has_word(out, "Error"), "%s:\n%s", what, out);
+	cr_assert_not(has_word(out, "Warning"), "%s:\n%s", what, out);
+}
+
+/*
+ * iasl -d on each table, then iasl on each disassembly: both must report
+ * no error and no warning ("0 Errors, 0 Warnings"; remarks would be
+ * allowed, none come). The RSDP is not a table with a header and iasl
+ * 20200925 refuses a bare one, so check_rsdp() alone covers it. Then
+ * acpiexec loads the tables and evaluates every virtio device's _CRS.
+ */
+static void iasl_round_trip(const struct built *b, bool acpiexec)
+{
+	static const char *const names[] = { "xsdt", "facp", "apic", "dsdt" };
+	static char out[1 << 20];
+	uint64_t gpas[4];
+	char dir[] = "/tmp/ignis-acpi-XXXXXX", cmd[512];
+	int rc;
+
+	need_tool("iasl");
+	check_all(b, &gpas[0], &gpas[1], &gpas[2], &gpas[3]);
+	cr_assert_not_null(mkdtemp(dir));
+	for (unsigned int i = 0; i < 4; i++) {
+		dump(b, dir, names[i], gpas[i]);
+		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s 2>&1", dir,
+			 names[i]);
+		rc = run(cmd, out, sizeof(out));
+		expect_clean(cmd, rc, out);
+		cr_assert_not_null(strstr(out, i == 3 ?
+						       "Disassembly completed" :
+						       "decoded"),
+				   "%s:\n%s", cmd, out);
+		snprintf(cmd, sizeof(cmd), "cd %s && iasl %s.dsl 2>&1", dir,
+			 names[i]);
+		rc = run(cmd, out, sizeof(out));
+		expect_clean(cmd, rc, out);
+		cr_assert_not_null(strstr(out, "Compilation successful. "
+					       "0 Errors, 0 Warnings"),
+				   "%s:\n%s", cmd, out);
+	}
+	for (unsigned int i = 0; acpiexec && i < b->d->nr_mmio; i++) {
+		char want[64];
+
+		need_tool("acpiexec");
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && acpiexec -b 'Resources \\_SB.VR%02X' facp "
+			 "apic dsdt 2>&1",
+			 dir, i);
+		rc = run(cmd, out, sizeof(out));
+		cr_assert_eq(rc, 0, "%s:\n%s", cmd, out);
+		cr_assert_not_null(
+			strstr(out, "successfully acquired and loaded"),
+			"%s:\n%s", cmd, out);
+		snprintf(want, sizeof(want), "Address : %08lX",
+			 (unsigned long)b->d->mmio[i].base);
+		cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+		snprintf(want, sizeof(want), "Dword00 : %08X",
+			 b->d->mmio[i].gsi);
+		cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+		cr_assert_not_null(strstr(out, "Triggering : Edge"));
+		cr_assert_not_null(strstr(out, "Polarity : ActiveHigh"));
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(acpi, .timeout = 120);
+
+Test(acpi, one_cpu_no_devices)
+{
+	struct acpi_desc d = pc(1, 0);
+	uint64_t x, f, m, s;
+	struct built b;
+
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	iasl_round_trip(&b, false);
+	free(b.buf);
+}
+
+Test(acpi, four_cpus_three_devices)
+{
+	struct acpi_desc d = pc(4, 3);
+	uint64_t x, f, m, s;
+	struct built b;
+
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	iasl_round_trip(&b, true);
+	free(b.buf);
+}
+
+/* As many vCPUs as ignis runs today (the MP table's limit) and every
+ * virtio-mmio slot. */
+Test(acpi, arch_max)
+{
+	struct acpi_desc d = pc(x86_mptable_max_cpus(), X86_VIRTIO_MMIO_SLOTS);
+	struct built b;
+
+	cr_assert_geq(x86_mptable_max_cpus(), 37);
+	build(&b, &d);
+	iasl_round_trip(&b, false);
+	free(b.buf);
+}
+
+/* ACPI's own limits: 254 vCPUs (I/O APIC ID 254) and 256 devices, whose
+ * Scope needs a 3-byte PkgLength. */
+Test(acpi, acpi_max)
+{
+	struct acpi_desc d = pc(ACPI_MAX_CPUS, ACPI_MAX_MMIO_DEVS);
+	struct built b;
+
+	build(&b, &d);
+	iasl_round_trip(&b, false);
+	free(b.buf);
+}
+
+/* Without legacy devices: no reset register, no 8042 flag, RTC absent. */
+Test(acpi, no_legacy_devices)
+{
+	struct acpi_desc d = pc(2, 1);
+	uint64_t x, f, m, s;
+	struct built b;
+
+	d.serial_port = 0;
+	d.i8042 = false;
+	d.rtc = false;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	iasl_round_trip(&b, false);
+	free(b.buf);
+}
+
+/* Every size short of what is needed fails cleanly, with nothing written
+ * past the buffer (an exact-size allocation, for ASan). */
+Test(acpi, too_small)
+{
+	struct acpi_desc d = pc(4, 8);
+	uint64_t rsdp;
+	uint8_t *big = malloc(X86_ACPI_SIZE);
+	int need;
+
+	cr_assert_not_null(big);
+	need = acpi_build(big, X86_ACPI_SIZE, X86_ACPI_START, &d, &rsdp);
+	cr_assert_gt(need, 0);
+	for (int size = 0; size < need; size++) {
+		uint8_t *buf = malloc(size ? (size_t)size : 1);
+
+		cr_assert_not_null(buf);
+		cr_assert_eq(acpi_build(buf, (size_t)size, X86_ACPI_START, &d,
+					&rsdp),
+			     -ENOSPC, "size %d", size);
+		free(buf);
+	}
+	{
+		uint8_t *buf = malloc((size_t)need);
+
+		cr_assert_not_null(buf);
+		cr_assert_eq(acpi_build(buf, (size_t)need, X86_ACPI_START, &d,
+					&rsdp),
+			     need);
+		cr_assert_eq(memcmp(buf, big, (size_t)need), 0, "same tables");
+		free(buf);
+	}
+	free(big);
+}
+
+Test(acpi, bad_descriptions)
+{
+	static uint8_t buf[X86_ACPI_SIZE];
+	struct acpi_mmio_dev bad;
+	struct acpi_desc d;
+	uint64_t rsdp;
+
+#define EXPECT_EINVAL(...)                                                    \
+	do {                                                                  \
+		d = pc(4, 2);                                                 \
+		__VA_ARGS__;                                                  \
+		cr_assert_eq(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, \
+					&rsdp),                               \
+			     -EINVAL, #__VA_ARGS__);                          \
+	} while (0)
+	EXPECT_EINVAL(d.nr_cpus = 0);
+	EXPECT_EINVAL(d.nr_cpus = ACPI_MAX_CPUS + 1, d.ioapic_id = 0);
+	EXPECT_EINVAL(d.ioapic_id = 3); /* vCPU 3's APIC ID */
+	EXPECT_EINVAL(d.nr_cpus = 254, d.ioapic_id = 255); /* broadcast */
+	EXPECT_EINVAL(d.serial_irq = 16);
+	EXPECT_EINVAL(d.nr_mmio = ACPI_MAX_MMIO_DEVS + 1);
+	EXPECT_EINVAL(d.mmio = NULL);
+	EXPECT_EINVAL(bad = (struct acpi_mmio_dev){ 0xfffff000, 0x2000, 16 },
+		      d.mmio = &bad, d.nr_mmio = 1);
+	EXPECT_EINVAL(bad = (struct acpi_mmio_dev){ 0xd0000000, 0, 16 },
+		      d.mmio = &bad, d.nr_mmio = 1);
+#undef EXPECT_EINVAL
+	d = pc(1, 0);
+	cr_assert_eq(
+		acpi_build(buf, sizeof(buf), X86_ACPI_START + 8, &d, &rsdp),
+		-EINVAL, "RSDP off a 16-byte boundary");
+	cr_assert_eq(acpi_build(NULL, sizeof(buf), X86_ACPI_START, &d, &rsdp),
+		     -EINVAL);
+	cr_assert_eq(acpi_build(buf, sizeof(buf), X86_ACPI_START, NULL, &rsdp),
+		     -EINVAL);
+	cr_assert_eq(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, NULL),
+		     -EINVAL);
+	/* The edge of 4 GiB is fine. */
+	bad = (struct acpi_mmio_dev){ 0xfffff000, 0x1000, 23 };
+	d.mmio = &bad;
+	d.nr_mmio = 1;
+	cr_assert_gt(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, &rsdp),
+		     0);
+}
+
+/* Where the tables go: the BIOS area, clear of the MP table's KiB, inside
+ * what boot.c's e820 map reserves, and big enough for the largest build. */
+Test(acpi, layout)
+{
+	struct acpi_desc d = pc(ACPI_MAX_CPUS, X86_VIRTIO_MMIO_SLOTS);
+	struct built b;
+
+	cr_assert_eq(X86_ACPI_START % 16, 0);
+	cr_assert_geq(X86_ACPI_START, 0xe0000, "legacy RSDP scan window");
+	cr_assert_geq(X86_ACPI_START, X86_EBDA_START + 1024, "MP table");
+	cr_assert_leq(X86_ACPI_START + X86_ACPI_SIZE, X86_RESET_VECTOR,
+		      "below the reset vector and 1 MiB, in the reserved range");
+	build(&b, &d);
+	cr_assert_lt(b.len, 0x2000, "a few KiB at most: %d", b.len);
+	free(b.buf);
+}
