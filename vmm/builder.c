@@ -174,6 +174,8 @@ static int build_cmdline(struct vm *vm)
 	if (!vm->cmdline)
 		return -ENOMEM;
 	strcpy(vm->cmdline, vm->cfg->cmdline);
+	if (vm->cfg->no_cmdline_devices)
+		return 0;
 	return vdevs_cmdline_append(&vm->vdevs, vm->cmdline, size);
 }
 

@@ -328,14 +328,24 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
+static int set_no_cmdline_devices(struct vm_config *cfg, const char *v,
+				  char *why, size_t len)
+{
+	cfg->no_cmdline_devices = true;
+	return 0;
+}
+
 static const struct cli_option vdevs_options[] = {
 	{ "disk", "path=IMG[,readonly=on][,direct=on][,id=STR]",
 	  "a virtio-blk disk on a raw image (repeatable)", true, set_disk },
 	{ "net", "tap=NAME[,mac=MAC]",
-	  "a virtio-net interface on an existing tap (repeatable)", true,
+	  "a virtio-net interface on a tap, made if missing (repeatable)", true,
 	  set_net },
 	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
 	  set_rng },
+	{ "no-cmdline-devices", NULL,
+	  "announce virtio devices in ACPI only, not as virtio_mmio.device=",
+	  false, set_no_cmdline_devices },
 };
 
 const struct cli_group vdevs_cli_group = {

@@ -226,6 +226,26 @@ Test(boot, pvh_cmdline_memory_initrd)
 	run_result_free(&r);
 }
 
+/* Each virtio device is announced on the command line after the user's
+ * words (Firecracker's form), unless --no-cmdline-devices. */
+Test(boot, cmdline_announces_devices_unless_told_not_to)
+{
+	const char *const args[] = { "--kernel", BOOTINFO, "--memory", "64M",
+				     "--rng", "--cmdline", "quiet", NULL };
+	const char *const acpi_only[] = { "--kernel", BOOTINFO, "--memory",
+					  "64M", "--rng", "--cmdline", "quiet",
+					  "--no-cmdline-devices", NULL };
+	struct run_result r;
+
+	run_boot(&r, args);
+	run_expect_line(&r,
+			"cmdline quiet virtio_mmio.device=4K@0xd0000000:16");
+	run_result_free(&r);
+	run_boot(&r, acpi_only);
+	run_expect_line(&r, "cmdline quiet");
+	run_result_free(&r);
+}
+
 Test(boot, pvh_memory_split_by_hole)
 {
 	const char *const args[] = { "--kernel", BOOTINFO, "--memory", "4G",
