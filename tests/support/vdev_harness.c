@@ -3,6 +3,8 @@
 #include "support/vdev_harness.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -126,4 +128,31 @@ void vh_fini(struct vh *h)
 		if (h->kick[q] > 0)
 			close(h->kick[q]);
 	gmem_destroy(&h->mem);
+}
+
+bool vh_has_thread(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	bool found = false;
+
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		found = !strcmp(comm, name);
+	}
+	closedir(d);
+	return found;
 }

@@ -50,6 +50,9 @@ void *vh_ptr(struct vh *h, uint64_t addr, uint32_t len);
 /* Closes the kick fds and frees RAM; after the device is destroyed. */
 void vh_fini(struct vh *h);
 
+/* Whether a thread of this process is named (name) (/proc/self/task). */
+bool vh_has_thread(const char *name);
+
 uint64_t vh_now_ns(void);
 void vh_nap(void);	/* 1 ms */
 

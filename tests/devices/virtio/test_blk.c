@@ -225,6 +225,7 @@ Test(blk, read_returns_the_image_bytes)
 	cr_assert_eq(status_of(r), VIRTIO_BLK_S_OK);
 	cr_assert_arr_eq(vh_ptr(&h, DATA_BASE, 4096), pattern + 3 * 512, 4096);
 	vh_wait_count(&vh_irq_used, 1);
+	cr_assert(vh_has_thread("virtio-blk0"), "the worker names its disk");
 }
 
 Test(blk, write_reaches_the_image)

@@ -455,6 +455,7 @@ Test(net, tx_header_in_own_buffer)
 	vh_check_used(&h, TXQ, 0, head, 0);
 	vh_wait_count(&vh_irq_used, 1);
 	cr_assert_eq(atomic_load(&vh_irq_config), 0);
+	cr_assert(vh_has_thread("vnet-" TAP), "the worker names its tap");
 }
 
 Test(net, tx_header_and_data_in_one_buffer)

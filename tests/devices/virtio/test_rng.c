@@ -94,6 +94,7 @@ Test(rng, fills_writable_buffer)
 	cr_assert_not(all_zero(BUF_BASE, 512));
 	vh_wait_count(&vh_irq_used, 1);
 	cr_assert_eq(atomic_load(&vh_irq_config), 0);
+	cr_assert(vh_has_thread("virtio-rng"), "the worker names its device");
 }
 
 Test(rng, skips_readable_fills_every_writable)
