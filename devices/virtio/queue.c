@@ -277,7 +277,8 @@ int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c)
 	return 1;
 }
 
-int vq_push(struct vq *q, const struct gmem *mem, uint16_t head, uint32_t len)
+int vq_add_used(struct vq *q, const struct gmem *mem, uint16_t head,
+		uint32_t len)
 {
 	volatile struct vq_used_elem *e;
 
@@ -289,9 +290,19 @@ int vq_push(struct vq *q, const struct gmem *mem, uint16_t head, uint32_t len)
 	e = &q->used->ring[q->next_used_idx & (q->size - 1)];
 	e->id = htole32(head);
 	e->len = htole32(len);
+	q->next_used_idx++;
+	q->in_flight--;
+	return 0;
+}
+
+void vq_publish_used(struct vq *q)
+{
+	assert(q->size);
+	if (q->broken)
+		return;
 	/*
-	 * Release: the element, and the data the device wrote into the
-	 * chain's buffers, are visible before the idx that publishes them.
+	 * Release: the elements, and the data the device wrote into their
+	 * chains' buffers, are visible before the idx that publishes them.
 	 * 2.7.8.2: "The device MUST set len prior to updating the used idx"
 	 * and "MUST write at least len bytes to descriptor ... prior to
 	 * updating the used idx". Pairs with the driver's read barrier after
@@ -299,10 +310,24 @@ int vq_push(struct vq *q, const struct gmem *mem, uint16_t head, uint32_t len)
 	 * entries after they have been exposed by host").
 	 */
 	atomic_thread_fence(memory_order_release);
-	q->next_used_idx++;
 	vq_store16(&q->used->idx, q->next_used_idx);
-	q->in_flight--;
-	return 0;
+}
+
+int vq_push(struct vq *q, const struct gmem *mem, uint16_t head, uint32_t len)
+{
+	int ret = vq_add_used(q, mem, head, len);
+
+	if (!ret)
+		vq_publish_used(q);
+	return ret;
+}
+
+int vq_avail_count(struct vq *q)
+{
+	assert(q->size);
+	if (q->broken)
+		return -EIO;
+	return vq_avail_pending(q);
 }
 
 /* vring_need_event(): whether (event) lies in (old, new], mod 2^16. */

@@ -57,7 +57,8 @@ struct vq {
 	bool broken;			/* ring corruption seen: stop */
 	bool signalled_valid;		/* signalled_used holds a value */
 	uint16_t last_avail_idx;	/* next avail entry the device reads */
-	uint16_t next_used_idx;		/* next used entry; published idx */
+	uint16_t next_used_idx;		/* next used entry; the published
+					 * idx after vq_publish_used() */
 	uint16_t signalled_used;	/* used idx at the last notify */
 	unsigned int in_flight;		/* popped, not yet pushed */
 	const void *desc;		/* descriptor table in RAM */
@@ -112,6 +113,27 @@ int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c);
  */
 int vq_push(struct vq *q, const struct gmem *mem, uint16_t head,
 	    uint32_t len);
+
+/*
+ * vq_push() in two steps, for a device that completes many chains in one
+ * pass: vq_add_used() writes the used element but leaves used->idx alone;
+ * vq_publish_used() then publishes every element added since, with one
+ * release-ordered store. The driver sees whole batches, and the used
+ * index's cache line moves between CPUs once a pass, not once a chain.
+ * Same returns as vq_push(). Call vq_publish_used() before
+ * vq_should_notify(). Worker thread only.
+ */
+int vq_add_used(struct vq *q, const struct gmem *mem, uint16_t head,
+		uint32_t len);
+void vq_publish_used(struct vq *q);
+
+/*
+ * The number of chains the driver has made available and the device not
+ * yet popped; -EIO when the queue is broken or the index moved by more
+ * than the queue size (the queue is then broken). A cheap look at one
+ * index, for a worker that polls. Worker thread only.
+ */
+int vq_avail_count(struct vq *q);
 
 /*
  * After one or more vq_push(): whether the driver wants an interrupt now

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/log.h"
@@ -93,6 +94,63 @@ static int worker_run_kicks(struct worker *w, uint32_t *pending)
 	return 0;
 }
 
+/* The window starts at, and below this drops to, no polling. */
+#define WORKER_POLL_MIN_NS	4000
+
+static uint64_t worker_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Nothing to do: spin for up to the poll window, watching the CQ and the
+ * device's rings, then let the device re-arm its notifications. Returns
+ * the queues with work (the loop then does not sleep), or 0: sleep (at
+ * once if a CQE is already there).
+ */
+static uint32_t worker_poll(struct worker *w)
+{
+	uint64_t end;
+	uint32_t work;
+
+	if (w->poll_ns) {
+		/* Queued I/O goes to the kernel before we spin. */
+		io_uring_submit(&w->ring);
+		end = worker_now_ns() + w->poll_ns;
+		do {
+			if (io_uring_cq_ready(&w->ring))
+				return 0;
+			work = w->ops->poll(w->ctx);
+			if (work)
+				return work;
+			__builtin_ia32_pause();
+		} while (worker_now_ns() < end);
+	}
+	return w->ops->idle(w->ctx);
+}
+
+/*
+ * After a real sleep of (slept_ns): a wait shorter than the largest
+ * window would have been caught by polling, so widen it (QEMU's adaptive
+ * polling does the same); a longer one means the driver is idle, so
+ * narrow it down to nothing: an idle guest costs no host CPU.
+ */
+static void worker_adapt_poll(struct worker *w, uint64_t slept_ns)
+{
+	if (slept_ns <= w->poll_max_ns) {
+		w->poll_ns = w->poll_ns ? w->poll_ns * 2 : WORKER_POLL_MIN_NS;
+		if (w->poll_ns > w->poll_max_ns)
+			w->poll_ns = w->poll_max_ns;
+	} else {
+		w->poll_ns /= 2;
+		if (w->poll_ns < WORKER_POLL_MIN_NS)
+			w->poll_ns = 0;
+	}
+}
+
 static int worker_loop(struct worker *w)
 {
 	uint32_t pending = 0;	/* queues whose on_kick wants another go */
@@ -102,9 +160,18 @@ static int worker_loop(struct worker *w)
 	int ret;
 
 	while (!stop || (w->ops->in_flight && w->ops->in_flight(w->ctx))) {
+		bool sleep;
+		uint64_t t0 = 0;
+
+		if (!pending && !stop && w->ops->poll)
+			pending = worker_poll(w);
 		/* Work left over: only submit and reap, do not sleep. */
-		ret = io_uring_submit_and_wait(&w->ring,
-					       pending && !stop ? 0 : 1);
+		sleep = !(pending && !stop);
+		if (sleep && w->poll_max_ns && !io_uring_cq_ready(&w->ring))
+			t0 = worker_now_ns();
+		ret = io_uring_submit_and_wait(&w->ring, sleep ? 1 : 0);
+		if (t0)
+			worker_adapt_poll(w, worker_now_ns() - t0);
 		/* -EBUSY/-EAGAIN: CQ overflow or no memory; reaping helps. */
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 			return ret;
@@ -165,6 +232,9 @@ static int worker_check_config(const struct worker_config *cfg,
 			return -EBADF;
 	if (cfg->backend_fd < -1)
 		return -EBADF;
+	if ((cfg->poll_max_ns || ops->poll || ops->idle) &&
+	    (!ops->poll || !ops->idle))
+		return -EINVAL;
 	return 0;
 }
 
@@ -221,6 +291,7 @@ int worker_start(struct worker *w, const struct worker_config *cfg,
 	w->ops = ops;
 	w->ctx = ctx;
 	w->nr_kicks = cfg->nr_kick_fds;
+	w->poll_max_ns = cfg->poll_max_ns;
 
 	w->kill_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->kill_fd < 0)

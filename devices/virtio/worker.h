@@ -71,6 +71,19 @@ struct worker_ops {
 	 * device has nothing that outlives its thread.
 	 */
 	bool (*in_flight)(void *ctx);
+	/*
+	 * Polling, for a device whose worker_config.poll_max_ns is set (both
+	 * ops then, or neither). While the loop has nothing to do it spins
+	 * for up to its current poll window (adapted between 0 and
+	 * poll_max_ns), calling poll(): the mask of queues the driver has put
+	 * buffers on, from a cheap look at the rings; the device keeps the
+	 * driver's notifications off meanwhile, so a busy driver needs no
+	 * kicks at all. Before every sleep the loop calls idle(): the device
+	 * turns notifications back on and returns the mask of queues that
+	 * got buffers in between (then the loop does not sleep).
+	 */
+	uint32_t (*poll)(void *ctx);
+	uint32_t (*idle)(void *ctx);
 };
 
 /* What a worker serves; read only during worker_start(). */
@@ -83,6 +96,7 @@ struct worker_config {
 	const uint8_t *opcodes;	/* IORING_OP_* the device submits */
 	unsigned int nr_opcodes;	/* 0..WORKER_MAX_OPCODES */
 	unsigned int entries;	/* SQ size; 0: WORKER_DEFAULT_ENTRIES */
+	uint64_t poll_max_ns;	/* longest poll window; 0: never poll */
 };
 
 /* A running worker. Embedded by the device; opaque to it but for worker_*. */
@@ -96,6 +110,8 @@ struct worker {
 	uint64_t kill_buf;		/* target of the kill fd read */
 	uint64_t kick_buf[WORKER_MAX_KICKS];	/* targets of kick reads */
 	int result;			/* why the loop ended; set by join */
+	uint64_t poll_max_ns;		/* worker_config.poll_max_ns */
+	uint64_t poll_ns;		/* the current poll window */
 	bool has_kill_fd;		/* kill_fd is ours to close */
 	bool has_ring;			/* ring is ours to tear down */
 	bool has_thread;		/* thread is ours to join */

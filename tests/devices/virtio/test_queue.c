@@ -569,6 +569,37 @@ Test(vq, push_writes_used_ring)
 	cr_assert_eq(q.in_flight, 0);
 }
 
+/* vq_add_used() writes elements; only vq_publish_used() moves used->idx,
+ * once for all of them. */
+Test(vq, add_used_then_publish_once)
+{
+	struct mock_buf b[] = { { BUF, 8, VQ_DESC_F_WRITE } };
+	uint32_t id, len;
+
+	mock_vq_add_chain(&m, 3, b, 1);
+	mock_vq_add_chain(&m, 5, b, 1);
+	init_q(false, false);
+	cr_assert_eq(vq_avail_count(&q), 2);
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	cr_assert_eq(vq_add_used(&q, &mem, c.head, 4), 0);
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	cr_assert_eq(vq_avail_count(&q), 0);
+	cr_assert_eq(vq_add_used(&q, &mem, c.head, 6), 0);
+	cr_assert_eq(mock_vq_used_idx(&m), 0, "nothing published yet");
+	cr_assert_eq(q.in_flight, 0);
+	vq_publish_used(&q);
+	cr_assert_eq(mock_vq_used_idx(&m), 2);
+	mock_vq_used_elem(&m, 0, &id, &len);
+	cr_assert(id == 3 && len == 4);
+	mock_vq_used_elem(&m, 1, &id, &len);
+	cr_assert(id == 5 && len == 6);
+	/* A jump past the queue size breaks the queue, as vq_pop would. */
+	mock_vq_set_avail_idx(&m, (uint16_t)(2 + QSZ + 1));
+	cr_assert_eq(vq_avail_count(&q), -EIO);
+	cr_assert(vq_is_broken(&q));
+	cr_assert_eq(vq_add_used(&q, &mem, 0, 1), -EIO);
+}
+
 Test(vq, push_rejects_bad_id_and_nothing_in_flight)
 {
 	struct mock_buf b[] = { { BUF, 8, 0 } };

@@ -457,3 +457,73 @@ Test(worker, start_rejects_bad_config_and_cleans_up)
 	start(&cfg);
 	cr_assert_eq(worker_stop(&w), 0);
 }
+
+/* Polling: a fake device that counts the looks the worker takes, and
+ * whose idle() reports work (idle_work) times. */
+static atomic_uint fake_polls, fake_idles, idle_work;
+
+static uint32_t fake_poll(void *ctx)
+{
+	atomic_fetch_add(&fake_polls, 1);
+	return 0;
+}
+
+static uint32_t fake_idle(void *ctx)
+{
+	unsigned int left = atomic_load(&idle_work);
+
+	atomic_fetch_add(&fake_idles, 1);
+	while (left && !atomic_compare_exchange_weak(&idle_work, &left,
+						     left - 1))
+		;
+	return left ? 1 : 0;
+}
+
+static const struct worker_ops fake_poll_ops = {
+	.on_kick = fake_on_kick,
+	.on_cqe = fake_on_cqe,
+	.poll = fake_poll,
+	.idle = fake_idle,
+};
+
+Test(worker, polls_then_rearms_before_sleeping)
+{
+	struct worker_config cfg = config(-1);
+	unsigned int n;
+
+	cfg.poll_max_ns = 2000000000ull;	/* every gap here is shorter */
+	cr_assert_eq(worker_start(&w, &cfg, &fake_poll_ops, &f), 0);
+	/* Quick kicks widen the window (4 us, doubling). */
+	for (unsigned int i = 1; i <= 12; i++) {
+		do_kick(0);
+		pthread_mutex_lock(&f.lock);
+		WAIT_FOR(f.kicks[0] >= i);
+		pthread_mutex_unlock(&f.lock);
+	}
+	cr_assert_gt(atomic_load(&fake_polls), 0, "the worker polled");
+	/* Before it sleeps, the worker asks idle(); work found there (a
+	 * driver that added buffers as the device re-armed its kicks) is
+	 * served at once: one kick, two on_kick calls. */
+	pthread_mutex_lock(&f.lock);
+	n = f.kicks[0];
+	atomic_store(&idle_work, 1);
+	do_kick(0);
+	WAIT_FOR(f.kicks[0] >= n + 2);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_gt(atomic_load(&fake_idles), 0);
+	cr_assert_eq(worker_stop(&w), 0);
+}
+
+Test(worker, poll_needs_both_ops)
+{
+	static const struct worker_ops poll_only = {
+		.on_kick = fake_on_kick, .poll = fake_poll,
+	};
+	struct worker_config cfg = config(-1);
+
+	cfg.poll_max_ns = 1000;
+	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cfg.poll_max_ns = 0;
+	cr_assert_eq(worker_start(&w, &cfg, &poll_only, &f), -EINVAL);
+	cr_assert_eq(worker_stop(&w), 0);
+}

@@ -7,6 +7,7 @@
  * past the end is refused. On a read-only disk the write must fail.
  * "hold" on the command line: then spin, so the host can look at us.
  */
+#include "cmdline.h"
 #include "rt.h"
 #include "vio.h"
 
@@ -131,25 +132,6 @@ static void write_and_read_back(struct vio_dev *d, struct vio_queue *q,
 	vio_say(d, "readback ok");
 }
 
-/* Whether the PVH command line (hvm_start_info.cmdline_paddr, at 24)
- * holds the word (w). */
-static int cmdline_has(unsigned int proto, uint64_t info, const char *w)
-{
-	const char *start, *c;
-	size_t n = strlen(w);
-
-	if (proto != RT_BOOT_PVH || !rt_is_mapped(info, 32))
-		return 0;
-	start = (const char *)(uintptr_t)*(const uint64_t *)(uintptr_t)(info + 24);
-	if (!start || !rt_is_mapped((uint64_t)(uintptr_t)start, 4096))
-		return 0;
-	for (c = start; *c; c++)
-		if ((c == start || c[-1] == ' ') && !memcmp(c, w, n) &&
-		    (c[n] == ' ' || c[n] == '\0'))
-			return 1;
-	return 0;
-}
-
 void guest_main(unsigned int proto, uint64_t info)
 {
 	struct vio_dev d;
@@ -184,7 +166,7 @@ void guest_main(unsigned int proto, uint64_t info)
 		    "bad sector refused" : "bad sector served");
 out:
 	vio_say_hex(&d, "status", vio_status(&d));
-	if (cmdline_has(proto, info, "hold")) {
+	if (cmdline_has(cmdline_get(proto, info), "hold")) {
 		vio_say(&d, "holding");
 		for (;;)
 			__asm__ volatile("pause");
