@@ -44,6 +44,8 @@ mkdir -p "$r3/bin"
 cp /bin/busybox "$r3/bin/busybox"
 install -m 755 "$here/l3init.sh" "$r3/init"
 (cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3.cpio"
+# The same tree as an ext4 root file system for the virtio-blk case.
+mkfs.ext4 -q -F -L ignisroot -d "$r3" "$work/root.ext4" 16M
 # The same plus Debian's virtio-mmio modules, for Debian's stock kernel.
 mkdir -p "$r3/lib/modules"
 cp "$debian_dir"/modules/inner/* "$r3/lib/modules/"
@@ -59,7 +61,7 @@ cp "$ignis_static" "$r2/bin/ignis"
 cp "$tsexec" "$r2/bin/tsexec"
 cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"
 cp "$work/l3-debian.cpio" "$r2/img/"
-cp "$work/l3.cpio" "$r2/img/"
+cp "$work/l3.cpio" "$work/root.ext4" "$r2/img/"
 cp "$kernel_dir/vmlinux" "$r2/img/tiny-vmlinux"
 cp "$kernel_dir/bzImage" "$r2/img/tiny-bzImage"
 if [ "$suite" != bench ]; then

@@ -168,6 +168,110 @@ case_tiny_virtio_rng() {
 	fi
 }
 
+# virtio-blk, our kernel: the root file system is an ext4 image on the first
+# disk (no initramfs), a second raw disk takes a 64 KiB write; after the
+# guest's sync and reboot, this side of both images holds what it wrote.
+# Devices are announced both on the command line and in ACPI: each must
+# appear once.
+case_tiny_virtio_blk() {
+	local run=tiny-virtio-blk p want host orig
+	cp $IMG/root.ext4 /tmp/root.ext4
+	yes ignis-data-image | head -c 1048576 >/tmp/data.img
+	orig=$(md5sum </tmp/data.img | cut -d' ' -f1)
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --memory 256M --cpus 1 \
+		--disk path=/tmp/root.ext4 --disk path=/tmp/data.img --rng \
+		--cmdline "$CMDLINE root=/dev/vda rw rootfstype=ext4 init=/init systest=blk"
+	p=$(run_problem $run $IGNIS_SECS)
+	want=$(l3 $run data_md5)
+	host=$(head -c 65536 /tmp/data.img | md5sum | cut -d' ' -f1)
+	if [ -n "$p" ]; then
+		verdict tiny_virtio_blk FAIL "$p"
+	elif [ "$(l3 $run rootfs)" != ext4 ]; then
+		verdict tiny_virtio_blk FAIL "root is '$(l3 $run rootfs)', want the ext4 on virtio-blk"
+	elif [ "$(l3 $run virtio_devices)" != 3 ]; then
+		verdict tiny_virtio_blk FAIL "$(l3 $run virtio_devices) virtio devices ($(l3 $run virtio_ids)), want 3 (2 disks, rng), each once"
+	elif [ "$(l3 $run mmio_words)" != 3 ]; then
+		verdict tiny_virtio_blk FAIL "$(l3 $run mmio_words) virtio_mmio.device= words on the command line, want 3"
+	elif [ "$(l3 $run vdb_md5_before)" != "$orig" ]; then
+		verdict tiny_virtio_blk FAIL "Linux read $(l3 $run vdb_md5_before) from the data disk, the image is $orig"
+	elif [ "$(l3 $run hwrng)" != virtio_rng.0 ] || [ "$(l3 $run hwrng_bytes)" != 64 ]; then
+		verdict tiny_virtio_blk FAIL "hw_random '$(l3 $run hwrng)' gave $(l3 $run hwrng_bytes) bytes beside the disks"
+	elif [ -z "$want" ] || [ "$(l3 $run readback_md5)" != "$want" ]; then
+		verdict tiny_virtio_blk FAIL "the guest read back $(l3 $run readback_md5), wrote $want"
+	elif [ "$host" != "$want" ]; then
+		verdict tiny_virtio_blk FAIL "the host sees $host in the data image, the guest wrote $want"
+	elif ! grep -q ignis-root-written /tmp/root.ext4; then
+		verdict tiny_virtio_blk FAIL "the file written on the root fs is not in the image"
+	else
+		verdict tiny_virtio_blk PASS "root on ext4/virtio-blk; the data disk read whole as the image ($orig); 64 KiB written+fsynced seen on the host ($want); /dev/hwrng beside them; 3 devices each once; exit 0"
+	fi
+}
+
+# virtio-net, our kernel: ignis makes tap0, this side gives it 172.16.0.1
+# as soon as it appears; the guest (172.16.0.2) pings it and sends 1 MiB
+# over TCP, which must arrive here intact. With --no-cmdline-devices the
+# kernel finds the device through ACPI alone, with no duplicate to refuse.
+case_tiny_virtio_net() {
+	local run=tiny-virtio-net p nc_pid cfg_pid got
+	rm -f /tmp/net.rx
+	# busybox nc half-closes the connection when its stdin ends, and the
+	# sender stops at that: its stdin is a FIFO opened read-write, which
+	# stays open and silent.
+	rm -f /tmp/ncin
+	mkfifo /tmp/ncin
+	nc -l -p 5000 <>/tmp/ncin >/tmp/net.rx 2>/dev/null &
+	nc_pid=$!
+	(
+		i=0
+		while [ ! -e /sys/class/net/tap0 ] && [ $i -lt 600 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		ip addr add 172.16.0.1/24 dev tap0 && ip link set tap0 up
+	) &
+	cfg_pid=$!
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --net tap=tap0,mac=06:00:ac:10:00:02 \
+		--no-cmdline-devices --cmdline "$CMDLINE systest=net"
+	kill $nc_pid $cfg_pid 2>/dev/null
+	wait $nc_pid $cfg_pid 2>/dev/null
+	p=$(run_problem $run $IGNIS_SECS)
+	got=$(md5sum </tmp/net.rx | cut -d' ' -f1)
+	if [ -n "$p" ]; then
+		verdict tiny_virtio_net FAIL "$p"
+	elif [ "$(l3 $run mmio_words)" != 0 ] || [ "$(l3 $run virtio_devices)" != 1 ]; then
+		verdict tiny_virtio_net FAIL "--no-cmdline-devices: $(l3 $run mmio_words) virtio_mmio.device= words, $(l3 $run virtio_devices) devices (want 0 and 1, from ACPI)"
+	elif grep -q "can't request region" /tmp/$run.log; then
+		verdict tiny_virtio_net FAIL "a device was registered twice although only ACPI announced it"
+	elif [ "$(l3 $run ping)" != 1 ]; then
+		verdict tiny_virtio_net FAIL "the guest could not ping 172.16.0.1 over virtio-net"
+	elif [ "$(l3 $run tcp_rc)" != 0 ] || [ "$got" != "$(l3 $run tcp_md5)" ]; then
+		verdict tiny_virtio_net FAIL "TCP: nc exited $(l3 $run tcp_rc), received $(wc -c </tmp/net.rx) bytes md5 $got, sent $(l3 $run tcp_md5)"
+	else
+		verdict tiny_virtio_net PASS "ping answered ($(l3 $run pings)/3 more), 1 MiB over TCP intact ($got); exit 0"
+	fi
+}
+
+# A stock Debian kernel (no virtio_mmio.device= support) finds the devices
+# through ACPI alone, with its own modules from the initrd.
+case_debian_acpi_devices() {
+	local run=debian-acpi-devices p
+	dd if=/dev/zero of=/tmp/data.img bs=65536 count=16 2>/dev/null
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/debian-vmlinuz --initrd $IMG/l3-debian.cpio \
+		--memory 256M --cpus 1 --disk path=/tmp/data.img --rng \
+		--cmdline "$CMDLINE systest=check"
+	p=$(run_problem $run $IGNIS_SECS)
+	if [ -n "$p" ]; then
+		verdict debian_acpi_devices FAIL "$p"
+	elif [ "$(l3 $run virtio_devices)" != 2 ]; then
+		verdict debian_acpi_devices FAIL "$(l3 $run virtio_devices) virtio devices ($(l3 $run virtio_ids)), want 2 from ACPI"
+	elif [ "$(l3 $run vda_sectors)" != 2048 ]; then
+		verdict debian_acpi_devices FAIL "vda has '$(l3 $run vda_sectors)' sectors, want 2048"
+	else
+		verdict debian_acpi_devices PASS "Debian's virtio_mmio found blk+rng through ACPI ($(l3 $run virtio_ids)), vda 2048 sectors; exit 0"
+	fi
+}
+
 # boot_simple NAME RUN KERNEL [INITRD]: /init, then a clean reboot. With
 # Debian's initrd, its virtio_mmio module must load too.
 boot_simple() {
@@ -270,8 +374,11 @@ systest_run() {
 		case_tiny_2cpu
 		boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
 		case_tiny_virtio_rng
+		case_tiny_virtio_blk
+		case_tiny_virtio_net
 		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz $IMG/l3-debian.cpio
 		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux $IMG/l3-debian.cpio
+		case_debian_acpi_devices
 		case_harness_hang
 	fi
 	if [ "$1" != tests ]; then

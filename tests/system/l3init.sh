@@ -9,6 +9,7 @@
 # systest=bench it only says it is there and reboots, to time the boot alone;
 # with systest=hang it never ends.
 /bin/busybox mkdir -p /proc /sys /dev /bin /tmp
+/bin/busybox mount -t tmpfs tmp /tmp 2>/dev/null
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -43,7 +44,51 @@ if [ "${systest:-}" != bench ]; then
 	# The memory map as the kernel read it from ignis (PVH memmap or the
 	# zero page's e820): "L3 e820 [mem 0x...-0x...] usable".
 	dmesg | sed -n 's/.*BIOS-e820: \(.*\)/L3 e820 \1/p'
-	if [ "${systest:-}" = rng ]; then
+	# Every virtio device the kernel registered, once each (a device that
+	# was announced twice, on the command line and in ACPI, would show up
+	# twice or fail to probe), and the Firecracker-style announcements.
+	echo "L3 virtio_devices=$(ls /sys/bus/virtio/devices 2>/dev/null | wc -l)"
+	echo "L3 virtio_ids=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | tr '\n' ' ')"
+	echo "L3 mmio_words=$(tr ' ' '\n' </proc/cmdline | grep -c '^virtio_mmio.device=')"
+	echo "L3 vda_sectors=$(cat /sys/block/vda/size 2>/dev/null)"
+	if [ "${systest:-}" = blk ]; then
+		# Root on virtio-blk (no initramfs): a file written and synced on
+		# it, and 64 KiB written to the raw second disk with fsync, read
+		# back after dropping the page cache.
+		echo "L3 rootfs=$(awk '$2 == "/" { print $3 }' /proc/mounts)"
+		echo "L3 vdb_md5_before=$(md5sum </dev/vdb | cut -d' ' -f1)"
+		echo ignis-root-written >/written && sync && echo "L3 root_write=ok"
+		yes ignis-blk-data | head -c 65536 >/tmp/pattern
+		dd if=/tmp/pattern of=/dev/vdb bs=4096 conv=fsync 2>/dev/null
+		echo "L3 data_md5=$(md5sum </tmp/pattern | cut -d' ' -f1)"
+		echo 3 >/proc/sys/vm/drop_caches
+		echo "L3 readback_md5=$(head -c 65536 /dev/vdb | md5sum | cut -d' ' -f1)"
+	fi
+	if [ "${systest:-}" = net ]; then
+		# virtio-net: 172.16.0.2 pings the tap's side (retrying while
+		# the host configures it), then sends 1 MiB over TCP to it.
+		ip addr add 172.16.0.2/24 dev eth0 && ip link set eth0 up
+		ok=0
+		i=0
+		while [ $i -lt 40 ]; do
+			if ping -c 1 -W 1 172.16.0.1 >/dev/null 2>&1; then
+				ok=1
+				break
+			fi
+			i=$((i + 1))
+		done
+		echo "L3 ping=$ok"
+		n=0
+		for i in 1 2 3; do
+			ping -c 1 -W 2 172.16.0.1 >/dev/null 2>&1 && n=$((n + 1))
+		done
+		echo "L3 pings=$n"
+		dd if=/dev/urandom of=/tmp/tx bs=65536 count=16 2>/dev/null
+		echo "L3 tcp_md5=$(md5sum </tmp/tx | cut -d' ' -f1)"
+		nc 172.16.0.1 5000 </tmp/tx
+		echo "L3 tcp_rc=$?"
+	fi
+	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ]; then
 		# virtio-rng on ignis: the kernel's hw_random core picked it, and
 		# /dev/hwrng gives bytes that are not all zero.
 		echo "L3 hwrng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"

@@ -38,7 +38,7 @@ skip() {
 	exit 77
 }
 
-for tool in qemu-system-x86_64 cpio readelf flock apt-get dpkg dpkg-deb depmod modprobe make cc; do
+for tool in qemu-system-x86_64 cpio readelf mkfs.ext4 flock apt-get dpkg dpkg-deb depmod modprobe make cc; do
 	command -v "$tool" >/dev/null 2>&1 || skip "needs $tool (run scripts/setup.sh)"
 done
 # The outer guest boots with TCG, so no /dev/kvm is needed here; but the
@@ -93,9 +93,9 @@ if [ -n "$pkg" ]; then
 	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
 	debian_dir="$cache/debian/${pkg}_$ver"
 fi
-# Fetched before this recipe knew the vfio and virtio-mmio modules: again.
-if [ -n "$debian_dir" ] && { ! grep -qs '^vfio-pci' "$debian_dir/modules/order" ||
-	[ ! -s "$debian_dir/modules/inner/order" ]; }; then
+# Fetched before this recipe knew the vfio and virtio modules: again.
+if [ -n "$debian_dir" ] && { ! grep -qs '^tun' "$debian_dir/modules/order" ||
+	! grep -qs '^virtio_blk' "$debian_dir/modules/inner/order"; }; then
 	rm -f "$debian_dir/modules/order"
 fi
 if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
@@ -128,10 +128,11 @@ if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
 			done <"$work/modules.list"
 		done
 	}
-	# The outer guest: KVM, and VFIO for the passthrough tests to come.
-	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1
+	# The outer guest: KVM, tun for the inner guests' taps, and VFIO for
+	# the passthrough tests to come.
+	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1 tun
 	# The stock inner kernel's initrd: virtio-mmio is a module in Debian.
-	modules_for "$work/out/modules/inner" virtio_mmio
+	modules_for "$work/out/modules/inner" virtio_mmio virtio_blk virtio-rng virtio_net
 	"$here/extract-vmlinux.sh" "$work/out/vmlinuz" "$work/out/vmlinux"
 	mkdir -p "$cache/debian"
 	rm -rf "$debian_dir"
