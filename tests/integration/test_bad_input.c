@@ -324,14 +324,8 @@ Test(bad_input, disk_bad_items)
 /* More devices than virtio-mmio slots. */
 Test(bad_input, too_many_devices)
 {
-	char *img = tmpfile_with("0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef", 512);
+	static const char sector[512];
+	char *img = tmpfile_with(sector, sizeof(sector));
 	char disk[256];
 	const char *args[24] = { "--kernel", HELLO, "--rng" };
 	unsigned int n = 3;

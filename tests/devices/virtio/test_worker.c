@@ -493,12 +493,15 @@ Test(worker, polls_then_rearms_before_sleeping)
 
 	cfg.poll_max_ns = 2000000000ull;	/* every gap here is shorter */
 	cr_assert_eq(worker_start(&w, &cfg, &fake_poll_ops, &f), 0);
-	/* Quick kicks widen the window (4 us, doubling). */
+	/* Kicks a millisecond apart widen the window (4 us, doubling); the
+	 * pause lets the worker reach its window before the next kick, as
+	 * an already-completed kick read ends polling at once. */
 	for (unsigned int i = 1; i <= 12; i++) {
 		do_kick(0);
 		pthread_mutex_lock(&f.lock);
 		WAIT_FOR(f.kicks[0] >= i);
 		pthread_mutex_unlock(&f.lock);
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 	cr_assert_gt(atomic_load(&fake_polls), 0, "the worker polled");
 	/* Before it sleeps, the worker asks idle(); work found there (a
