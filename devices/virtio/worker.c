@@ -105,6 +105,16 @@ static uint64_t worker_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* A spin-wait hint: lets the sibling hyperthread run, saves power. */
+static inline void worker_cpu_relax(void)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 /*
  * Nothing to do: spin for up to the poll window, watching the CQ and the
  * device's rings, then let the device re-arm its notifications. Returns
@@ -126,7 +136,7 @@ static uint32_t worker_poll(struct worker *w)
 			work = w->ops->poll(w->ctx);
 			if (work)
 				return work;
-			__builtin_ia32_pause();
+			worker_cpu_relax();
 		} while (worker_now_ns() < end);
 	}
 	return w->ops->idle(w->ctx);
