@@ -31,6 +31,11 @@
 #define ACPI_FADT_MINOR 5 /* minor 5 */
 #define ACPI_MADT_REVISION 6 /* 5.2.12 */
 #define ACPI_DSDT_REVISION 2 /* 5.2.11.1: 2 = 64-bit AML integers */
+#define ACPI_VIOT_REVISION 0 /* 5.2.32: VIOT, ACPI 6.4+ */
+
+/* VIOT node types (ACPI 6.5, 5.2.32.1). */
+#define VIOT_NODE_MMIO 2 /* an endpoint at an MMIO base */
+#define VIOT_NODE_VIRTIO_IOMMU_MMIO 4 /* a virtio-iommu on virtio-mmio */
 
 /* FADT Flags (Table 5.10). */
 #define FADT_F_PWR_BUTTON (1u << 4) /* 1: no fixed-feature button */
@@ -93,7 +98,37 @@ struct acpi_rsdp {
 /* Extended System Description Table (5.2.8): the tables OSPM reads first. */
 struct acpi_xsdt {
 	struct acpi_header hdr; /* "XSDT" */
-	uint64_t entry[2]; /* the FADT, the MADT */
+	uint64_t entry[3]; /* the FADT, the MADT, [the VIOT] */
+} __attribute__((packed));
+
+/* Virtual I/O Translation table (5.2.32): which endpoints an iommu
+ * translates. Linux reads it in drivers/acpi/viot.c. */
+struct acpi_viot {
+	struct acpi_header hdr; /* "VIOT" */
+	uint16_t node_count; /* nodes that follow */
+	uint16_t node_offset; /* first node, from the table's start */
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+/* A virtio-iommu on virtio-mmio (5.2.32.5). Linux finds the iommu's
+ * device through the DSDT device whose _CRS holds this base. */
+struct viot_iommu_mmio {
+	uint8_t type; /* VIOT_NODE_VIRTIO_IOMMU_MMIO */
+	uint8_t reserved0;
+	uint16_t length; /* sizeof */
+	uint8_t reserved1[4];
+	uint64_t base; /* its virtio-mmio window */
+} __attribute__((packed));
+
+/* An MMIO endpoint (5.2.32.3): a virtio-mmio device behind the iommu. */
+struct viot_mmio_endpoint {
+	uint8_t type; /* VIOT_NODE_MMIO */
+	uint8_t reserved0;
+	uint16_t length; /* sizeof */
+	uint32_t endpoint; /* its ID in the iommu's requests */
+	uint64_t base; /* its virtio-mmio window */
+	uint16_t output_node; /* the iommu node, from the table's start */
+	uint8_t reserved1[6];
 } __attribute__((packed));
 
 /* Generic Address Structure (5.2.3.2). */
@@ -456,12 +491,69 @@ static void acpi_write_fadt(uint8_t *p, const struct acpi_desc *d,
 	acpi_table_sum(p);
 }
 
-static void acpi_write_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt)
+/* The XSDT, with the VIOT when (viot) is not 0. */
+static void acpi_write_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt,
+			    uint64_t viot)
 {
-	struct acpi_xsdt x = { .entry = { fadt, madt } };
+	struct acpi_xsdt x = { .entry = { fadt, madt, viot } };
+	size_t len = sizeof(x) - (viot ? 0 : sizeof(x.entry[0]));
 
-	acpi_header_init(&x.hdr, "XSDT", sizeof(x), ACPI_XSDT_REVISION);
-	memcpy(p, &x, sizeof(x));
+	acpi_header_init(&x.hdr, "XSDT", (uint32_t)len, ACPI_XSDT_REVISION);
+	memcpy(p, &x, len);
+	acpi_table_sum(p);
+}
+
+static unsigned int acpi_nr_translated(const struct acpi_desc *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->nr_mmio; i++)
+		n += d->mmio[i].translated;
+	return n;
+}
+
+static size_t acpi_viot_len(const struct acpi_desc *d)
+{
+	if (!d->has_iommu)
+		return 0;
+	return sizeof(struct acpi_viot) + sizeof(struct viot_iommu_mmio) +
+	       acpi_nr_translated(d) * sizeof(struct viot_mmio_endpoint);
+}
+
+/* The iommu node first, then an endpoint node per translated device,
+ * each naming the iommu node as its output. */
+static void acpi_write_viot(uint8_t *p, const struct acpi_desc *d)
+{
+	const uint16_t iommu_off = sizeof(struct acpi_viot);
+	struct acpi_viot v = {
+		.node_count = (uint16_t)(1 + acpi_nr_translated(d)),
+		.node_offset = iommu_off,
+	};
+	struct viot_iommu_mmio io = {
+		.type = VIOT_NODE_VIRTIO_IOMMU_MMIO,
+		.length = sizeof(io),
+		.base = d->mmio[d->iommu].base,
+	};
+	size_t off = iommu_off + sizeof(io);
+
+	acpi_header_init(&v.hdr, "VIOT", (uint32_t)acpi_viot_len(d),
+			 ACPI_VIOT_REVISION);
+	memcpy(p, &v, sizeof(v));
+	memcpy(p + iommu_off, &io, sizeof(io));
+	for (unsigned int i = 0; i < d->nr_mmio; i++) {
+		struct viot_mmio_endpoint e = {
+			.type = VIOT_NODE_MMIO,
+			.length = sizeof(e),
+			.endpoint = d->mmio[i].endpoint,
+			.base = d->mmio[i].base,
+			.output_node = iommu_off,
+		};
+
+		if (!d->mmio[i].translated)
+			continue;
+		memcpy(p + off, &e, sizeof(e));
+		off += sizeof(e);
+	}
 	acpi_table_sum(p);
 }
 
@@ -500,6 +592,10 @@ static int acpi_check_desc(const struct acpi_desc *d)
 		if (!m->size || m->base > 0x100000000ULL - m->size)
 			return -EINVAL;
 	}
+	/* The iommu is a device of its own, and not behind itself. */
+	if (d->has_iommu &&
+	    (d->iommu >= d->nr_mmio || d->mmio[d->iommu].translated))
+		return -EINVAL;
 	return 0;
 }
 
@@ -515,7 +611,7 @@ int acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_desc *d,
 	const size_t fadt = acpi_align(xsdt + sizeof(struct acpi_xsdt));
 	const size_t madt = acpi_align(fadt + sizeof(struct acpi_fadt));
 	uint8_t *p = buf;
-	size_t dsdt;
+	size_t dsdt, viot;
 	int len;
 
 	if (!buf || !d || !rsdp_gpa || gpa % ACPI_ALIGN ||
@@ -531,10 +627,19 @@ int acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_desc *d,
 	len = acpi_write_dsdt(p + dsdt, size - dsdt, d);
 	if (len < 0)
 		return len;
+	viot = acpi_align(dsdt + (size_t)len);
+	if (d->has_iommu && acpi_viot_len(d) > size - viot)
+		return -ENOSPC;
 	memset(p, 0, dsdt); /* the gaps between tables */
 	acpi_write_madt(p + madt, d);
 	acpi_write_fadt(p + fadt, d, gpa + dsdt);
-	acpi_write_xsdt(p + xsdt, gpa + fadt, gpa + madt);
+	if (d->has_iommu) {
+		memset(p + dsdt + len, 0, viot - dsdt - (size_t)len);
+		acpi_write_viot(p + viot, d);
+		len = (int)(viot - dsdt + acpi_viot_len(d));
+	}
+	acpi_write_xsdt(p + xsdt, gpa + fadt, gpa + madt,
+			d->has_iommu ? gpa + viot : 0);
 	acpi_write_rsdp(p, gpa + xsdt);
 	*rsdp_gpa = gpa;
 	return (int)dsdt + len;

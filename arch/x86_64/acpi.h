@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* arch/x86_64/acpi.h: ACPI tables (RSDP, XSDT, FADT, MADT, DSDT). Pure code. */
+/* arch/x86_64/acpi.h: ACPI tables (RSDP ... DSDT, VIOT). Pure code. */
 #ifndef IGNIS_X86_ACPI_H
 #define IGNIS_X86_ACPI_H
 
@@ -17,6 +17,8 @@ struct acpi_mmio_dev {
 	uint64_t base; /* first byte of its window; below 4 GiB */
 	uint32_t size; /* window bytes */
 	uint32_t gsi; /* its interrupt: edge, active high */
+	bool translated; /* its DMA goes through the virtio-iommu */
+	uint32_t endpoint; /* then: its endpoint ID in iommu requests */
 };
 
 /* The machine the tables describe. */
@@ -30,19 +32,24 @@ struct acpi_desc {
 	bool rtc; /* CMOS RTC at 0x70/0x71, no interrupt */
 	const struct acpi_mmio_dev *mmio; /* virtio-mmio devices */
 	unsigned int nr_mmio; /* entries in mmio */
+	bool has_iommu; /* mmio[iommu] is a virtio-iommu: a VIOT */
+	unsigned int iommu; /* its index in mmio */
 };
 
 /*
  * Writes the ACPI tables for (d) into (buf) of (size) bytes, which the guest
  * will see at guest-physical (gpa): the RSDP first (at gpa, so the legacy
  * scan of 0xE0000-0xFFFFF finds it when gpa is in that window), then the
- * XSDT, FADT (hardware-reduced), MADT and DSDT, each 16-byte aligned, every
- * checksum filled. Sets (*rsdp_gpa) to the RSDP's guest address.
+ * XSDT, FADT (hardware-reduced), MADT, DSDT and, with an iommu, the VIOT
+ * (a virtio-iommu-on-MMIO node and one MMIO endpoint node per translated
+ * device), each 16-byte aligned, every checksum filled. Sets (*rsdp_gpa)
+ * to the RSDP's guest address.
  *
  * Returns the bytes used (>= 0) or -errno: -EINVAL for a (d) out of range
  * (0 or more than ACPI_MAX_CPUS vCPUs, an I/O APIC ID that is a vCPU's or
  * 255, a serial IRQ above 15, more than ACPI_MAX_MMIO_DEVS devices, a
- * device window not inside 4 GiB) or a (gpa) not 16-byte aligned; -ENOSPC
+ * device window not inside 4 GiB, an iommu index out of range or a
+ * translated iommu) or a (gpa) not 16-byte aligned; -ENOSPC
  * when (buf) is too small (its contents are then undefined). Pure: touches
  * nothing but (buf).
  */
