@@ -74,8 +74,33 @@ static int vq_break(struct vq *q)
 	return -EIO;
 }
 
+/*
+ * Host address of [addr, addr + len) as one piece: a guest-physical range
+ * inside one RAM region, or, behind an IOMMU, an IOVA range that
+ * translates to one contiguous segment. NULL when it does not.
+ */
+static void *vq_map_one(const struct vq *q, const struct gmem *mem,
+			uint64_t addr, uint64_t len, bool write)
+{
+	struct vq_seg seg;
+
+	if (!q->dma)
+		return gmem_ptr(mem, gpa(addr), len);
+	if (q->dma->translate(q->dma->ctx, addr, len, write, &seg, 1) != 1)
+		return NULL;
+	return seg.addr;
+}
+
 int vq_init(struct vq *q, const struct gmem *mem, uint16_t size, gpa_t desc,
 	    gpa_t avail, gpa_t used, bool event_idx, bool indirect)
+{
+	return vq_init_dma(q, mem, NULL, size, desc, avail, used, event_idx,
+			   indirect);
+}
+
+int vq_init_dma(struct vq *q, const struct gmem *mem, const struct vq_dma *dma,
+		uint16_t size, gpa_t desc, gpa_t avail, gpa_t used,
+		bool event_idx, bool indirect)
 {
 	void *d, *a, *u;
 
@@ -91,11 +116,14 @@ int vq_init(struct vq *q, const struct gmem *mem, uint16_t size, gpa_t desc,
 	 * is at most 256, so none of these products can overflow; gmem_ptr()
 	 * checks addr + len.
 	 */
-	d = gmem_ptr(mem, desc, 16ULL * size);
-	a = gmem_ptr(mem, avail, 6 + 2ULL * size);
-	u = gmem_ptr(mem, used, 6 + 8ULL * size);
-	if (!d || !a || !u)
+	q->dma = dma;
+	d = vq_map_one(q, mem, desc.v, 16ULL * size, false);
+	a = vq_map_one(q, mem, avail.v, 6 + 2ULL * size, false);
+	u = vq_map_one(q, mem, used.v, 6 + 8ULL * size, true);
+	if (!d || !a || !u) {
+		q->dma = NULL;
 		return -EFAULT;
+	}
 	q->size = size;
 	q->event_idx = event_idx;
 	q->indirect = indirect;
@@ -152,13 +180,57 @@ static int vq_enter_indirect(const struct vq *q, const struct gmem *mem,
 	if (d->len == 0 || d->len % sizeof(struct vq_desc) ||
 	    d->len / sizeof(struct vq_desc) > q->size)
 		return -EINVAL;
-	t = gmem_ptr(mem, gpa(d->addr), d->len);
+	t = vq_map_one(q, mem, d->addr, d->len, false);
 	if (!t)
 		return -EFAULT;
 	w->table = t;
 	w->table_len = d->len / sizeof(struct vq_desc);
 	w->ttl = w->table_len;
 	w->in_indirect = true;
+	return 0;
+}
+
+/* The IOMMU side of vq_add_bufs(): apart, so that its segment array does
+ * not weigh on the stack frame (and stack probes) of the common path. */
+static __attribute__((noinline)) int
+vq_add_bufs_dma(const struct vq *q, const struct vq_desc *d, struct vq_chain *c)
+{
+	bool write = d->flags & VQ_DESC_F_WRITE;
+	struct vq_seg segs[VQ_MAX_CHAIN];
+	unsigned int room = VQ_MAX_CHAIN - c->nr;
+	int n;
+
+	n = q->dma->translate(q->dma->ctx, d->addr, d->len, write, segs, room);
+	if (n < 0)
+		return n == -E2BIG ? -E2BIG : -EFAULT;
+	if (n == 0 || (unsigned int)n > room)
+		return -EFAULT;	/* a translator bug: refuse the chain */
+	for (int i = 0; i < n; i++)
+		c->bufs[c->nr++] = (struct vq_buf){
+			segs[i].addr, (uint32_t)segs[i].len, write,
+		};
+	return 0;
+}
+
+/*
+ * Appends descriptor (d)'s buffer to (c): one vq_buf inside one RAM region,
+ * addr + len overflow-checked (CVE-2019-18960); behind an IOMMU, one per
+ * translated segment, all within VQ_MAX_CHAIN. 0, -EFAULT (not RAM, or
+ * not mapped) or -E2BIG.
+ */
+static int vq_add_bufs(const struct vq *q, const struct gmem *mem,
+		       const struct vq_desc *d, struct vq_chain *c)
+{
+	void *p;
+
+	if (q->dma)
+		return vq_add_bufs_dma(q, d, c);
+	p = gmem_ptr(mem, gpa(d->addr), d->len);
+	if (!p)
+		return -EFAULT;
+	c->bufs[c->nr++] = (struct vq_buf){
+		p, d->len, d->flags & VQ_DESC_F_WRITE,
+	};
 	return 0;
 }
 
@@ -171,7 +243,6 @@ static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
 	bool seen_write = false;
 	uint16_t i = head;
 	struct vq_desc d;
-	void *p;
 	int rc;
 
 	c->head = head;
@@ -201,11 +272,6 @@ static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
 		if (d.len) {
 			if (c->nr == VQ_MAX_CHAIN)
 				return -E2BIG;
-			/* Inside one RAM region, addr + len overflow-checked
-			 * (CVE-2019-18960). */
-			p = gmem_ptr(mem, gpa(d.addr), d.len);
-			if (!p)
-				return -EFAULT;
 			if (d.flags & VQ_DESC_F_WRITE)
 				wlen += d.len;
 			else
@@ -214,11 +280,9 @@ static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
 			 * chain MUST NOT exceed 2^32" (used.len is 32-bit). */
 			if (rlen + wlen > UINT32_MAX)
 				return -EOVERFLOW;
-			c->bufs[c->nr++] = (struct vq_buf){
-				.addr = p,
-				.len = d.len,
-				.writable = d.flags & VQ_DESC_F_WRITE,
-			};
+			rc = vq_add_bufs(q, mem, &d, c);
+			if (rc)
+				return rc;
 		}
 		if (!(d.flags & VQ_DESC_F_NEXT))
 			break;
@@ -270,7 +334,18 @@ int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c)
 	head = vq_load16(&q->avail->ring[q->last_avail_idx & (q->size - 1)]);
 	if (head >= q->size)
 		return vq_break(q);
-	if (vq_walk_chain(q, mem, head, c))
+	n = vq_walk_chain(q, mem, head, c);
+	if (n == -EFAULT && q->dma) {
+		/* An unmapped IOVA is a fault of this request, not a broken
+		 * ring: popped, to be returned empty (queue.h). */
+		c->head = head;
+		c->nr = 0;
+		c->readable_len = c->writable_len = 0;
+		q->last_avail_idx++;
+		q->in_flight++;
+		return -EFAULT;
+	}
+	if (n)
 		return vq_break(q);
 	q->last_avail_idx++;
 	q->in_flight++;

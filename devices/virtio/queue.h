@@ -49,6 +49,32 @@
 struct vq_avail;	/* guest layouts, private to queue.c */
 struct vq_used;
 
+/* A piece of a translated guest buffer in host memory. */
+struct vq_seg {
+	void *addr;		/* inside one RAM region */
+	uint64_t len;		/* bytes, never 0 */
+};
+
+/*
+ * How a device behind an IOMMU (VIRTIO_F_ACCESS_PLATFORM, 6.1) reaches
+ * guest memory: every address in its rings is an I/O virtual address that
+ * the IOMMU translates. NULL in struct vq: addresses are guest-physical.
+ */
+struct vq_dma {
+	/*
+	 * Translates [iova, iova + len) for an access by the device (write:
+	 * the device writes) into at most (max) host segments, in order,
+	 * whose lengths add up to (len): a contiguous IOVA range may map to
+	 * pieces of RAM apart from each other. Returns the number of
+	 * segments; -EFAULT when a byte is not mapped or not for that access
+	 * (the translator reports the fault); -E2BIG when (max) is too few.
+	 * Called on the device's thread only.
+	 */
+	int (*translate)(void *ctx, uint64_t iova, uint64_t len, bool write,
+			 struct vq_seg *segs, unsigned int max);
+	void *ctx;
+};
+
 /* One split virtqueue, device side. Zeroed = not initialised. */
 struct vq {
 	uint16_t size;			/* entries: power of two, 0 = unset */
@@ -61,6 +87,7 @@ struct vq {
 					 * idx after vq_publish_used() */
 	uint16_t signalled_used;	/* used idx at the last notify */
 	unsigned int in_flight;		/* popped, not yet pushed */
+	const struct vq_dma *dma;	/* IOMMU translation, or NULL */
 	const void *desc;		/* descriptor table in RAM */
 	volatile struct vq_avail *avail;	/* driver ring in RAM */
 	volatile struct vq_used *used;	/* device ring in RAM */
@@ -97,10 +124,28 @@ int vq_init(struct vq *q, const struct gmem *mem, uint16_t size, gpa_t desc,
 	    gpa_t avail, gpa_t used, bool event_idx, bool indirect);
 
 /*
+ * vq_init() for a device behind an IOMMU: (desc), (avail) and (used) are
+ * I/O virtual addresses, translated through (dma), which must outlive the
+ * queue; each ring must translate to one contiguous piece of RAM (drivers
+ * allocate rings coherent and contiguous), else -EFAULT. A NULL (dma) is
+ * vq_init(). The ring translations are taken once, here: a driver that
+ * unmaps a live ring keeps reaching its own RAM, never beyond it.
+ */
+int vq_init_dma(struct vq *q, const struct gmem *mem, const struct vq_dma *dma,
+		uint16_t size, gpa_t desc, gpa_t avail, gpa_t used,
+		bool event_idx, bool indirect);
+
+/*
  * Pops the next available chain into (c), translating each buffer through
- * (mem). Returns 1 (popped: answer it with vq_push(c->head, ...)), 0 (ring
- * empty) or -EIO (broken: this or an earlier call saw a violation; nothing
- * popped). Worker thread only.
+ * (mem), or through the queue's IOMMU translation (vq_init_dma()), where a
+ * buffer may become several vq_bufs. Returns 1 (popped: answer it with
+ * vq_push(c->head, ...)), 0 (ring empty), -EIO (broken: this or an
+ * earlier call saw a violation; nothing popped) or, behind an IOMMU only,
+ * -EFAULT: the chain names an address that is not mapped (or not for that
+ * access). The chain is popped but none of its buffers may be touched:
+ * the device fails the request by pushing c->head with length 0 (the
+ * translator has reported the fault); the queue stays usable. Worker
+ * thread only.
  */
 int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c);
 

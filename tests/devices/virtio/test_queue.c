@@ -769,3 +769,142 @@ Test(vq, enable_notification_event_idx)
 	cr_assert_eq(vq_enable_notification(&q, &mem), -EIO);
 	cr_assert(vq_is_broken(&q));
 }
+
+/*
+ * Behind an IOMMU (vq_init_dma): a fake translator with a few mappings.
+ * IOVA_RINGS maps the ring area 1:1 onto RING; two IOVA pages map to RAM
+ * pages apart from each other; one IOVA page is read-only.
+ */
+#define IOVA_RINGS	0x100000000ULL
+#define IOVA_A		0x200000000ULL	/* -> BUF + 0x8000 */
+#define IOVA_B		(IOVA_A + 0x1000)	/* -> BUF + 0x2000 */
+#define IOVA_RO		0x300000000ULL	/* -> BUF + 0x4000, read-only */
+
+struct fake_map {
+	uint64_t iova, len, gpa;
+	bool ro;
+};
+
+static const struct fake_map fake_maps[] = {
+	{ IOVA_RINGS, 0x4000, RING, false },
+	{ IOVA_A, 0x1000, BUF + 0x8000, false },
+	{ IOVA_B, 0x1000, BUF + 0x2000, false },
+	{ IOVA_RO, 0x1000, BUF + 0x4000, true },
+};
+static unsigned int faults;
+
+static int fake_translate(void *ctx, uint64_t iova, uint64_t len, bool write,
+			  struct vq_seg *segs, unsigned int max)
+{
+	const struct gmem *g = ctx;
+	unsigned int n = 0;
+
+	while (len) {
+		const struct fake_map *f = NULL;
+		uint64_t take;
+
+		for (size_t i = 0; i < sizeof(fake_maps) / sizeof(*f); i++)
+			if (iova >= fake_maps[i].iova &&
+			    iova - fake_maps[i].iova < fake_maps[i].len)
+				f = &fake_maps[i];
+		if (!f || (write && f->ro)) {
+			faults++;
+			return -EFAULT;
+		}
+		if (n == max)
+			return -E2BIG;
+		take = f->len - (iova - f->iova);
+		if (take > len)
+			take = len;
+		segs[n].addr = gmem_ptr(g, gpa(f->gpa + (iova - f->iova)),
+					take);
+		segs[n++].len = take;
+		len -= take;
+		iova += take;
+	}
+	return (int)n;
+}
+
+static struct vq_dma fake_dma = { fake_translate, NULL };
+
+static void init_q_dma(void)
+{
+	fake_dma.ctx = &mem;
+	faults = 0;
+	cr_assert_eq(vq_init_dma(&q, &mem, &fake_dma, m.size,
+				 gpa(IOVA_RINGS + (m.desc.v - RING)),
+				 gpa(IOVA_RINGS + (m.avail.v - RING)),
+				 gpa(IOVA_RINGS + (m.used.v - RING)), false,
+				 true), 0);
+}
+
+/* A buffer contiguous in IOVA space but not in RAM comes out as two
+ * buffers, each at its own host address. */
+Test(vq, iommu_buffer_split_across_mappings)
+{
+	struct mock_buf b[] = {
+		{ IOVA_A + 0x800, 0x1000, VQ_DESC_F_WRITE },
+	};
+
+	mock_vq_add_chain(&m, 0, b, 1);
+	init_q_dma();
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	cr_assert_eq(c.nr, 2);
+	cr_assert_eq(c.bufs[0].addr, gmem_ptr(&mem, gpa(BUF + 0x8800), 1));
+	cr_assert_eq(c.bufs[0].len, 0x800);
+	cr_assert_eq(c.bufs[1].addr, gmem_ptr(&mem, gpa(BUF + 0x2000), 1));
+	cr_assert_eq(c.bufs[1].len, 0x800);
+	cr_assert(c.bufs[0].writable && c.bufs[1].writable);
+	cr_assert_eq(c.writable_len, 0x1000);
+	cr_assert_eq(vq_push(&q, &mem, c.head, 0x1000), 0);
+	cr_assert_eq(mock_vq_used_idx(&m), 1, "used ring reached by IOVA");
+}
+
+/* An unmapped IOVA, or a write to a read-only mapping, fails that request
+ * only: popped with -EFAULT, returned empty, the queue goes on. */
+Test(vq, iommu_fault_fails_the_request_not_the_queue)
+{
+	struct mock_buf unmapped[] = { { 0x400000000ULL, 64, 0 } };
+	struct mock_buf ro_write[] = { { IOVA_RO, 64, VQ_DESC_F_WRITE } };
+	struct mock_buf good[] = { { IOVA_RO, 64, 0 } };
+	uint32_t id, len;
+
+	mock_vq_add_chain(&m, 0, unmapped, 1);
+	mock_vq_add_chain(&m, 1, ro_write, 1);
+	mock_vq_add_chain(&m, 2, good, 1);
+	init_q_dma();
+	cr_assert_eq(vq_pop(&q, &mem, &c), -EFAULT);
+	cr_assert_eq(c.head, 0);
+	cr_assert_eq(c.nr, 0);
+	cr_assert_eq(vq_push(&q, &mem, c.head, 0), 0);
+	cr_assert_eq(vq_pop(&q, &mem, &c), -EFAULT);
+	cr_assert_eq(c.head, 1);
+	cr_assert_eq(vq_push(&q, &mem, c.head, 0), 0);
+	cr_assert_eq(faults, 2);
+	cr_assert_not(vq_is_broken(&q));
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	cr_assert_eq(c.head, 2);
+	cr_assert_eq(c.bufs[0].addr, gmem_ptr(&mem, gpa(BUF + 0x4000), 1));
+	cr_assert_eq(vq_push(&q, &mem, c.head, 0), 0);
+	mock_vq_used_elem(&m, 0, &id, &len);
+	cr_assert(id == 0 && len == 0);
+}
+
+/* Rings must each translate to one piece of RAM, and be mapped at all. */
+Test(vq, iommu_rings_must_be_mapped_and_contiguous)
+{
+	fake_dma.ctx = &mem;
+	cr_assert_eq(vq_init_dma(&q, &mem, &fake_dma, 16, gpa(IOVA_A + 0xf80),
+				 gpa(IOVA_RINGS + 0x1000),
+				 gpa(IOVA_RINGS + 0x2000), false, false),
+		     -EFAULT, "descriptor table split across two mappings");
+	cr_assert_eq(vq_init_dma(&q, &mem, &fake_dma, 16,
+				 gpa(0x500000000ULL), gpa(IOVA_RINGS + 0x1000),
+				 gpa(IOVA_RINGS + 0x2000), false, false),
+		     -EFAULT, "unmapped");
+	cr_assert_eq(vq_init_dma(&q, &mem, &fake_dma, 16, gpa(IOVA_RINGS),
+				 gpa(IOVA_RINGS + 0x1000), gpa(IOVA_RO), false,
+				 false),
+		     -EFAULT, "used ring read-only");
+	cr_assert_null(q.dma, "nothing kept after a failure");
+}
