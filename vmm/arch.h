@@ -21,6 +21,15 @@ int arch_ram_layout(uint64_t mem_size, struct gmem_region *out,
 /* The most vCPUs this architecture's boot tables can describe. */
 unsigned int arch_max_vcpus(void);
 
+struct viommu_resv;
+
+/*
+ * The IOVA ranges a virtio-iommu must keep DMA away from on this platform
+ * (its MSI doorbell, device windows), at most (max) into (out); PROBE
+ * announces them as RESV_MEM regions. Returns how many.
+ */
+unsigned int arch_iommu_reserved(struct viommu_resv *out, unsigned int max);
+
 /* The MMIO window and GSI of virtio-mmio device (index): 0, or -ENOSPC
  * past the last one the platform has room for. */
 int arch_virtio_mmio_slot(unsigned int index, uint64_t *base, uint32_t *gsi);

@@ -41,6 +41,7 @@ struct vm_config {
 	uint64_t mem_size;	/* guest RAM bytes, page multiple */
 	bool rng;		/* a virtio-rng device (--rng) */
 	bool no_cmdline_devices;	/* --no-cmdline-devices: ACPI only */
+	bool iommu;		/* --iommu: a virtio-iommu before the rest */
 	struct disk_config disks[CONFIG_MAX_DISKS];	/* [nr_disks] */
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */

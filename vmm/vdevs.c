@@ -142,6 +142,9 @@ int vdevs_cmdline_append(const struct vdevs *v, char *buf, size_t size)
 		size_t len = strlen(buf);
 		int n;
 
+		if (v->slots[i].translated || v->slots[i].is_iommu)
+			continue;
+
 		if (len + 1 >= size)
 			return -E2BIG;
 		buf[len++] = ' ';
@@ -328,6 +331,13 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
+static int set_iommu(struct vm_config *cfg, const char *v, char *why,
+		     size_t len)
+{
+	cfg->iommu = true;
+	return 0;
+}
+
 static int set_no_cmdline_devices(struct vm_config *cfg, const char *v,
 				  char *why, size_t len)
 {
@@ -343,6 +353,9 @@ static const struct cli_option vdevs_options[] = {
 	  set_net },
 	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
 	  set_rng },
+	{ "iommu", NULL,
+	  "a virtio-iommu with every other virtio device behind it", false,
+	  set_iommu },
 	{ "no-cmdline-devices", NULL,
 	  "announce virtio devices in ACPI only, not as virtio_mmio.device=",
 	  false, set_no_cmdline_devices },

@@ -26,6 +26,9 @@ struct vdev_slot {
 	unsigned int nr_queues;		/* kick_fds used */
 	int kick_fds[VDEV_MAX_QUEUES];	/* KVM_IOEVENTFD on QueueNotify = q */
 	int irq_fd;			/* KVM_IRQFD on gsi */
+	bool translated;		/* behind the virtio-iommu: endpoint
+					 * id = slot index; ACPI only */
+	bool is_iommu;			/* the virtio-iommu itself */
 };
 
 /* The virtio-mmio devices of one VM. */
@@ -51,14 +54,17 @@ int vdevs_attach(struct vdev_slot *slot, struct vdev *dev,
 		 void (*destroy)(struct vdev *d));
 
 /* Appends " virtio_mmio.device=4K@BASE:GSI" for every device to (buf)
- * holding a NUL-terminated string of capacity (size). 0 or -E2BIG. */
+ * holding a NUL-terminated string of capacity (size), but for the
+ * virtio-iommu and the devices behind it: Linux puts a device behind an
+ * iommu only when ACPI describes it (FACTS.md), so those are announced in
+ * ACPI alone. 0 or -E2BIG. */
 int vdevs_cmdline_append(const struct vdevs *v, char *buf, size_t size);
 
 /* Resets and frees every device, then closes the eventfds. After every
  * vCPU has stopped. */
 void vdevs_destroy(struct vdevs *v);
 
-/* The CLI options that add virtio devices (--rng). */
+/* The CLI options that add virtio devices (--disk, --net, --rng, --iommu). */
 extern const struct cli_group vdevs_cli_group;
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "acpi.h"
+#include "devices/iommu/viommu_core.h"
 #include "cpu.h"
 #include "irqchip.h"
 #include "devices/legacy/cmos.h"
@@ -208,18 +209,50 @@ static int acpi_write(struct vm *vm, uint64_t *rsdp)
 	void *dst = gmem_ptr(&vm->mem, gpa(X86_ACPI_START), X86_ACPI_SIZE);
 	int len;
 
-	for (unsigned int i = 0; i < vm->vdevs.nr; i++)
+	for (unsigned int i = 0; i < vm->vdevs.nr; i++) {
+		const struct vdev_slot *s = &vm->vdevs.slots[i];
+
 		mmio[i] = (struct acpi_mmio_dev){
-			.base = vm->vdevs.slots[i].base,
+			.base = s->base,
 			.size = VMMIO_SIZE,
-			.gsi = vm->vdevs.slots[i].gsi,
+			.gsi = s->gsi,
+			.translated = s->translated,
+			.endpoint = i,	/* the iommu's endpoint id: the slot */
 		};
+		if (s->is_iommu) {
+			d.has_iommu = true;
+			d.iommu = i;
+		}
+	}
 	len = dst ? acpi_build(dst, X86_ACPI_SIZE, X86_ACPI_START, &d, rsdp) :
 		    -EFAULT;
 	if (len < 0)
 		log_error("cannot write the ACPI tables for %u vCPUs: %s",
 			  d.nr_cpus, strerror(-len));
 	return len < 0 ? len : 0;
+}
+
+/*
+ * The 32-bit hole holds the devices (virtio-mmio, IOAPIC, LAPIC), so no
+ * IOVA there may reach RAM; the LAPIC page range 0xfee00000-0xfeefffff is
+ * where x86 MSIs are written, an MSI region (5.13.6.8.1), as Linux's own
+ * IOMMU drivers reserve it.
+ */
+unsigned int arch_iommu_reserved(struct viommu_resv *out, unsigned int max)
+{
+	static const struct viommu_resv x86[] = {
+		{ X86_MMIO_HOLE_START, 0xfedfffffULL,
+		  VIRTIO_IOMMU_RESV_MEM_T_RESERVED },
+		{ 0xfee00000ULL, 0xfeefffffULL, VIRTIO_IOMMU_RESV_MEM_T_MSI },
+		{ 0xfef00000ULL, X86_MMIO_HOLE_END - 1,
+		  VIRTIO_IOMMU_RESV_MEM_T_RESERVED },
+	};
+	unsigned int n = sizeof(x86) / sizeof(x86[0]);
+
+	if (n > max)
+		n = max;
+	memcpy(out, x86, n * sizeof(*out));
+	return n;
 }
 
 int arch_boot_load(struct vm *vm)

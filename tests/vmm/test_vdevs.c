@@ -23,6 +23,22 @@ Test(vdevs, cmdline_announces_every_device)
 			      " virtio_mmio.device=4K@0xd0001000:17");
 }
 
+/* Behind the iommu, and the iommu itself: ACPI only (FACTS.md). */
+Test(vdevs, cmdline_leaves_out_the_iommu_and_its_endpoints)
+{
+	struct vdevs v = { .nr = 3 };
+	char buf[256] = "quiet";
+
+	for (unsigned int i = 0; i < 3; i++) {
+		v.slots[i].base = 0xd0000000 + i * 0x1000;
+		v.slots[i].gsi = 16 + i;
+	}
+	v.slots[0].translated = true;
+	v.slots[2].is_iommu = true;
+	cr_assert_eq(vdevs_cmdline_append(&v, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "quiet virtio_mmio.device=4K@0xd0001000:17");
+}
+
 Test(vdevs, cmdline_without_devices_is_unchanged)
 {
 	struct vdevs v = { .nr = 0 };

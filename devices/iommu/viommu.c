@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+/* devices/iommu/viommu.c: the virtio-iommu device on its worker (virtio 1.2, 5.13). */
+#include "devices/iommu/viommu.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/virtio/queue.h"
+#include "devices/virtio/worker.h"
+#include "vmm/log.h"
+
+#define BIT(n)			(UINT64_C(1) << (n))
+#define VIOMMU_QUEUE_SIZE	256	/* max_queue_size of both queues */
+#define VIOMMU_BUDGET		64	/* requests per on_kick call */
+/* As blk: a driver that maps and unmaps in bursts (Linux's strict mode
+ * maps and unmaps around every DMA) finds its next request picked up
+ * without a kick; an idle iommu polls for nothing. */
+#define VIOMMU_POLL_MAX_NS	50000
+
+/* The bypass field's offset in struct virtio_iommu_config. */
+#define VIOMMU_CONFIG_BYPASS	36
+
+struct viommu_dev {
+	struct vdev vdev;		/* the transport's view; priv = this */
+	struct viommu_core *core;	/* state and requests */
+	const struct gmem *mem;		/* guest RAM, not owned */
+	int kick_fds[2];		/* requestq, eventq ioeventfds */
+	bool active;			/* worker running (transport lock) */
+	/*
+	 * A bypass write while the worker runs: the core belongs to the
+	 * worker thread then, so the vCPU thread leaves the value here and
+	 * kicks requestq; 0x100 | value, or 0 when none is pending.
+	 */
+	_Atomic uint32_t bypass_write;
+	struct virtio_iommu_config config;	/* what reads show, but: */
+	_Atomic uint8_t bypass;		/* the bypass field, as applied */
+	/* Worker thread only, from activate to reset: */
+	bool needs_reset;		/* error seen: serve nothing */
+	bool kicks_off;			/* the driver was asked not to kick */
+	bool pushed;			/* used entries not yet published */
+	struct vq req;			/* requestq */
+	struct vq evt;			/* eventq: fault reports (to come) */
+	struct vq_chain chain;		/* scratch for vq_pop() */
+	struct worker worker;		/* the device's thread */
+};
+
+static struct viommu_dev *to_dev(struct vdev *d)
+{
+	return d->priv;
+}
+
+static void viommu_fail(struct viommu_dev *v, const char *why)
+{
+	if (v->needs_reset)
+		return;
+	v->needs_reset = true;
+	log_debug("iommu: %s, device needs reset", why);
+	vdev_set_needs_reset(&v->vdev);
+}
+
+/* A bypass value the driver wrote while the worker ran. */
+static void viommu_apply_bypass(struct viommu_dev *v)
+{
+	uint32_t w = atomic_exchange(&v->bypass_write, 0);
+	struct virtio_iommu_config c;
+
+	if (!w)
+		return;
+	if (viommu_write_bypass(v->core, (uint8_t)w))
+		viommu_fail(v, "bypass switch failed on a backend");
+	viommu_config_fill(v->core, &c);
+	atomic_store(&v->bypass, c.bypass);
+}
+
+/* Answers up to VIOMMU_BUDGET requests; > 0 if more are waiting. */
+static int viommu_process(struct viommu_dev *v)
+{
+	unsigned int n = 0;
+
+	viommu_apply_bypass(v);
+	if (!v->kicks_off) {
+		vq_disable_notification(&v->req, v->mem);
+		v->kicks_off = true;
+	}
+	while (!v->needs_reset) {
+		uint32_t len;
+		int ret;
+
+		if (n == VIOMMU_BUDGET)
+			return 1;
+		ret = vq_pop(&v->req, v->mem, &v->chain);
+		if (ret == 0)
+			return 0;	/* notifications: viommu_idle() */
+		if (ret < 0) {
+			viommu_fail(v, "requestq broken");
+			return 0;
+		}
+		n++;
+		len = viommu_handle_request(v->core, &v->chain);
+		if (vq_add_used(&v->req, v->mem, v->chain.head, len)) {
+			viommu_fail(v, "requestq push failed");
+			return 0;
+		}
+		v->pushed = true;
+		if (viommu_is_broken(v->core))
+			viommu_fail(v, "a backend could not be rolled back");
+	}
+	return 0;
+}
+
+static int viommu_on_kick(void *ctx, unsigned int queue)
+{
+	struct viommu_dev *v = ctx;
+
+	/* eventq: the driver posted buffers for fault reports; they wait
+	 * until a translation faults. */
+	if (queue != VIOMMU_QUEUE_REQUEST || v->needs_reset)
+		return 0;
+	return viommu_process(v);
+}
+
+/* One interrupt per pass for everything answered in it. */
+static void viommu_on_pass_end(void *ctx)
+{
+	struct viommu_dev *v = ctx;
+
+	if (!v->pushed)
+		return;
+	vq_publish_used(&v->req);
+	if (vq_should_notify(&v->req, v->mem))
+		vdev_raise_irq(&v->vdev, VDEV_INT_USED);
+	v->pushed = false;
+}
+
+static uint32_t viommu_poll(void *ctx)
+{
+	struct viommu_dev *v = ctx;
+
+	if (v->needs_reset)
+		return 0;
+	if (atomic_load(&v->bypass_write))
+		return 1;
+	return vq_avail_count(&v->req) != 0;
+}
+
+static uint32_t viommu_idle(void *ctx)
+{
+	struct viommu_dev *v = ctx;
+	int ret;
+
+	if (v->needs_reset)
+		return 0;
+	ret = vq_enable_notification(&v->req, v->mem);
+	v->kicks_off = false;
+	if (ret < 0) {
+		viommu_fail(v, "requestq broken");
+		return 0;
+	}
+	return ret > 0 || atomic_load(&v->bypass_write);
+}
+
+static const struct worker_ops viommu_worker_ops = {
+	.on_kick = viommu_on_kick,
+	.on_pass_end = viommu_on_pass_end,
+	.poll = viommu_poll,
+	.idle = viommu_idle,
+};
+
+/*
+ * Config space, on a vCPU thread: the fixed fields from a copy taken at
+ * creation, bypass from what was applied last (the core itself belongs to
+ * the worker while it runs). A write of bypass, the only writable field
+ * (5.13.4.1), is applied by the worker, or here when none runs.
+ */
+static int viommu_config_rw(struct vdev *d, uint32_t off, void *buf,
+			    uint32_t len, bool is_write)
+{
+	struct viommu_dev *v = to_dev(d);
+	struct virtio_iommu_config c = v->config;
+	uint32_t pending;
+	uint64_t one = 1;
+
+	if (!is_write) {
+		pending = atomic_load(&v->bypass_write);
+		/* A write not applied yet reads back as written. */
+		c.bypass = pending ? (pending & 1) : atomic_load(&v->bypass);
+		memcpy(buf, (const uint8_t *)&c + off, len);
+		return 0;
+	}
+	if (off != VIOMMU_CONFIG_BYPASS)
+		return 0;	/* read-only fields: writes dropped */
+	atomic_store(&v->bypass_write, 0x100u | *(const uint8_t *)buf);
+	if (!v->active) {
+		/* The driver's features, accepted at FEATURES_OK, decide
+		 * whether bypass is writable (BYPASS_CONFIG). */
+		viommu_set_features(v->core, d->features);
+		viommu_apply_bypass(v);
+		return v->needs_reset ? -EIO : 0;
+	}
+	/* Wakes the worker as a kick would. */
+	if (write(v->kick_fds[VIOMMU_QUEUE_REQUEST], &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* DRIVER_OK (transport lock held): both queues, then the worker. */
+static int viommu_activate(struct vdev *d)
+{
+	struct viommu_dev *v = to_dev(d);
+	const struct vdev_queue_cfg *rq = &d->queues[VIOMMU_QUEUE_REQUEST];
+	const struct vdev_queue_cfg *eq = &d->queues[VIOMMU_QUEUE_EVENT];
+	bool event_idx = d->features & BIT(VDEV_F_EVENT_IDX);
+	bool indirect = d->features & BIT(VDEV_F_INDIRECT_DESC);
+	const struct worker_config cfg = {
+		.name = "virtio-iommu",
+		.cls = JAIL_VIRTIO,
+		.nr_kick_fds = 2,
+		.kick_fds = v->kick_fds,
+		.backend_fd = -1,
+		.poll_max_ns = VIOMMU_POLL_MAX_NS,
+	};
+	int ret;
+
+	if (v->active)
+		return -EBUSY;
+	ret = vq_init(&v->req, v->mem, rq->size, rq->desc, rq->avail,
+		      rq->used, event_idx, indirect);
+	if (!ret)
+		ret = vq_init(&v->evt, v->mem, eq->size, eq->desc, eq->avail,
+			      eq->used, event_idx, indirect);
+	if (ret)
+		goto err;
+	viommu_set_features(v->core, d->features);
+	v->needs_reset = false;
+	v->kicks_off = false;
+	v->pushed = false;
+	ret = worker_start(&v->worker, &cfg, &viommu_worker_ops, v);
+	if (ret)
+		goto err;
+	v->active = true;
+	return 0;
+err:
+	v->req = (struct vq){ 0 };
+	v->evt = (struct vq){ 0 };
+	return ret;
+}
+
+static void viommu_stop(struct viommu_dev *v)
+{
+	int ret;
+
+	if (v->active) {
+		ret = worker_stop(&v->worker);
+		if (ret)
+			log_warn("iommu: worker ended with %d", ret);
+		v->active = false;
+	}
+	/* A bypass write the worker never took still counts (5.13.4.2:
+	 * bypass "SHOULD NOT change on device reset" but a write does). */
+	viommu_apply_bypass(v);
+	v->req = (struct vq){ 0 };
+	v->evt = (struct vq){ 0 };
+}
+
+/* Reset (5.13.5): every endpoint detached, every domain gone. */
+static void viommu_reset_op(struct vdev *d)
+{
+	struct viommu_dev *v = to_dev(d);
+
+	viommu_stop(v);
+	if (viommu_reset(v->core))
+		log_warn("iommu: a backend failed at reset");
+}
+
+static const struct vdev_ops viommu_ops = {
+	.name = "iommu",
+	.device_id = VIOMMU_DEVICE_ID,
+	.nr_queues = 2,
+	.max_queue_size = VIOMMU_QUEUE_SIZE,
+	.features = BIT(VDEV_F_EVENT_IDX) | BIT(VDEV_F_INDIRECT_DESC),
+	.config_size = sizeof(struct virtio_iommu_config),
+	.config_rw = viommu_config_rw,
+	.activate = viommu_activate,
+	.reset = viommu_reset_op,
+};
+
+int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
+		      const struct viommu_config *cfg, struct vdev **out)
+{
+	struct viommu_dev *v;
+	int ret;
+
+	if (!mem || !kick_fds || kick_fds[0] < 0 || kick_fds[1] < 0 || !cfg ||
+	    !out)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret = viommu_create(cfg, &v->core);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	v->mem = mem;
+	v->kick_fds[0] = kick_fds[0];
+	v->kick_fds[1] = kick_fds[1];
+	v->vdev.ops = &viommu_ops;
+	v->vdev.priv = v;
+	v->vdev.offered = viommu_features(v->core);
+	viommu_config_fill(v->core, &v->config);
+	atomic_store(&v->bypass, v->config.bypass);
+	*out = &v->vdev;
+	return 0;
+}
+
+void viommu_dev_destroy(struct vdev *d)
+{
+	struct viommu_dev *v;
+
+	if (!d)
+		return;
+	v = to_dev(d);
+	viommu_stop(v);
+	viommu_destroy(v->core);
+	free(v);
+}
