@@ -51,6 +51,13 @@ if [ "${systest:-}" != bench ]; then
 	echo "L3 virtio_ids=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | tr '\n' ' ')"
 	echo "L3 mmio_words=$(tr ' ' '\n' </proc/cmdline | grep -c '^virtio_mmio.device=')"
 	echo "L3 vda_sectors=$(cat /sys/block/vda/size 2>/dev/null)"
+	if [ "${systest:-}" = iommu ]; then
+		# The virtio-iommu: Linux's driver bound, the endpoints it found
+		# through the VIOT put in iommu groups, the disk still read whole.
+		echo "L3 viommu_bound=$(ls /sys/bus/virtio/drivers/virtio_iommu 2>/dev/null | grep -c '^virtio')"
+		echo "L3 iommu_groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l)"
+		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
+	fi
 	if [ "${systest:-}" = blk ]; then
 		# Root on virtio-blk (no initramfs): a file written and synced on
 		# it, and 64 KiB written to the raw second disk with fsync, read
