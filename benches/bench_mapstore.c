@@ -7,6 +7,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include "benches/bench_timer.h"
 #include "devices/iommu/mapstore.h"
 
 /*
@@ -46,72 +47,10 @@ static uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
-static inline uint64_t tsc(void)
-{
-	uint64_t t;
-
-	_mm_lfence();
-	t = __rdtsc();
-	_mm_lfence();
-	return t;
-}
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_mapstore: %s\n", what);
 	exit(1);
-}
-
-static double tsc_per_ns; /* TSC ticks per ns */
-static uint64_t tsc_overhead; /* ticks of an empty timed region */
-
-static void calibrate(void)
-{
-	static uint64_t s[100000];
-	double t0 = now_ns(), t1;
-	uint64_t c0 = tsc(), c1;
-
-	while (now_ns() - t0 < 200e6)
-		;
-	c1 = tsc();
-	t1 = now_ns();
-	tsc_per_ns = (double)(c1 - c0) / (t1 - t0);
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		uint64_t a = tsc();
-
-		s[i] = tsc() - a;
-	}
-	qsort(s, sizeof(s) / sizeof(s[0]), sizeof(s[0]), cmp_u64);
-	tsc_overhead = s[sizeof(s) / sizeof(s[0]) / 2];
-}
-
-/* Prints one row from (n) samples in TSC ticks, sorting them. */
-static void report(const char *name, uint64_t *s, size_t n)
-{
-	double sum = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		s[i] = s[i] > tsc_overhead ? s[i] - tsc_overhead : 0;
-		sum += (double)s[i];
-	}
-	qsort(s, n, sizeof(s[0]), cmp_u64);
-	printf("%-22s %8.1f %8.1f %8.1f %10zu\n", name, s[n / 2] / tsc_per_ns,
-	       s[n * 99 / 100] / tsc_per_ns, sum / n / tsc_per_ns, n);
 }
 
 /* The index of the mapping the i-th operation goes near: anywhere, or in
