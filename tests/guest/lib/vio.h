@@ -91,7 +91,8 @@ void vio_write32(const struct vio_dev *d, uint32_t off, uint32_t v);
 /* Device configuration space, (off) from its start (0x100). */
 uint32_t vio_config32(const struct vio_dev *d, uint32_t off);
 
-/* Prints "NAME: WHAT" and a newline; with a number "NAME: WHAT 0xHEX". */
+/* Prints "NAME: WHAT" and a newline; with a number "NAME: WHAT 0xHH"
+ * (its low byte: status registers and bytes) or "NAME: WHAT DEC". */
 void vio_say(const struct vio_dev *d, const char *what);
 void vio_say_hex(const struct vio_dev *d, const char *what, uint64_t v);
 void vio_say_dec(const struct vio_dev *d, const char *what, uint64_t v);
