@@ -397,7 +397,7 @@ static int boot_write_start_info(const struct gmem *mem,
  */
 static int boot_write_reset_vector(const struct gmem *mem)
 {
-	static const uint8_t stub[] = {
+	static const uint8_t reset_code[] = {
 		0xb0, 0xfe,			/* mov al, 0xfe (pulse reset) */
 		0xe6, X86_I8042_CMD_PORT,	/* out 0x64, al */
 		0xfa,				/* cli */
@@ -405,9 +405,10 @@ static int boot_write_reset_vector(const struct gmem *mem)
 		0xeb, 0xfd,			/* jmp to the hlt */
 	};
 
-	_Static_assert(X86_RESET_VECTOR + sizeof(stub) <= X86_HIMEM_START,
-		       "the stub ends below 1 MiB");
-	return gmem_write(mem, gpa(X86_RESET_VECTOR), stub, sizeof(stub));
+	_Static_assert(X86_RESET_VECTOR + sizeof(reset_code) <= X86_HIMEM_START,
+		       "the reset code ends below 1 MiB");
+	return gmem_write(mem, gpa(X86_RESET_VECTOR), reset_code,
+			  sizeof(reset_code));
 }
 
 /* Identity-maps [0, X86_IDENTITY_MAP_END) with 2 MiB pages. */

@@ -61,8 +61,9 @@ struct x86_boot_state {
  * (err_msg) is not NULL, points at a static one-line reason for the user,
  * and guest memory may hold a partial load: discard the VM. Pure: no KVM
  * call; call before the vCPUs run. In [X86_EBDA_START, 1 MiB), which the
- * e820 map reserves for the MP table and ACPI tables, it writes only a
- * reset stub at X86_RESET_VECTOR (F000:FFF0, where a BIOS reboot jumps).
+ * e820 map reserves for the MP table and ACPI tables, it writes only the
+ * 8-byte real-mode reset code at X86_RESET_VECTOR (F000:FFF0, where a
+ * BIOS reboot jumps): an i8042 reset, as ignis's own reset line.
  */
 int x86_boot_load(const struct gmem *mem, const struct x86_boot_in *in,
 		  struct x86_boot_state *out, const char **err_msg);

@@ -22,7 +22,7 @@
  * to search for the RSDP; inside the reserved [EBDA, 1 MiB). */
 #define X86_ACPI_START		0xe0000ULL
 #define X86_ACPI_SIZE		0x10000ULL	/* a few KiB used at most */
-#define X86_RESET_VECTOR	0xffff0ULL	/* F000:FFF0: reset stub (boot.c) */
+#define X86_RESET_VECTOR	0xffff0ULL	/* F000:FFF0: i8042 reset code (boot.c) */
 #define X86_HIMEM_START		0x100000ULL	/* 1 MiB: kernels load here or above */
 
 /*

@@ -4,10 +4,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1086,4 +1089,59 @@ Test(boot, real_vmlinux_has_pvh_note_and_boots_pvh)
 	cr_assert_eq(st.kernel_start, lowest);
 	cr_assert_eq(start_info()->magic, 0x336ec578);
 	check_segments(&st, false);
+}
+
+/*
+ * The reset code at F000:FFF0 is run, not just looked at: a vCPU on KVM
+ * starting in real mode at the reset vector of a loaded guest must write
+ * 0xfe to the i8042's command port (0x64), the reset ignis acts on. This
+ * is the path Linux takes on "reboot" on a hardware-reduced machine when
+ * built with CONFIG_EFI. Skipped without /dev/kvm.
+ */
+Test(boot, reset_vector_code_resets_through_the_i8042)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	struct x86_boot_state st;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = 0xfff0, .rflags = 2 };
+	struct kvm_run *run;
+	struct elf_img e;
+	int kvm, vm, cpu, run_size;
+
+	mem_one(64 * MiB);
+	elf_make(&e, 4);
+	cr_assert_eq(load(file_with(&e, sizeof(e)), NULL, "", &st), 0, "%s",
+		     why);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		cr_skip_test("no /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	cr_assert_geq(vm, 0);
+	slot.memory_size = mem.regions[0].size;
+	slot.userspace_addr = (uint64_t)(uintptr_t)mem.regions[0].host;
+	cr_assert_eq(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot), 0);
+	cpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	cr_assert_geq(cpu, 0);
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   cpu, 0);
+	cr_assert_neq(run, MAP_FAILED);
+	/* Real mode, CS = F000 (base 0xf0000), IP = 0xfff0: a CPU's reset
+	 * state, or a BIOS reboot's far jump. */
+	cr_assert_eq(ioctl(cpu, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs.selector = 0xf000;
+	sregs.cs.base = 0xf0000;
+	cr_assert_eq(ioctl(cpu, KVM_SET_SREGS, &sregs), 0);
+	cr_assert_eq(ioctl(cpu, KVM_SET_REGS, &regs), 0);
+	cr_assert_eq(ioctl(cpu, KVM_RUN, 0), 0);
+	cr_assert_eq(run->exit_reason, KVM_EXIT_IO, "exit %u",
+		     run->exit_reason);
+	cr_assert_eq(run->io.direction, KVM_EXIT_IO_OUT);
+	cr_assert_eq(run->io.port, X86_I8042_CMD_PORT);
+	cr_assert_eq(run->io.size, 1);
+	cr_assert_eq(*((uint8_t *)run + run->io.data_offset), 0xfe);
+	munmap(run, (size_t)run_size);
+	close(cpu);
+	close(vm);
+	close(kvm);
 }
