@@ -52,7 +52,6 @@
 #define SECTORS_PER_BLOCK	(BLOCK / 512)
 #define MMIO_LO		0xc0000000ULL	/* rt maps [3 GiB, 4 GiB) uncached */
 #define MMIO_HI		0x100000000ULL
-#define MMIO_MAGIC	0x74726976	/* "virt" */
 
 struct blk_hdr {
 	uint32_t type;
@@ -99,9 +98,7 @@ static int is_blk(uint64_t base)
 {
 	if (base < MMIO_LO || base >= MMIO_HI || base & 3)
 		return 0;
-	return rt_mmio_read32(base) == MMIO_MAGIC &&
-	       rt_mmio_read32(base + 4) == 2 &&
-	       rt_mmio_read32(base + 8) == ID_BLK;
+	return vio_is_device(base, ID_BLK);
 }
 
 static int find_blk(struct vio_dev *d, const char *cl)

@@ -298,7 +298,7 @@ static void full_ring(struct hdev *h)
 	fence();
 	vio_notify(&blk.d, &blk.q);
 	for (unsigned int i = 0; i < VIO_QMAX && !failed(); i++) {
-		if (wait_used(&blk, VIO_POLL_TSC, &id, &len))
+		if (vio_wait(&blk.q, &id, &len))
 			fail_hex("requests served", i);
 		else if (id >= VIO_QMAX || seen[id]++ || len != 513)
 			fail_hex("bad used entry, id", id);
@@ -354,10 +354,10 @@ static void reuse_heads_in_flight(struct hdev *h)
 	}
 	blk.q.avail_idx = (uint16_t)want;
 	for (unsigned int i = 0; i < want; i++) {
-		if (vio_read32(&blk.d, R_STATUS) & VIO_S_NEEDS_RESET)
+		if (vio_read32(&blk.d, VIO_R_STATUS) & VIO_S_NEEDS_RESET)
 			return;
-		if (wait_used(&blk, VIO_POLL_TSC, &id, &len)) {
-			if (!(vio_read32(&blk.d, R_STATUS) & VIO_S_NEEDS_RESET))
+		if (vio_wait(&blk.q, &id, &len)) {
+			if (!(vio_read32(&blk.d, VIO_R_STATUS) & VIO_S_NEEDS_RESET))
 				fail_hex("neither served nor refused, at", i);
 			return;
 		}
@@ -401,7 +401,7 @@ static void reset_in_flight(uint32_t type)
 	}
 	if (fresh(0, QSIZE))
 		return;
-	if (!wait_used(&blk, SHORT_TSC, &id, &len))
+	if (!vio_wait_tsc(&blk.q, SHORT_TSC, &id, &len))
 		fail_hex("stale used entry after reset, id", id);
 	blk_good();
 }
@@ -439,7 +439,7 @@ static void rng_reset_in_flight(struct hdev *h)
 		fail("re-init");
 		return;
 	}
-	if (!wait_used(&rng, SHORT_TSC, &id, &len))
+	if (!vio_wait_tsc(&rng.q, SHORT_TSC, &id, &len))
 		fail_hex("stale used entry after reset, id", id);
 	rng_good();
 }

@@ -82,16 +82,16 @@ static uint64_t dev_features(struct hdev *h)
 {
 	uint64_t f;
 
-	vio_write32(&h->d, R_DEV_FEATURES_SEL, 0);
-	f = vio_read32(&h->d, R_DEV_FEATURES);
-	vio_write32(&h->d, R_DEV_FEATURES_SEL, 1);
-	return f | (uint64_t)vio_read32(&h->d, R_DEV_FEATURES) << 32;
+	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 0);
+	f = vio_read32(&h->d, VIO_R_DEV_FEATURES);
+	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 1);
+	return f | (uint64_t)vio_read32(&h->d, VIO_R_DEV_FEATURES) << 32;
 }
 
 uint32_t set_status(struct hdev *h, uint32_t v)
 {
-	vio_write32(&h->d, R_STATUS, v);
-	return vio_read32(&h->d, R_STATUS);
+	vio_write32(&h->d, VIO_R_STATUS, v);
+	return vio_read32(&h->d, VIO_R_STATUS);
 }
 
 int to_features_ok(struct hdev *h, uint64_t features)
@@ -103,10 +103,10 @@ int to_features_ok(struct hdev *h, uint64_t features)
 	set_status(h, VIO_S_ACKNOWLEDGE);
 	set_status(h, VIO_S_ACKNOWLEDGE | VIO_S_DRIVER);
 	d->features = (features | VIO_F_VERSION_1) & dev_features(h);
-	vio_write32(d, R_DRV_FEATURES_SEL, 0);
-	vio_write32(d, R_DRV_FEATURES, (uint32_t)d->features);
-	vio_write32(d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(d, R_DRV_FEATURES, (uint32_t)(d->features >> 32));
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
 	return set_status(h, 0x0b) == 0x0b ? 0 : -1;
 }
 
@@ -123,15 +123,15 @@ void queue_raw(struct hdev *h, uint32_t size, uint64_t desc, uint64_t avail,
 {
 	struct vio_dev *d = &h->d;
 
-	vio_write32(d, R_QUEUE_SEL, 0);
-	vio_write32(d, R_QUEUE_NUM, size);
-	vio_write32(d, R_QUEUE_DESC_LO, (uint32_t)desc);
-	vio_write32(d, R_QUEUE_DESC_LO + 4, (uint32_t)(desc >> 32));
-	vio_write32(d, R_QUEUE_DRIVER_LO, (uint32_t)avail);
-	vio_write32(d, R_QUEUE_DRIVER_LO + 4, (uint32_t)(avail >> 32));
-	vio_write32(d, R_QUEUE_DEVICE_LO, (uint32_t)used);
-	vio_write32(d, R_QUEUE_DEVICE_LO + 4, (uint32_t)(used >> 32));
-	vio_write32(d, R_QUEUE_READY, ready);
+	vio_write32(d, VIO_R_QUEUE_SEL, 0);
+	vio_write32(d, VIO_R_QUEUE_NUM, size);
+	vio_write32(d, VIO_R_QUEUE_DESC_LO, (uint32_t)desc);
+	vio_write32(d, VIO_R_QUEUE_DESC_LO + 4, (uint32_t)(desc >> 32));
+	vio_write32(d, VIO_R_QUEUE_DRIVER_LO, (uint32_t)avail);
+	vio_write32(d, VIO_R_QUEUE_DRIVER_LO + 4, (uint32_t)(avail >> 32));
+	vio_write32(d, VIO_R_QUEUE_DEVICE_LO, (uint32_t)used);
+	vio_write32(d, VIO_R_QUEUE_DEVICE_LO + 4, (uint32_t)(used >> 32));
+	vio_write32(d, VIO_R_QUEUE_READY, ready);
 }
 
 void setd(struct hdev *h, uint16_t i, uint64_t addr, uint32_t len,
@@ -158,32 +158,12 @@ void post(struct hdev *h, uint16_t head)
 	vio_notify(&h->d, q);
 }
 
-int wait_used(struct hdev *h, uint64_t tsc, uint32_t *id, uint32_t *len)
-{
-	struct vio_queue *q = &h->q;
-	volatile uint16_t *idx = &q->r->used.idx;
-	uint64_t t0 = rt_rdtsc();
-	uint16_t slot;
-
-	while (*idx == q->used_seen) {
-		if (rt_rdtsc() - t0 > tsc)
-			return -1;
-		__asm__ volatile("pause" ::: "memory");
-	}
-	__asm__ volatile("lfence" ::: "memory");
-	slot = q->used_seen % q->size;
-	*id = *(volatile uint32_t *)&q->r->used.ring[slot].id;
-	*len = *(volatile uint32_t *)&q->r->used.ring[slot].len;
-	q->used_seen++;
-	return 0;
-}
-
 void expect_needs_reset(struct hdev *h)
 {
 	uint64_t t0 = rt_rdtsc();
 	uint32_t st;
 
-	while (!((st = vio_read32(&h->d, R_STATUS)) & VIO_S_NEEDS_RESET)) {
+	while (!((st = vio_read32(&h->d, VIO_R_STATUS)) & VIO_S_NEEDS_RESET)) {
 		if (rt_rdtsc() - t0 > VIO_POLL_TSC) {
 			fail_hex("no DEVICE_NEEDS_RESET, status", st);
 			return;
@@ -193,15 +173,15 @@ void expect_needs_reset(struct hdev *h)
 	}
 	/* 2.1.2: "If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET,
 	 * the device MUST send a device configuration change notification". */
-	st = vio_read32(&h->d, R_INT_STATUS);
-	if ((vio_read32(&h->d, R_STATUS) & VIO_S_DRIVER_OK) &&
-	    !(st & INT_CONFIG))
+	st = vio_read32(&h->d, VIO_R_INT_STATUS);
+	if ((vio_read32(&h->d, VIO_R_STATUS) & VIO_S_DRIVER_OK) &&
+	    !(st & VIO_INT_CONFIG))
 		fail_hex("no config interrupt, InterruptStatus", st);
 }
 
 void expect_live(struct hdev *h)
 {
-	uint32_t st = vio_read32(&h->d, R_STATUS);
+	uint32_t st = vio_read32(&h->d, VIO_R_STATUS);
 
 	if (st != 0x0f)
 		fail_hex("device not live, status", st);
@@ -213,7 +193,7 @@ int blk_chain(const struct vio_buf *b, unsigned int n, uint32_t *used)
 
 	vio_add(&blk.q, 0, b, n);
 	vio_notify(&blk.d, &blk.q);
-	if (wait_used(&blk, VIO_POLL_TSC, &id, used)) {
+	if (vio_wait(&blk.q, &id, used)) {
 		fail("blk request timed out");
 		return -1;
 	}
@@ -262,7 +242,7 @@ int rng_good(void)
 	memset(good_rnd, 0, sizeof(good_rnd));
 	vio_add(&rng.q, 0, &b, 1);
 	vio_notify(&rng.d, &rng.q);
-	if (wait_used(&rng, VIO_POLL_TSC, &id, &len)) {
+	if (vio_wait(&rng.q, &id, &len)) {
 		fail("rng good read timed out");
 		return -1;
 	}
@@ -286,7 +266,7 @@ static void recover(struct hdev *h)
 {
 	if (up(h, 0, QSIZE)) {
 		fail_hex("re-init after reset failed, status",
-			 vio_read32(&h->d, R_STATUS));
+			 vio_read32(&h->d, VIO_R_STATUS));
 		return;
 	}
 	good(h);

@@ -18,31 +18,6 @@
  * "hostile: NAME FAILED WHY".
  */
 
-/* virtio-mmio registers (4.2.2), written raw by the attacks. */
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_INT_STATUS 0x060
-#define R_INT_ACK 0x064
-#define R_STATUS 0x070
-#define R_QUEUE_DESC_LO 0x080
-#define R_QUEUE_DRIVER_LO 0x090
-#define R_QUEUE_DEVICE_LO 0x0a0
-#define R_SHM_LEN_LO 0x0b0
-#define R_CONFIG_GEN 0x0fc
-#define R_CONFIG 0x100
-
-#define MMIO_MAGIC 0x74726976 /* "virt" */
-#define INT_CONFIG 0x2 /* InterruptStatus: config change */
 
 #define ID_BLK 2
 #define ID_RNG 4
@@ -121,7 +96,6 @@ void setd(struct hdev *h, uint16_t i, uint64_t addr, uint32_t len,
 /* Makes chain (head) available and notifies queue 0. */
 void post(struct hdev *h, uint16_t head);
 /* Waits for h's next used entry: 0 with (*id, *len), -1 on (tsc) timeout. */
-int wait_used(struct hdev *h, uint64_t tsc, uint32_t *id, uint32_t *len);
 
 /* The device must show DEVICE_NEEDS_RESET and have raised a configuration
  * change interrupt (2.1.2); fails the attack otherwise. */

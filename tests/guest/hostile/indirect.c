@@ -67,7 +67,7 @@ static void indirect_read(struct hdev *h)
 		return;
 	good_table();
 	indirect((uintptr_t)tbl, 3 * sizeof(tbl[0]), 0);
-	if (wait_used(&blk, VIO_POLL_TSC, &id, &len) || len != 513 ||
+	if (vio_wait(&blk.q, &id, &len) || len != 513 ||
 	    st_byte != S_OK || data[0] != pattern(0) ||
 	    data[511] != pattern(511))
 		fail_hex("indirect read, used len", len);
@@ -188,7 +188,7 @@ static void chain_bufs(unsigned int nr_tbl, int want_ok)
 		expect_needs_reset(&blk);
 		return;
 	}
-	if (wait_used(&blk, VIO_POLL_TSC, &id, &len) || st_byte != S_OK ||
+	if (vio_wait(&blk.q, &id, &len) || st_byte != S_OK ||
 	    len != 512 * (nr_tbl - 1) + 1)
 		fail_hex("256-buffer read, used len", len);
 	for (uint64_t i = 0; i < 512 * (nr_tbl - 1) && !failed(); i++)

@@ -167,7 +167,7 @@ static void avail_full_ring(struct hdev *h)
 	fence();
 	vio_notify(&h->d, &h->q);
 	for (uint16_t i = 0; i < QSIZE && !failed(); i++) {
-		if (wait_used(h, VIO_POLL_TSC, &id, &len))
+		if (vio_wait(&h->q, &id, &len))
 			fail_hex("entries served", i);
 		else if (len != (h->id == ID_BLK ? 0 : 64u))
 			fail_hex("used len", len);
@@ -308,7 +308,7 @@ static void zero_len_wild_addr(struct hdev *h)
 		setd(h, 2, (uintptr_t)buf + 64, 64, VIO_DESC_F_WRITE, 0);
 	}
 	post(h, 0);
-	if (wait_used(h, VIO_POLL_TSC, &id, &len)) {
+	if (vio_wait(&h->q, &id, &len)) {
 		fail("not served");
 		return;
 	}
@@ -328,7 +328,7 @@ static void zero_len_only(struct hdev *h)
 		return;
 	setd(h, 0, (uintptr_t)buf, 0, VIO_DESC_F_WRITE, 0);
 	post(h, 0);
-	if (wait_used(h, VIO_POLL_TSC, &id, &len))
+	if (vio_wait(&h->q, &id, &len))
 		fail("not completed");
 	else if (len)
 		fail_hex("used len", len);
@@ -361,10 +361,10 @@ static void duplicate_head(struct hdev *h)
 	fence();
 	vio_notify(&h->d, &h->q);
 	for (uint16_t i = 0; i < n; i++) {
-		if (vio_read32(&h->d, R_STATUS) & VIO_S_NEEDS_RESET)
+		if (vio_read32(&h->d, VIO_R_STATUS) & VIO_S_NEEDS_RESET)
 			return;
-		if (wait_used(h, VIO_POLL_TSC, &id, &len)) {
-			if (!(vio_read32(&h->d, R_STATUS) & VIO_S_NEEDS_RESET))
+		if (vio_wait(&h->q, &id, &len)) {
+			if (!(vio_read32(&h->d, VIO_R_STATUS) & VIO_S_NEEDS_RESET))
 				fail_hex("neither served nor refused, at", i);
 			return;
 		}
@@ -407,7 +407,7 @@ static void queue_size_1(struct hdev *h)
 	for (unsigned int i = 0; i < 3 && !failed(); i++) {
 		setd(h, 0, (uintptr_t)buf, 64, VIO_DESC_F_WRITE, 0);
 		post(h, 0);
-		if (wait_used(h, VIO_POLL_TSC, &id, &len) || len != 64)
+		if (vio_wait(&h->q, &id, &len) || len != 64)
 			fail_hex("read", i);
 	}
 	expect_live(h);

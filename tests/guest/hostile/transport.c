@@ -88,12 +88,12 @@ static void driver_ok_without_features_ok(struct hdev *h)
 	set_status(h, 0);
 	set_status(h, VIO_S_ACKNOWLEDGE);
 	set_status(h, 0x03);
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(&h->d, R_DRV_FEATURES, 1); /* VERSION_1 */
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 1); /* VERSION_1 */
 	/* Queue registers before FEATURES_OK are not taken (CVE-2026-5747). */
 	queue_raw(h, 8, (uintptr_t)h->ring->desc, (uintptr_t)&h->ring->avail,
 		  (uintptr_t)&h->ring->used, 1);
-	if (vio_read32(&h->d, R_QUEUE_READY))
+	if (vio_read32(&h->d, VIO_R_QUEUE_READY))
 		fail("QueueReady taken before FEATURES_OK");
 	if ((st = set_status(h, 0x07)) != 0x03)
 		fail_hex("DRIVER_OK without FEATURES_OK taken, status", st);
@@ -101,7 +101,7 @@ static void driver_ok_without_features_ok(struct hdev *h)
 	h->q = (struct vio_queue){ h->ring, 8, 0, 0, 0 };
 	put_request(h);
 	vio_notify(&h->d, &h->q);
-	if (!wait_used(h, SHORT_TSC, &id, &len))
+	if (!vio_wait_tsc(&h->q, SHORT_TSC, &id, &len))
 		fail("a device that is not live served a request");
 }
 
@@ -112,10 +112,10 @@ static void features_ok_without_version_1(struct hdev *h)
 	set_status(h, 0);
 	set_status(h, VIO_S_ACKNOWLEDGE);
 	set_status(h, 0x03);
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 0);
-	vio_write32(&h->d, R_DRV_FEATURES, 0);
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(&h->d, R_DRV_FEATURES, 0);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 0);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 0);
 	/* 6.1: a modern device refuses a driver without VERSION_1. */
 	if ((st = set_status(h, 0x0b)) & VIO_S_FEATURES_OK)
 		fail_hex("FEATURES_OK without VERSION_1, status", st);
@@ -129,14 +129,14 @@ static void features_not_offered(struct hdev *h)
 	set_status(h, 0);
 	set_status(h, VIO_S_ACKNOWLEDGE);
 	set_status(h, 0x03);
-	vio_write32(&h->d, R_DEV_FEATURES_SEL, 0);
-	off = vio_read32(&h->d, R_DEV_FEATURES);
+	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 0);
+	off = vio_read32(&h->d, VIO_R_DEV_FEATURES);
 	while (bit < 32 && (off & (1u << bit)))
 		bit++;
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 0);
-	vio_write32(&h->d, R_DRV_FEATURES, off | 1u << (bit & 31));
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(&h->d, R_DRV_FEATURES, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, off | 1u << (bit & 31));
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 1);
 	if ((st = set_status(h, 0x0b)) & VIO_S_FEATURES_OK)
 		fail_hex("unoffered feature accepted, status", st);
 }
@@ -148,16 +148,16 @@ static void features_above_63(struct hdev *h)
 	set_status(h, 0);
 	set_status(h, VIO_S_ACKNOWLEDGE);
 	set_status(h, 0x03);
-	vio_write32(&h->d, R_DEV_FEATURES_SEL, 2);
-	if (vio_read32(&h->d, R_DEV_FEATURES))
+	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 2);
+	if (vio_read32(&h->d, VIO_R_DEV_FEATURES))
 		fail("features above 63 offered");
-	vio_write32(&h->d, R_DEV_FEATURES_SEL, 0xffffffff);
-	if (vio_read32(&h->d, R_DEV_FEATURES))
+	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 0xffffffff);
+	if (vio_read32(&h->d, VIO_R_DEV_FEATURES))
 		fail("features at select 0xffffffff offered");
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(&h->d, R_DRV_FEATURES, 1);
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 0xffffffff);
-	vio_write32(&h->d, R_DRV_FEATURES, 0x80000000);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 1);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 0xffffffff);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, 0x80000000);
 	if ((st = set_status(h, 0x0b)) & VIO_S_FEATURES_OK)
 		fail_hex("feature bit above 63 accepted, status", st);
 }
@@ -173,8 +173,8 @@ static void features_after_features_ok(struct hdev *h)
 		fail("setup");
 		return;
 	}
-	vio_write32(&h->d, R_DRV_FEATURES_SEL, 0);
-	vio_write32(&h->d, R_DRV_FEATURES, (uint32_t)VIO_F_INDIRECT_DESC);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(&h->d, VIO_R_DRV_FEATURES, (uint32_t)VIO_F_INDIRECT_DESC);
 	if (vio_queue_setup(&h->d, &h->q, 0, QSIZE, h->ring) ||
 	    set_status(h, 0x0f) != 0x0f) {
 		fail("setup");
@@ -247,7 +247,7 @@ static void bad_size(struct hdev *h, uint32_t size)
 	memset(h->ring, 0, sizeof(*h->ring));
 	queue_raw(h, size, (uintptr_t)h->ring->desc, (uintptr_t)&h->ring->avail,
 		  (uintptr_t)&h->ring->used, 1);
-	ready = vio_read32(&h->d, R_QUEUE_READY);
+	ready = vio_read32(&h->d, VIO_R_QUEUE_READY);
 	set_status(h, 0x0f);
 	if (ready)
 		expect_needs_reset(h);
@@ -265,7 +265,7 @@ static void queue_size_3(struct hdev *h)
 
 static void queue_size_over_max(struct hdev *h)
 {
-	bad_size(h, 2 * vio_read32(&h->d, R_QUEUE_NUM_MAX));
+	bad_size(h, 2 * vio_read32(&h->d, VIO_R_QUEUE_NUM_MAX));
 }
 
 static void queue_size_65536(struct hdev *h)
@@ -345,8 +345,8 @@ static void queue_not_ready(struct hdev *h)
 	h->q = (struct vio_queue){ h->ring, 8, 0, 0, 0 };
 	put_request(h);
 	vio_notify(&h->d, &h->q);
-	if (!wait_used(h, SHORT_TSC, &id, &len) &&
-	    !(vio_read32(&h->d, R_STATUS) & VIO_S_NEEDS_RESET))
+	if (!vio_wait_tsc(&h->q, SHORT_TSC, &id, &len) &&
+	    !(vio_read32(&h->d, VIO_R_STATUS) & VIO_S_NEEDS_RESET))
 		fail("served a queue that was never made ready");
 }
 
@@ -358,9 +358,9 @@ static void queue_regs_after_driver_ok(struct hdev *h)
 		return;
 	}
 	queue_raw(h, 0, h->d.base, 0xfffffffffffffff0ULL, ram_end, 0);
-	vio_write32(&h->d, R_QUEUE_NUM, 3);
-	vio_write32(&h->d, R_QUEUE_NUM, 0xffff);
-	if (vio_read32(&h->d, R_QUEUE_READY) != 1)
+	vio_write32(&h->d, VIO_R_QUEUE_NUM, 3);
+	vio_write32(&h->d, VIO_R_QUEUE_NUM, 0xffff);
+	if (vio_read32(&h->d, VIO_R_QUEUE_READY) != 1)
 		fail("QueueReady changed after DRIVER_OK");
 	expect_live(h);
 	good(h);
@@ -378,13 +378,13 @@ static void queue_sel_out_of_range(struct hdev *h)
 		return;
 	}
 	for (unsigned int i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
-		vio_write32(&h->d, R_QUEUE_SEL, sel[i]);
-		if (vio_read32(&h->d, R_QUEUE_NUM_MAX))
+		vio_write32(&h->d, VIO_R_QUEUE_SEL, sel[i]);
+		if (vio_read32(&h->d, VIO_R_QUEUE_NUM_MAX))
 			fail_hex("QueueNumMax of a missing queue", sel[i]);
-		vio_write32(&h->d, R_QUEUE_NUM, 8);
-		vio_write32(&h->d, R_QUEUE_DESC_LO, 0x1000);
-		vio_write32(&h->d, R_QUEUE_READY, 1);
-		if (vio_read32(&h->d, R_QUEUE_READY))
+		vio_write32(&h->d, VIO_R_QUEUE_NUM, 8);
+		vio_write32(&h->d, VIO_R_QUEUE_DESC_LO, 0x1000);
+		vio_write32(&h->d, VIO_R_QUEUE_READY, 1);
+		if (vio_read32(&h->d, VIO_R_QUEUE_READY))
 			fail_hex("QueueReady of a missing queue", sel[i]);
 	}
 	if (vio_queue_setup(&h->d, &h->q, 0, QSIZE, h->ring) ||
@@ -408,17 +408,17 @@ static void notify_before_driver_ok(struct hdev *h)
 	}
 	put_request(h);
 	vio_notify(&h->d, &h->q);
-	vio_write32(&h->d, R_QUEUE_NOTIFY, 0);
-	if (!wait_used(h, SHORT_TSC, &id, &len))
+	vio_write32(&h->d, VIO_R_QUEUE_NOTIFY, 0);
+	if (!vio_wait_tsc(&h->q, SHORT_TSC, &id, &len))
 		fail("served before DRIVER_OK");
 	if (set_status(h, 0x0f) != 0x0f) {
 		fail("DRIVER_OK refused after early notify");
 		return;
 	}
 	vio_notify(&h->d, &h->q);
-	if (wait_used(h, VIO_POLL_TSC, &id, &len))
+	if (vio_wait(&h->q, &id, &len))
 		fail("request not served after DRIVER_OK");
-	else if (!wait_used(h, SHORT_TSC, &id, &len))
+	else if (!vio_wait_tsc(&h->q, SHORT_TSC, &id, &len))
 		fail("request served twice");
 	expect_live(h);
 }
@@ -435,10 +435,10 @@ static void notify_bad_queue(struct hdev *h)
 		return;
 	}
 	for (unsigned int i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		vio_write32(&h->d, R_QUEUE_NOTIFY, v[i]);
-	wr16(h->d.base + R_QUEUE_NOTIFY, 0);
-	wr8(h->d.base + R_QUEUE_NOTIFY, 0);
-	wr64(h->d.base + R_QUEUE_NOTIFY, 0);
+		vio_write32(&h->d, VIO_R_QUEUE_NOTIFY, v[i]);
+	wr16(h->d.base + VIO_R_QUEUE_NOTIFY, 0);
+	wr8(h->d.base + VIO_R_QUEUE_NOTIFY, 0);
+	wr64(h->d.base + VIO_R_QUEUE_NOTIFY, 0);
 	expect_live(h);
 	good(h);
 }
@@ -447,7 +447,7 @@ static void notify_bad_queue(struct hdev *h)
  * inside its size; anything else reads zeros and writes nothing. */
 static void config_space(struct hdev *h)
 {
-	uint64_t cfg = h->d.base + R_CONFIG;
+	uint64_t cfg = h->d.base + VIO_R_CONFIG;
 	uint32_t lo, gen;
 
 	if (up(h, 0, QSIZE)) {
@@ -455,7 +455,7 @@ static void config_space(struct hdev *h)
 		return;
 	}
 	lo = rd32(cfg);
-	gen = vio_read32(&h->d, R_CONFIG_GEN);
+	gen = vio_read32(&h->d, VIO_R_CONFIG_GEN);
 	if (h->id == ID_BLK && lo != (uint32_t)capacity)
 		fail_hex("capacity low word", lo);
 	if (h->id == ID_RNG && lo)
@@ -468,14 +468,14 @@ static void config_space(struct hdev *h)
 		fail("config read beyond its size not zero");
 	if (rd64(cfg))
 		fail("8-byte config read not zero");
-	vio_write32(&h->d, R_CONFIG, 0xdeadbeef);
+	vio_write32(&h->d, VIO_R_CONFIG, 0xdeadbeef);
 	wr8(cfg + 1, 0xee);
 	wr16(cfg + 2, 0xeeee);
 	wr64(cfg, 0xeeeeeeeeeeeeeeeeULL);
-	vio_write32(&h->d, R_CONFIG + 0xefc, 0xdeadbeef);
+	vio_write32(&h->d, VIO_R_CONFIG + 0xefc, 0xdeadbeef);
 	if (rd32(cfg) != lo)
 		fail_hex("config changed by the driver, now", rd32(cfg));
-	if (vio_read32(&h->d, R_CONFIG_GEN) != gen)
+	if (vio_read32(&h->d, VIO_R_CONFIG_GEN) != gen)
 		fail("ConfigGeneration moved");
 	expect_live(h);
 }
@@ -491,34 +491,34 @@ static void registers(struct hdev *h)
 		fail("setup");
 		return;
 	}
-	if (rd8(b + R_MAGIC) || rd16(b + R_MAGIC) || rd32(b + R_MAGIC + 2) ||
-	    rd64(b + R_MAGIC))
+	if (rd8(b + VIO_R_MAGIC) || rd16(b + VIO_R_MAGIC) || rd32(b + VIO_R_MAGIC + 2) ||
+	    rd64(b + VIO_R_MAGIC))
 		fail("narrow, wide or misaligned register read not zero");
-	wr8(b + R_STATUS, 0);
-	wr16(b + R_STATUS, 0);
-	wr64(b + R_STATUS, 0);
-	if ((st = vio_read32(&h->d, R_STATUS)) != 0x0f)
+	wr8(b + VIO_R_STATUS, 0);
+	wr16(b + VIO_R_STATUS, 0);
+	wr64(b + VIO_R_STATUS, 0);
+	if ((st = vio_read32(&h->d, VIO_R_STATUS)) != 0x0f)
 		fail_hex("narrow or wide Status write taken, status", st);
-	vio_write32(&h->d, R_MAGIC, 0);
-	vio_write32(&h->d, R_VERSION, 1);
-	vio_write32(&h->d, R_DEVICE_ID, 0);
-	vio_write32(&h->d, R_QUEUE_NUM_MAX, 0);
-	vio_write32(&h->d, R_INT_STATUS, 0xffffffff);
-	vio_write32(&h->d, R_CONFIG_GEN, 0x1234);
-	vio_write32(&h->d, R_SHM_LEN_LO - 4, 0); /* SHMSel */
+	vio_write32(&h->d, VIO_R_MAGIC, 0);
+	vio_write32(&h->d, VIO_R_VERSION, 1);
+	vio_write32(&h->d, VIO_R_DEVICE_ID, 0);
+	vio_write32(&h->d, VIO_R_QUEUE_NUM_MAX, 0);
+	vio_write32(&h->d, VIO_R_INT_STATUS, 0xffffffff);
+	vio_write32(&h->d, VIO_R_CONFIG_GEN, 0x1234);
+	vio_write32(&h->d, VIO_R_SHM_LEN_LO - 4, 0); /* SHMSel */
 	vio_write32(&h->d, 0x0c0, 0xffffffff); /* reserved */
-	vio_write32(&h->d, R_INT_ACK, 0xffffffff);
-	if (vio_read32(&h->d, R_MAGIC) != MMIO_MAGIC ||
-	    vio_read32(&h->d, R_VERSION) != 2 ||
-	    vio_read32(&h->d, R_DEVICE_ID) != h->id ||
-	    vio_read32(&h->d, R_QUEUE_NUM_MAX) == 0)
+	vio_write32(&h->d, VIO_R_INT_ACK, 0xffffffff);
+	if (vio_read32(&h->d, VIO_R_MAGIC) != VIO_MAGIC ||
+	    vio_read32(&h->d, VIO_R_VERSION) != 2 ||
+	    vio_read32(&h->d, VIO_R_DEVICE_ID) != h->id ||
+	    vio_read32(&h->d, VIO_R_QUEUE_NUM_MAX) == 0)
 		fail("read-only register changed");
-	if (vio_read32(&h->d, R_QUEUE_NOTIFY) || vio_read32(&h->d, R_INT_ACK) ||
-	    vio_read32(&h->d, R_QUEUE_NUM) || vio_read32(&h->d, 0x0c0))
+	if (vio_read32(&h->d, VIO_R_QUEUE_NOTIFY) || vio_read32(&h->d, VIO_R_INT_ACK) ||
+	    vio_read32(&h->d, VIO_R_QUEUE_NUM) || vio_read32(&h->d, 0x0c0))
 		fail("write-only or reserved register not zero");
 	/* 4.2.2: "Reading from a non-existent region ... results in a
 	 * length of -1". */
-	if (vio_read32(&h->d, R_SHM_LEN_LO) != 0xffffffff)
+	if (vio_read32(&h->d, VIO_R_SHM_LEN_LO) != 0xffffffff)
 		fail("SHMLen of no region");
 	expect_live(h);
 	good(h);
@@ -556,8 +556,8 @@ static void reinit_storm(struct hdev *h)
 		static const uint32_t path[] = { 0x01, 0x03, 0x0b };
 
 		set_status(&rng, 0);
-		vio_write32(&rng.d, R_DRV_FEATURES_SEL, 1);
-		vio_write32(&rng.d, R_DRV_FEATURES, 1);
+		vio_write32(&rng.d, VIO_R_DRV_FEATURES_SEL, 1);
+		vio_write32(&rng.d, VIO_R_DRV_FEATURES, 1);
 		for (unsigned int i = 0; i < n; i++)
 			set_status(&rng, path[i]);
 		if (set_status(&rng, 0) != 0)

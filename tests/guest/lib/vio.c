@@ -4,28 +4,6 @@
 
 #include "rt.h"
 
-/* virtio-mmio registers (4.2.2). */
-#define R_MAGIC			0x000
-#define R_VERSION		0x004
-#define R_DEVICE_ID		0x008
-#define R_DEV_FEATURES		0x010
-#define R_DEV_FEATURES_SEL	0x014
-#define R_DRV_FEATURES		0x020
-#define R_DRV_FEATURES_SEL	0x024
-#define R_QUEUE_SEL		0x030
-#define R_QUEUE_NUM_MAX		0x034
-#define R_QUEUE_NUM		0x038
-#define R_QUEUE_READY		0x044
-#define R_QUEUE_NOTIFY		0x050
-#define R_INT_STATUS		0x060
-#define R_INT_ACK		0x064
-#define R_STATUS		0x070
-#define R_QUEUE_DESC_LO		0x080
-#define R_QUEUE_DRIVER_LO	0x090
-#define R_QUEUE_DEVICE_LO	0x0a0
-#define R_CONFIG		0x100
-
-#define MMIO_MAGIC	0x74726976	/* "virt" */
 
 uint32_t vio_read32(const struct vio_dev *d, uint32_t off)
 {
@@ -39,7 +17,7 @@ void vio_write32(const struct vio_dev *d, uint32_t off, uint32_t v)
 
 uint32_t vio_config32(const struct vio_dev *d, uint32_t off)
 {
-	return vio_read32(d, R_CONFIG + off);
+	return vio_read32(d, VIO_R_CONFIG + off);
 }
 
 static void write64(const struct vio_dev *d, uint32_t lo, uint64_t v)
@@ -78,19 +56,26 @@ void vio_say_dec(const struct vio_dev *d, const char *what, uint64_t v)
 
 uint32_t vio_status(const struct vio_dev *d)
 {
-	return vio_read32(d, R_STATUS);
+	return vio_read32(d, VIO_R_STATUS);
 }
 
 void vio_reset(struct vio_dev *d)
 {
-	vio_write32(d, R_STATUS, 0);
+	vio_write32(d, VIO_R_STATUS, 0);
 }
 
 void vio_fail(struct vio_dev *d, const char *why)
 {
 	vio_say(d, why);
-	vio_write32(d, R_STATUS, vio_read32(d, R_STATUS) | VIO_S_FAILED);
+	vio_write32(d, VIO_R_STATUS, vio_read32(d, VIO_R_STATUS) | VIO_S_FAILED);
 	vio_reset(d);
+}
+
+int vio_is_device(uint64_t base, uint32_t id)
+{
+	return rt_mmio_read32(base + VIO_R_MAGIC) == VIO_MAGIC &&
+	       rt_mmio_read32(base + VIO_R_VERSION) == 2 &&
+	       rt_mmio_read32(base + VIO_R_DEVICE_ID) == id;
 }
 
 int vio_probe(struct vio_dev *d, uint64_t base, uint32_t id, const char *name)
@@ -100,14 +85,14 @@ int vio_probe(struct vio_dev *d, uint64_t base, uint32_t id, const char *name)
 	d->base = base;
 	d->name = name;
 	d->features = 0;
-	magic = vio_read32(d, R_MAGIC);
+	magic = vio_read32(d, VIO_R_MAGIC);
 	if (magic == 0xffffffff || magic == 0) {
 		vio_say(d, "no device");
 		return -1;
 	}
-	version = vio_read32(d, R_VERSION);
-	got = vio_read32(d, R_DEVICE_ID);
-	if (magic != MMIO_MAGIC || version != 2 || got != id) {
+	version = vio_read32(d, VIO_R_VERSION);
+	got = vio_read32(d, VIO_R_DEVICE_ID);
+	if (magic != VIO_MAGIC || version != 2 || got != id) {
 		rt_puts(name);
 		rt_puts(": unexpected device magic ");
 		rt_put_hex(magic, 8);
@@ -128,17 +113,17 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 	uint64_t offered;
 
 	vio_reset(d);
-	if (vio_read32(d, R_STATUS) != 0) {
+	if (vio_read32(d, VIO_R_STATUS) != 0) {
 		vio_say(d, "reset failed");
 		return -1;
 	}
-	vio_write32(d, R_STATUS, status);
+	vio_write32(d, VIO_R_STATUS, status);
 	status |= VIO_S_DRIVER;
-	vio_write32(d, R_STATUS, status);
-	vio_write32(d, R_DEV_FEATURES_SEL, 0);
-	offered = vio_read32(d, R_DEV_FEATURES);
-	vio_write32(d, R_DEV_FEATURES_SEL, 1);
-	offered |= (uint64_t)vio_read32(d, R_DEV_FEATURES) << 32;
+	vio_write32(d, VIO_R_STATUS, status);
+	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 0);
+	offered = vio_read32(d, VIO_R_DEV_FEATURES);
+	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 1);
+	offered |= (uint64_t)vio_read32(d, VIO_R_DEV_FEATURES) << 32;
 	rt_puts(d->name);
 	rt_puts(": features ");
 	rt_put_hex(offered, 16);
@@ -148,13 +133,13 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 		return -1;
 	}
 	d->features = (want | VIO_F_VERSION_1) & offered;
-	vio_write32(d, R_DRV_FEATURES_SEL, 0);
-	vio_write32(d, R_DRV_FEATURES, (uint32_t)d->features);
-	vio_write32(d, R_DRV_FEATURES_SEL, 1);
-	vio_write32(d, R_DRV_FEATURES, (uint32_t)(d->features >> 32));
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
 	status |= VIO_S_FEATURES_OK;
-	vio_write32(d, R_STATUS, status);
-	if (!(vio_read32(d, R_STATUS) & VIO_S_FEATURES_OK)) {
+	vio_write32(d, VIO_R_STATUS, status);
+	if (!(vio_read32(d, VIO_R_STATUS) & VIO_S_FEATURES_OK)) {
 		vio_fail(d, "features not accepted");
 		return -1;
 	}
@@ -166,12 +151,12 @@ int vio_queue_setup(struct vio_dev *d, struct vio_queue *q, uint16_t index,
 {
 	uint32_t qmax;
 
-	vio_write32(d, R_QUEUE_SEL, index);
-	if (vio_read32(d, R_QUEUE_READY) != 0) {
+	vio_write32(d, VIO_R_QUEUE_SEL, index);
+	if (vio_read32(d, VIO_R_QUEUE_READY) != 0) {
 		vio_fail(d, "queue already ready");
 		return -1;
 	}
-	qmax = vio_read32(d, R_QUEUE_NUM_MAX);
+	qmax = vio_read32(d, VIO_R_QUEUE_NUM_MAX);
 	if (qmax < size || size > VIO_QMAX) {
 		vio_say_dec(d, "queue max", qmax);
 		vio_fail(d, "queue too small");
@@ -183,21 +168,21 @@ int vio_queue_setup(struct vio_dev *d, struct vio_queue *q, uint16_t index,
 	q->index = index;
 	q->avail_idx = 0;
 	q->used_seen = 0;
-	vio_write32(d, R_QUEUE_NUM, size);
-	write64(d, R_QUEUE_DESC_LO, (uint64_t)(uintptr_t)r->desc);
-	write64(d, R_QUEUE_DRIVER_LO, (uint64_t)(uintptr_t)&r->avail);
-	write64(d, R_QUEUE_DEVICE_LO, (uint64_t)(uintptr_t)&r->used);
-	vio_write32(d, R_QUEUE_READY, 1);
+	vio_write32(d, VIO_R_QUEUE_NUM, size);
+	write64(d, VIO_R_QUEUE_DESC_LO, (uint64_t)(uintptr_t)r->desc);
+	write64(d, VIO_R_QUEUE_DRIVER_LO, (uint64_t)(uintptr_t)&r->avail);
+	write64(d, VIO_R_QUEUE_DEVICE_LO, (uint64_t)(uintptr_t)&r->used);
+	vio_write32(d, VIO_R_QUEUE_READY, 1);
 	return 0;
 }
 
 int vio_driver_ok(struct vio_dev *d)
 {
-	uint32_t status = vio_read32(d, R_STATUS) | VIO_S_DRIVER_OK;
+	uint32_t status = vio_read32(d, VIO_R_STATUS) | VIO_S_DRIVER_OK;
 
-	vio_write32(d, R_STATUS, status);
+	vio_write32(d, VIO_R_STATUS, status);
 	/* activate() may have failed: DEVICE_NEEDS_RESET instead. */
-	status = vio_read32(d, R_STATUS);
+	status = vio_read32(d, VIO_R_STATUS);
 	if (!(status & VIO_S_DRIVER_OK) || (status & VIO_S_NEEDS_RESET)) {
 		vio_say_hex(d, "not live, status", status);
 		vio_fail(d, "activation failed");
@@ -232,17 +217,23 @@ void vio_add(struct vio_queue *q, uint16_t head, const struct vio_buf *b,
 
 void vio_notify(const struct vio_dev *d, const struct vio_queue *q)
 {
-	vio_write32(d, R_QUEUE_NOTIFY, q->index);
+	vio_write32(d, VIO_R_QUEUE_NOTIFY, q->index);
 }
 
 int vio_wait(struct vio_queue *q, uint32_t *id, uint32_t *len)
+{
+	return vio_wait_tsc(q, VIO_POLL_TSC, id, len);
+}
+
+int vio_wait_tsc(struct vio_queue *q, uint64_t tsc, uint32_t *id,
+		 uint32_t *len)
 {
 	volatile uint16_t *idx = &q->r->used.idx;
 	uint64_t t0 = rt_rdtsc();
 	uint16_t slot;
 
 	while (*idx == q->used_seen) {
-		if (rt_rdtsc() - t0 > VIO_POLL_TSC)
+		if (rt_rdtsc() - t0 > tsc)
 			return -1;
 		__asm__ volatile("pause" ::: "memory");
 	}
@@ -257,5 +248,5 @@ int vio_wait(struct vio_queue *q, uint32_t *id, uint32_t *len)
 
 void vio_ack_irq(const struct vio_dev *d)
 {
-	vio_write32(d, R_INT_ACK, vio_read32(d, R_INT_STATUS));
+	vio_write32(d, VIO_R_INT_ACK, vio_read32(d, VIO_R_INT_STATUS));
 }

@@ -15,6 +15,32 @@
  */
 
 #define VIO_SLOT_BASE(n)	(0xd0000000ULL + (n) * 0x1000ULL)  /* ignis */
+
+/* virtio-mmio registers (4.2.2), offsets from a device's base. */
+#define VIO_R_MAGIC		0x000
+#define VIO_R_VERSION		0x004
+#define VIO_R_DEVICE_ID		0x008
+#define VIO_R_DEV_FEATURES	0x010
+#define VIO_R_DEV_FEATURES_SEL	0x014
+#define VIO_R_DRV_FEATURES	0x020
+#define VIO_R_DRV_FEATURES_SEL	0x024
+#define VIO_R_QUEUE_SEL		0x030
+#define VIO_R_QUEUE_NUM_MAX	0x034
+#define VIO_R_QUEUE_NUM		0x038
+#define VIO_R_QUEUE_READY	0x044
+#define VIO_R_QUEUE_NOTIFY	0x050
+#define VIO_R_INT_STATUS	0x060
+#define VIO_R_INT_ACK		0x064
+#define VIO_R_STATUS		0x070
+#define VIO_R_QUEUE_DESC_LO	0x080
+#define VIO_R_QUEUE_DRIVER_LO	0x090
+#define VIO_R_QUEUE_DEVICE_LO	0x0a0
+#define VIO_R_SHM_LEN_LO	0x0b0
+#define VIO_R_CONFIG_GEN	0x0fc
+#define VIO_R_CONFIG		0x100
+
+#define VIO_MAGIC		0x74726976	/* "virt" */
+#define VIO_INT_CONFIG		0x2	/* InterruptStatus: config change */
 #define VIO_QMAX		256	/* largest queue a guest sets up */
 
 /* Device status bits (2.1). */
@@ -97,6 +123,9 @@ void vio_say(const struct vio_dev *d, const char *what);
 void vio_say_hex(const struct vio_dev *d, const char *what, uint64_t v);
 void vio_say_dec(const struct vio_dev *d, const char *what, uint64_t v);
 
+/* Whether a version-2 device of type (id) answers at (base), quietly. */
+int vio_is_device(uint64_t base, uint32_t id);
+
 /*
  * Checks for a version-2 device of type (id) at (base): 0, or -1 after
  * printing "NAME: no device" (nothing there) or "NAME: unexpected ...".
@@ -125,7 +154,10 @@ void vio_add(struct vio_queue *q, uint16_t head, const struct vio_buf *b,
 /* QueueNotify for (q). */
 void vio_notify(const struct vio_dev *d, const struct vio_queue *q);
 
-/* Waits for the next used entry: 0 with (*id, *len), -1 on timeout. */
+/* Waits for the next used entry: 0 with (*id, *len), -1 after (tsc)
+ * ticks (vio_wait: VIO_POLL_TSC). */
+int vio_wait_tsc(struct vio_queue *q, uint64_t tsc, uint32_t *id,
+		 uint32_t *len);
 int vio_wait(struct vio_queue *q, uint32_t *id, uint32_t *len);
 
 /* Acknowledges whatever interrupt the device raised (pins are masked). */

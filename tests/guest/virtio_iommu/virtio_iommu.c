@@ -31,11 +31,6 @@
 #define EVT_LEN		24	/* struct virtio_iommu_fault */
 #define MAX_PROBE	4096	/* largest probe_size handled */
 
-#define R_MAGIC		0x000
-#define R_VERSION	0x004
-#define R_DEVICE_ID	0x008
-#define MMIO_MAGIC	0x74726976	/* "virt" */
-
 /* Feature bits (5.13.3). */
 #define F_INPUT_RANGE	(1ULL << 0)
 #define F_DOMAIN_RANGE	(1ULL << 1)
@@ -248,9 +243,7 @@ static int find_iommu(void)
 	for (int n = 0; n < NR_SLOTS; n++) {
 		uint64_t base = VIO_SLOT_BASE(n);
 
-		if (rt_mmio_read32(base + R_MAGIC) == MMIO_MAGIC &&
-		    rt_mmio_read32(base + R_VERSION) == 2 &&
-		    rt_mmio_read32(base + R_DEVICE_ID) == ID_IOMMU)
+		if (vio_is_device(base, ID_IOMMU))
 			return n;
 	}
 	return -1;
