@@ -35,32 +35,10 @@
 #define PAGE 4096ULL
 #define ITERS 200000 /* timed operations of each kind and size */
 
-static uint64_t rng_state = 1;
-
-/* splitmix64 */
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_mapstore: %s\n", what);
 	exit(1);
-}
-
-/* The index of the mapping the i-th operation goes near: anywhere, or in
- * a window of 256 mappings that moves by one every 4 operations, as an
- * IOVA allocator hands out addresses near those it handed out last. */
-static uint64_t pick(size_t live, size_t i, bool local)
-{
-	if (!local || live <= 256)
-		return rnd() % live;
-	return (i / 4 + rnd() % 256) % live;
 }
 
 static void run(struct mapstore *ms, size_t live, bool local, uint64_t *addr,

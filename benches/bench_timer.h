@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* benches/bench_timer.h: per-operation timing with the TSC, for the benches. */
+/* benches/bench_timer.h: per-operation timing with the TSC, and the address
+ * choices, shared by the iommu benches. */
 #ifndef IGNIS_BENCH_TIMER_H
 #define IGNIS_BENCH_TIMER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +81,28 @@ static inline void report(const char *name, uint64_t *s, size_t n)
 	qsort(s, n, sizeof(s[0]), cmp_u64);
 	printf("%-22s %8.1f %8.1f %8.1f %10zu\n", name, s[n / 2] / tsc_per_ns,
 	       s[n * 99 / 100] / tsc_per_ns, sum / n / tsc_per_ns, n);
+}
+
+/* splitmix64, from a seed a bench may set before its first draw. */
+static uint64_t rng_state = 1;
+
+static inline uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The index of the mapping the i-th operation goes near: anywhere, or in
+ * a window of 256 mappings that moves by one every 4 operations, as an
+ * IOVA allocator hands out addresses near those it handed out last. */
+static inline uint64_t pick(size_t live, size_t i, bool local)
+{
+	if (!local || live <= 256)
+		return rnd() % live;
+	return (i / 4 + rnd() % 256) % live;
 }
 
 #endif

@@ -39,27 +39,6 @@ static struct mock_vq mq;
 static struct vq q;
 static struct vq_chain chain;
 static struct viommu_core *core;
-static uint64_t rng_state = 7;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* The live mapping the i-th request goes next to: anywhere, or in a
- * window of 256 that moves along, as Linux's IOVA allocator hands out
- * addresses near the ones it handed out last. */
-static uint64_t pick(size_t live, size_t i, int local)
-{
-	if (!local || live <= 256)
-		return rnd() % live;
-	return (i / 4 + rnd() % 256) % live;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_viommu: %s\n", what);
@@ -191,6 +170,7 @@ int main(void)
 	size_t have = 0;
 	char name[32];
 
+	rng_state = 7;
 	calibrate();
 	setup();
 	printf("%-22s %8s %8s %8s %10s\n", "name", "p50 ns", "p99 ns",
@@ -202,7 +182,7 @@ int main(void)
 		for (int local = 0; local < 2; local++) {
 			for (size_t i = 0; i < ITERS; i++) {
 				uint64_t hole = IOVA_BASE +
-						2 * PAGE * pick(live, i, local) +
+						2 * PAGE * pick(live, i, local != 0) +
 						PAGE;
 
 				if (map(hole, &t_map[i]) != VIRTIO_IOMMU_S_OK ||
