@@ -18,7 +18,7 @@
 #error "IGNIS_BIN must name the ignis binary"
 #endif
 
-static double now_s(void)
+double run_now_s(void)
 {
 	struct timespec ts;
 
@@ -90,7 +90,7 @@ int run_start(struct run_proc *p, const char *const args[])
 	}
 	/* ignis then fails if it leaves any descriptor open (vmm/main.c). */
 	setenv("IGNIS_CHECK_FDS", "1", 1);
-	p->t0 = now_s();
+	p->t0 = run_now_s();
 	p->pid = fork();
 	if (p->pid < 0) {
 		ret = -errno;
@@ -155,14 +155,14 @@ static bool pump(struct run_proc *p, int ms)
 
 static int ms_left(double deadline)
 {
-	double left = deadline - now_s();
+	double left = deadline - run_now_s();
 
 	return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
 bool run_wait_stdout(struct run_proc *p, const char *needle, int timeout_ms)
 {
-	double deadline = now_s() + timeout_ms / 1000.0;
+	double deadline = run_now_s() + timeout_ms / 1000.0;
 
 	while (!strstr(p->res.out, needle)) {
 		if (!ms_left(deadline) || !pump(p, ms_left(deadline)))
@@ -173,12 +173,12 @@ bool run_wait_stdout(struct run_proc *p, const char *needle, int timeout_ms)
 
 void run_reset_clock(struct run_proc *p)
 {
-	p->t0 = now_s();
+	p->t0 = run_now_s();
 }
 
 void run_finish(struct run_proc *p, int timeout_ms, struct run_result *r)
 {
-	double deadline = now_s() + timeout_ms / 1000.0;
+	double deadline = run_now_s() + timeout_ms / 1000.0;
 	int status = 0;
 	pid_t w = 0;
 
@@ -197,7 +197,7 @@ void run_finish(struct run_proc *p, int timeout_ms, struct run_result *r)
 		p->res.timed_out = true;
 		waitpid(p->pid, &status, 0);
 	}
-	p->res.elapsed_s = now_s() - p->t0;
+	p->res.elapsed_s = run_now_s() - p->t0;
 	if (p->out_fd >= 0)
 		close(p->out_fd);
 	if (p->err_fd >= 0)
@@ -250,6 +250,11 @@ void run_need_kvm(void)
 void run_boot(struct run_result *r, const char *const args[])
 {
 	cr_assert_eq(run_ignis(args, r), 0, "cannot start " IGNIS_BIN);
+	run_expect_exit0(r);
+}
+
+void run_expect_exit0(const struct run_result *r)
+{
 	cr_assert(!r->timed_out,
 		  "ignis still running after %d ms\nstdout:\n%s\nstderr:\n%s",
 		  RUN_TIMEOUT_MS, r->out, r->err);

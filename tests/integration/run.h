@@ -59,6 +59,13 @@ void run_result_free(struct run_result *r);
  * started, not timed out, not killed. */
 void run_boot(struct run_result *r, const char *const args[]);
 
+/* What run_boot() asserts of a finished run: not timed out, not killed,
+ * exit status 0. For runs driven by run_start() / run_finish(). */
+void run_expect_exit0(const struct run_result *r);
+
+/* CLOCK_MONOTONIC, in seconds. */
+double run_now_s(void);
+
 /* Expects (line) as a whole line of the guest's output in (r). */
 void run_expect_line(const struct run_result *r, const char *line);
 

@@ -26,27 +26,11 @@ static const char *const checks[] = {
 
 TestSuite(iommu, .init = run_need_kvm, .timeout = 60);
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* What run_boot() asserts, for a run driven by run_start(): ignis exited
- * 0 on its own and said nothing on stderr. */
+/* ignis exited 0 on its own (run_boot()'s checks, for a run driven by
+ * run_start()) and said nothing on stderr. */
 static void expect_clean_exit(const struct run_result *r)
 {
-	cr_assert(!r->timed_out,
-		  "ignis still running after %d ms\nstdout:\n%s\nstderr:\n%s",
-		  RUN_TIMEOUT_MS, r->out, r->err);
-	cr_assert(WIFEXITED(r->status),
-		  "ignis killed by signal %d\nstderr:\n%s", WTERMSIG(r->status),
-		  r->err);
-	cr_expect_eq(WEXITSTATUS(r->status), 0,
-		     "ignis exited %d\nstdout:\n%s\nstderr:\n%s",
-		     WEXITSTATUS(r->status), r->out, r->err);
+	run_expect_exit0(r);
 	cr_expect_eq(r->err_len, 0, "stderr:\n%s", r->err);
 }
 
@@ -144,11 +128,11 @@ Test(iommu, requests_answered_and_timed)
 	cr_assert_eq(run_start(&p, args), 0, "cannot start " IGNIS_BIN);
 	go = run_wait_stdout(&p, "virtio_iommu: timing go\n", RUN_TIMEOUT_MS);
 	if (go)
-		t_go = now_s();
+		t_go = run_now_s();
 	end = go && run_wait_stdout(&p, "virtio_iommu: timing end\n",
 				    RUN_TIMEOUT_MS);
 	if (end)
-		t_end = now_s();
+		t_end = run_now_s();
 	run_finish(&p, RUN_TIMEOUT_MS, &r);
 	expect_clean_exit(&r);
 

@@ -216,8 +216,7 @@ Test(virtio, device_threads_are_named)
 	cr_expect(has_thread(p.pid, "fc_vcpu 0"));
 	kill(p.pid, SIGTERM);
 	run_finish(&p, RUN_TIMEOUT_MS, &r);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
-		  "stderr: %s", r.err);
+	run_expect_exit0(&r);
 	run_result_free(&r);
 	unlink(img);
 	free(img);
