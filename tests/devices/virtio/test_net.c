@@ -2,7 +2,6 @@
 /* tests/devices/virtio/test_net.c: virtio-net on its worker, over a real tap. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +21,7 @@
 
 #include "devices/virtio/net.h"
 #include "devices/virtio/queue.h"
+#include "support/fds.h"
 #include "support/need_io_uring.h"
 #include "support/vdev_harness.h"
 
@@ -396,18 +396,6 @@ Test(net, config_space)
 	dev->ops->config_rw(dev, 0, &b, 1, true);
 	cr_assert_eq(dev->ops->config_rw(dev, 0, &b, 1, false), 0);
 	cr_assert_eq(b, guest_mac[0]);
-}
-
-static unsigned int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 Test(net, create_rejects_bad_args)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/devices/virtio/test_worker.c: the per-device io_uring thread runtime. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/fds.h"
 #include "support/need_io_uring.h"
 #include "devices/virtio/worker.h"
 
@@ -194,18 +194,6 @@ static void teardown(void)
 	for (unsigned int q = 0; q < NR_Q; q++)
 		if (kick[q] >= 0)
 			close(kick[q]);
-}
-
-static unsigned int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 TestSuite(worker, .init = setup, .fini = teardown, .timeout = 30);
