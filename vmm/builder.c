@@ -121,13 +121,10 @@ static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
 {
 	const struct net_config *n = arg;
 	struct net_params p = { .tap = n->tap, .has_mac = n->has_mac };
-	int err;
 
 	memcpy(p.mac, n->mac, sizeof(p.mac));
-	err = net_create(&vm->mem, kick_fds, &p, out);
-	if (err)
-		log_error("tap %s: %s", n->tap, strerror(-err));
-	return err;
+	/* net_create() says what is wrong with the tap itself. */
+	return net_create(&vm->mem, kick_fds, &p, out);
 }
 
 /*

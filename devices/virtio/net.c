@@ -449,8 +449,10 @@ int net_create(const struct gmem *mem, const int *kick_fds,
 	if (len == 0 || len >= IFNAMSIZ || strchr(p->tap, '%'))
 		return -EINVAL;
 	n = calloc(1, sizeof(*n));
-	if (!n)
+	if (!n) {
+		log_error("net %s: out of memory", p->tap);
 		return -ENOMEM;
+	}
 	ret = net_open_tap(n, p->tap);
 	if (ret)
 		goto err_free;

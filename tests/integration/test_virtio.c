@@ -309,7 +309,10 @@ Test(virtio, net_tap_in_use_is_refused)
 	cr_assert_eq(run_ignis(args, &r), 0);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1,
 		  "stderr: %s", r.err);
-	cr_assert_not_null(strstr(r.err, "ignis: tap " TAP ":"), "%s", r.err);
+	/* One line, from the device, saying which tap and why. */
+	cr_assert_eq(run_count_lines(r.err), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "ignis: net " TAP ": cannot attach: "),
+			   "%s", r.err);
 	run_result_free(&r);
 	close(fd);
 }
