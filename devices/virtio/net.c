@@ -110,14 +110,9 @@ static int net_tx_run(struct net *n)
 			n->tx_stalled = true;
 			return 0;
 		}
-		ret = vq_pop(q, n->mem, &n->chain);
-		if (ret == 0) {
-			ret = vq_enable_notification(q, n->mem);
-			if (ret == 0)
-				return 0;
-			if (ret > 0)
-				continue;
-		}
+		ret = vq_pop_or_rearm(q, n->mem, &n->chain);
+		if (ret == 0)
+			return 0;
 		if (ret < 0) {
 			net_fail(n, "transmitq broken");
 			return 0;

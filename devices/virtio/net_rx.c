@@ -87,14 +87,9 @@ static int net_rx_refill(struct net *n)
 	while (!net_rx_ready(n)) {
 		if (popped++ == NET_RX_BUDGET)
 			return 0; /* a flood of bad chains: next kick */
-		ret = vq_pop(q, n->mem, &n->chain);
-		if (ret == 0) {
-			ret = vq_enable_notification(q, n->mem);
-			if (ret == 0)
-				return 0;
-			if (ret > 0)
-				continue;
-		}
+		ret = vq_pop_or_rearm(q, n->mem, &n->chain);
+		if (ret == 0)
+			return 0;
 		if (ret < 0)
 			return -EIO;
 		if (!net_rx_chain_ok(&n->chain)) {

@@ -476,6 +476,19 @@ int vq_enable_notification(struct vq *q, const struct gmem *mem)
 	return n > 0;
 }
 
+int vq_pop_or_rearm(struct vq *q, const struct gmem *mem, struct vq_chain *c)
+{
+	for (;;) {
+		int ret = vq_pop(q, mem, c);
+
+		if (ret)
+			return ret;
+		ret = vq_enable_notification(q, mem);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
 void vq_disable_notification(struct vq *q, const struct gmem *mem)
 {
 	assert(q->size);

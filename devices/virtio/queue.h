@@ -206,6 +206,15 @@ void vq_set_avail_event(struct vq *q, const struct gmem *mem);
 int vq_enable_notification(struct vq *q, const struct gmem *mem);
 
 /*
+ * vq_pop() for a worker that drains with notifications off and sleeps
+ * when the ring is empty: on an empty ring it asks for kicks again
+ * (vq_enable_notification()) and pops once more if a chain slipped in
+ * meanwhile, so that 0 means "empty, and the driver will kick". Same
+ * returns as vq_pop(). Worker thread only.
+ */
+int vq_pop_or_rearm(struct vq *q, const struct gmem *mem, struct vq_chain *c);
+
+/*
  * Asks the driver not to kick while the worker is draining (sets
  * USED_F_NO_NOTIFY; with VIRTIO_F_EVENT_IDX, avail_event simply stays
  * behind). Only a hint to the driver. Worker thread only.

@@ -112,14 +112,9 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 			more = 1;
 			break;
 		}
-		ret = vq_pop(&r->vq, mem, &r->chain);
-		if (ret == 0) {
-			ret = vq_enable_notification(&r->vq, mem);
-			if (ret == 0)
-				break;
-			if (ret > 0)
-				continue;
-		}
+		ret = vq_pop_or_rearm(&r->vq, mem, &r->chain);
+		if (ret == 0)
+			break;
 		if (ret < 0) {
 			rng_fail(r, "requestq broken");
 			break;

@@ -730,6 +730,24 @@ Test(vq, event_idx_around_wrap)
 	}
 }
 
+/* Pops while there is a chain; on an empty ring it re-arms kicks, and a
+ * 0 leaves them armed. */
+Test(vq, pop_or_rearm)
+{
+	struct mock_buf b[] = { { BUF, 8, 0 } };
+
+	mock_vq_add_chain(&m, 0, b, 1);
+	init_q(false, false);
+	vq_disable_notification(&q, &mem);
+	cr_assert_eq(vq_pop_or_rearm(&q, &mem, &c), 1);
+	cr_assert_eq(mock_vq_used_flags(&m), VQ_USED_F_NO_NOTIFY,
+		     "still draining: kicks stay off");
+	cr_assert_eq(vq_pop_or_rearm(&q, &mem, &c), 0);
+	cr_assert_eq(mock_vq_used_flags(&m), 0, "empty: kicks armed");
+	mock_vq_set_avail_idx(&m, (uint16_t)(1 + QSZ + 1));
+	cr_assert_eq(vq_pop_or_rearm(&q, &mem, &c), -EIO);
+}
+
 Test(vq, enable_notification_flag)
 {
 	struct mock_buf b[] = { { BUF, 8, 0 } };
