@@ -220,6 +220,30 @@ static bool hits_resv(const struct viommu_core *c,
 	return false;
 }
 
+/*
+ * What MAP (5.13.6.5) and UNMAP (5.13.6.6.2) check of their domain and
+ * range, in this order: the id in domain_range (RANGE); "If domain does
+ * not exist, the device SHOULD ... set status to VIRTIO_IOMMU_S_NOENT";
+ * "If the domain is a bypass domain, the device SHOULD reject the request
+ * and set status to VIRTIO_IOMMU_S_INVAL"; and "virt_end MUST be strictly
+ * greater than virt_start" (driver): an inverted range is INVAL (equal
+ * passes on, to MAP's alignment check, which it only survives with a
+ * one-byte granule). S_OK with the domain in (*out).
+ */
+static uint8_t mapping_domain(struct viommu_core *c, uint32_t domain,
+			      uint64_t virt_start, uint64_t virt_end,
+			      struct viommu_domain **out)
+{
+	if (!domain_ok(c, domain))
+		return VIRTIO_IOMMU_S_RANGE;
+	*out = viommu_dom_find(c, domain);
+	if (!*out)
+		return VIRTIO_IOMMU_S_NOENT;
+	if ((*out)->bypass || virt_end < virt_start)
+		return VIRTIO_IOMMU_S_INVAL;
+	return VIRTIO_IOMMU_S_OK;
+}
+
 uint8_t viommu_do_map(struct viommu_core *c, uint32_t domain,
 		      uint64_t virt_start, uint64_t virt_end,
 		      uint64_t phys_start, uint32_t flags)
@@ -227,6 +251,7 @@ uint8_t viommu_do_map(struct viommu_core *c, uint32_t domain,
 	uint32_t known = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE;
 	uint64_t mask = c->granule - 1;
 	struct viommu_domain *d;
+	uint8_t st;
 	int ret;
 
 	/* 5.13.6.5: "This request is only available when
@@ -244,22 +269,9 @@ uint8_t viommu_do_map(struct viommu_core *c, uint32_t domain,
 		known |= VIRTIO_IOMMU_MAP_F_MMIO;
 	if (flags & ~known)
 		return VIRTIO_IOMMU_S_INVAL;
-	if (!domain_ok(c, domain))
-		return VIRTIO_IOMMU_S_RANGE;
-	/* "If domain does not exist, the device SHOULD reject the request
-	 * and set status to VIRTIO_IOMMU_S_NOENT." */
-	d = viommu_dom_find(c, domain);
-	if (!d)
-		return VIRTIO_IOMMU_S_NOENT;
-	/* "If the domain is a bypass domain, the device SHOULD reject the
-	 * request and set status to VIRTIO_IOMMU_S_INVAL." */
-	if (d->bypass)
-		return VIRTIO_IOMMU_S_INVAL;
-	/* "virt_end MUST be strictly greater than virt_start" (driver);
-	 * an inverted range is invalid. Equal passes on to the alignment
-	 * check, which it only survives with a one-byte granule. */
-	if (virt_end < virt_start)
-		return VIRTIO_IOMMU_S_INVAL;
+	st = mapping_domain(c, domain, virt_start, virt_end, &d);
+	if (st != VIRTIO_IOMMU_S_OK)
+		return st;
 	/* "If virt_start, phys_start or (virt_end + 1) is not aligned on
 	 * the page granularity, the device SHOULD reject the request and
 	 * set status to VIRTIO_IOMMU_S_RANGE." (virt_end + 1 may wrap to 0,
@@ -305,25 +317,16 @@ uint8_t viommu_do_unmap(struct viommu_core *c, uint32_t domain,
 			uint64_t virt_start, uint64_t virt_end)
 {
 	struct viommu_domain *d;
+	uint8_t st;
 	long ret;
 
 	/* 5.13.6.6: "only available when VIRTIO_IOMMU_F_MAP_UNMAP has been
 	 * negotiated." */
 	if (!viommu_negotiated(c, VIRTIO_IOMMU_F_MAP_UNMAP))
 		return VIRTIO_IOMMU_S_UNSUPP;
-	if (!domain_ok(c, domain))
-		return VIRTIO_IOMMU_S_RANGE;
-	/* 5.13.6.6.2: "If domain does not exist, the device SHOULD set the
-	 * request status to VIRTIO_IOMMU_S_NOENT." */
-	d = viommu_dom_find(c, domain);
-	if (!d)
-		return VIRTIO_IOMMU_S_NOENT;
-	/* "If the domain is a bypass domain, the device SHOULD reject the
-	 * request and set status to VIRTIO_IOMMU_S_INVAL." */
-	if (d->bypass)
-		return VIRTIO_IOMMU_S_INVAL;
-	if (virt_end < virt_start)
-		return VIRTIO_IOMMU_S_INVAL;
+	st = mapping_domain(c, domain, virt_start, virt_end, &d);
+	if (st != VIRTIO_IOMMU_S_OK)
+		return st;
 	/* 5.13.6.1: with INPUT_RANGE "the driver MUST NOT send requests
 	 * with virt_start less than input_range.start or virt_end greater
 	 * than input_range.end". */
