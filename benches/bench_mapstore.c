@@ -100,15 +100,7 @@ static void bench(size_t live, uint64_t *addr, uint64_t *t_map,
 
 	if (!order || ms_init(&ms, live + 1))
 		die("set-up failed");
-	for (size_t i = 0; i < live; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = live; i > 1; i--) {
-		size_t j = rnd() % i;
-		uint32_t t = order[i - 1];
-
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
+	shuffled(order, live);
 	for (size_t i = 0; i < live; i++) {
 		uint64_t iova = 2 * order[i] * PAGE;
 

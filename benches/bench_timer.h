@@ -95,6 +95,20 @@ static inline uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
+/* order[0..n) = a random permutation of 0..n-1 (Fisher-Yates). */
+static inline void shuffled(uint32_t *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rnd() % i;
+		uint32_t t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
 /* The index of the mapping the i-th operation goes near: anywhere, or in
  * a window of 256 mappings that moves by one every 4 operations, as an
  * IOVA allocator hands out addresses near those it handed out last. */

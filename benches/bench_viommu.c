@@ -144,15 +144,7 @@ static void grow(size_t *have, size_t live)
 {
 	static uint32_t order[1u << 20];
 
-	for (size_t i = 0; i < live; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = live; i > 1; i--) {
-		size_t j = rnd() % i;
-		uint32_t t = order[i - 1];
-
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
+	shuffled(order, live);
 	for (size_t i = 0; i < live; i++) {
 		if (order[i] < *have)
 			continue;	/* there from a smaller size */
