@@ -285,7 +285,8 @@ Test(vq, avail_idx_backwards_breaks)
 	expect_broken();
 }
 
-Test(vq, avail_idx_full_ring_is_fine)
+/* A ring full of one-buffer chains, all popped: QSZ heads in flight. */
+static void pop_full_ring(void)
 {
 	struct mock_buf b[] = { { BUF, 8, 0 } };
 
@@ -294,6 +295,11 @@ Test(vq, avail_idx_full_ring_is_fine)
 	init_q(false, false);
 	for (unsigned int i = 0; i < QSZ; i++)
 		cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+}
+
+Test(vq, avail_idx_full_ring_is_fine)
+{
+	pop_full_ring();
 	cr_assert_eq(vq_pop(&q, &mem, &c), 0);
 }
 
@@ -523,13 +529,7 @@ Test(vq, total_length_over_u32_breaks)
 
 Test(vq, in_flight_beyond_size_breaks)
 {
-	struct mock_buf b[] = { { BUF, 8, 0 } };
-
-	for (unsigned int i = 0; i < QSZ; i++)
-		mock_vq_add_chain(&m, i, b, 1);
-	init_q(false, false);
-	for (unsigned int i = 0; i < QSZ; i++)
-		cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	pop_full_ring();
 	/* The driver republishes heads the device still holds. */
 	mock_vq_publish(&m, 0);
 	cr_assert_eq(vq_pop(&q, &mem, &c), -EIO);
@@ -538,13 +538,7 @@ Test(vq, in_flight_beyond_size_breaks)
 
 Test(vq, in_flight_frees_on_push)
 {
-	struct mock_buf b[] = { { BUF, 8, 0 } };
-
-	for (unsigned int i = 0; i < QSZ; i++)
-		mock_vq_add_chain(&m, i, b, 1);
-	init_q(false, false);
-	for (unsigned int i = 0; i < QSZ; i++)
-		cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	pop_full_ring();
 	cr_assert_eq(vq_push(&q, &mem, 4, 0), 0);
 	mock_vq_publish(&m, 4);
 	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
