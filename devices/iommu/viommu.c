@@ -12,7 +12,6 @@
 #include "devices/virtio/worker.h"
 #include "vmm/log.h"
 
-#define BIT(n)			(UINT64_C(1) << (n))
 #define VIOMMU_QUEUE_SIZE	256	/* max_queue_size of both queues */
 #define VIOMMU_BUDGET		64	/* requests per on_kick call */
 /* As blk: a driver that maps and unmaps in bursts (Linux's strict mode
@@ -210,10 +209,6 @@ static int viommu_config_rw(struct vdev *d, uint32_t off, void *buf,
 static int viommu_activate(struct vdev *d)
 {
 	struct viommu_dev *v = to_dev(d);
-	const struct vdev_queue_cfg *rq = &d->queues[VIOMMU_QUEUE_REQUEST];
-	const struct vdev_queue_cfg *eq = &d->queues[VIOMMU_QUEUE_EVENT];
-	bool event_idx = d->features & BIT(VDEV_F_EVENT_IDX);
-	bool indirect = d->features & BIT(VDEV_F_INDIRECT_DESC);
 	const struct worker_config cfg = {
 		.name = "virtio-iommu",
 		.cls = JAIL_VIRTIO,
@@ -226,11 +221,9 @@ static int viommu_activate(struct vdev *d)
 
 	if (v->active)
 		return -EBUSY;
-	ret = vq_init(&v->req, v->mem, rq->size, rq->desc, rq->avail,
-		      rq->used, event_idx, indirect);
+	ret = vdev_queue_init(d, VIOMMU_QUEUE_REQUEST, &v->req, v->mem);
 	if (!ret)
-		ret = vq_init(&v->evt, v->mem, eq->size, eq->desc, eq->avail,
-			      eq->used, event_idx, indirect);
+		ret = vdev_queue_init(d, VIOMMU_QUEUE_EVENT, &v->evt, v->mem);
 	if (ret)
 		goto err;
 	viommu_set_features(v->core, d->features);
@@ -280,7 +273,7 @@ static const struct vdev_ops viommu_ops = {
 	.device_id = VIOMMU_DEVICE_ID,
 	.nr_queues = 2,
 	.max_queue_size = VIOMMU_QUEUE_SIZE,
-	.features = BIT(VDEV_F_EVENT_IDX) | BIT(VDEV_F_INDIRECT_DESC),
+	.features = VDEV_BIT(VDEV_F_EVENT_IDX) | VDEV_BIT(VDEV_F_INDIRECT_DESC),
 	.config_size = sizeof(struct virtio_iommu_config),
 	.config_rw = viommu_config_rw,
 	.activate = viommu_activate,

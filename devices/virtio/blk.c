@@ -28,7 +28,6 @@
 #define VIRTIO_BLK_F_DISCARD		13
 #define VIRTIO_BLK_F_WRITE_ZEROES	14
 
-#define BIT(n)	(UINT64_C(1) << (n))
 
 /*
  * Requests in flight on the host at once. A chain stays in the avail ring
@@ -104,7 +103,6 @@ struct blk {
 	int kick_fd;			/* requestq ioeventfd, not owned */
 	int fd;				/* the image */
 	uint64_t capacity;		/* sectors */
-	uint64_t features;		/* offered, beyond VERSION_1 */
 	struct virtio_blk_config config;	/* what the guest reads */
 	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID answer, NUL-padded */
 	char thread_name[16];		/* "virtio-blkN" */
@@ -553,7 +551,6 @@ static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
 static int blk_activate(struct vdev *d)
 {
 	struct blk *b = to_blk(d);
-	const struct vdev_queue_cfg *qc = &d->queues[0];
 	const struct worker_config cfg = {
 		.name = b->thread_name,
 		.cls = JAIL_VIRTIO,
@@ -569,16 +566,14 @@ static int blk_activate(struct vdev *d)
 
 	if (b->active)
 		return -EBUSY;
-	ret = vq_init(&b->vq, b->mem, qc->size, qc->desc, qc->avail, qc->used,
-		      d->features & BIT(VDEV_F_EVENT_IDX),
-		      d->features & BIT(VDEV_F_INDIRECT_DESC));
+	ret = vdev_queue_init(d, 0, &b->vq, b->mem);
 	if (ret)
 		return ret;
 	b->lim = (struct blk_req_limits){
 		.read_only = b->read_only,
-		.flush = d->features & BIT(VIRTIO_BLK_F_FLUSH),
-		.discard = d->features & BIT(VIRTIO_BLK_F_DISCARD),
-		.write_zeroes = d->features & BIT(VIRTIO_BLK_F_WRITE_ZEROES),
+		.flush = vdev_negotiated(d, VIRTIO_BLK_F_FLUSH),
+		.discard = vdev_negotiated(d, VIRTIO_BLK_F_DISCARD),
+		.write_zeroes = vdev_negotiated(d, VIRTIO_BLK_F_WRITE_ZEROES),
 		.max_discard_seg = le32toh(b->config.max_discard_seg),
 		.max_write_zeroes_seg = le32toh(b->config.max_write_zeroes_seg),
 	};
@@ -627,7 +622,12 @@ static const struct vdev_ops blk_ops = {
 	.device_id = BLK_DEVICE_ID,
 	.nr_queues = 1,
 	.max_queue_size = BLK_QUEUE_SIZE,
-	.features = 0,	/* per instance: see blk_create() */
+	/* Every disk's; a read-only one, or one whose file punches holes,
+	 * adds its own (vdev.offered, blk_fill_config()). */
+	.features = VDEV_BIT(VIRTIO_BLK_F_SEG_MAX) |
+		    VDEV_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		    VDEV_BIT(VIRTIO_BLK_F_FLUSH) |
+		    VDEV_BIT(VDEV_F_INDIRECT_DESC) | VDEV_BIT(VDEV_F_EVENT_IDX),
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_rw = blk_config_rw,
 	.activate = blk_activate,
@@ -683,17 +683,14 @@ static void blk_fill_config(struct blk *b, bool punch)
 	c->capacity = htole64(b->capacity);
 	c->seg_max = htole32(BLK_REQ_MAX_SEGS - 2);	/* header, status */
 	c->blk_size = htole32(BLK_SECTOR_SIZE);
-	b->features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
-		      BIT(VIRTIO_BLK_F_FLUSH) | BIT(VDEV_F_INDIRECT_DESC) |
-		      BIT(VDEV_F_EVENT_IDX);
 	if (b->read_only) {
-		b->features |= BIT(VIRTIO_BLK_F_RO);
+		b->vdev.offered = VDEV_BIT(VIRTIO_BLK_F_RO);
 		return;
 	}
 	if (!punch)
 		return;
-	b->features |= BIT(VIRTIO_BLK_F_DISCARD) |
-		       BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	b->vdev.offered = VDEV_BIT(VIRTIO_BLK_F_DISCARD) |
+			  VDEV_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	c->max_discard_sectors = htole32(BLK_DWZ_MAX_SECTORS);
 	c->max_discard_seg = htole32(BLK_REQ_MAX_DWZ_SEGS);
 	c->discard_sector_alignment = htole32(BLK_DWZ_ALIGN_SECTORS);
@@ -764,7 +761,6 @@ int blk_create(const struct gmem *mem, const int *kick_fds,
 		 p->index % 100);
 	b->vdev.ops = &blk_ops;
 	b->vdev.priv = b;
-	b->vdev.offered = b->features;	/* the ops table is shared */
 	b->mem = mem;
 	b->kick_fd = kick_fds[0];
 	*out = &b->vdev;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/virtio/queue.h"
 #include "vmm/gmem.h"
 
 /* Device status bits (virtio 1.2, 2.1). */
@@ -25,6 +26,8 @@
 #define VDEV_F_INDIRECT_DESC	28	/* descriptor tables (2.7.5.3) */
 #define VDEV_F_EVENT_IDX	29	/* used_event / avail_event (2.7.7) */
 #define VDEV_F_VERSION_1	32	/* modern device: the only kind we are */
+
+#define VDEV_BIT(n)	(UINT64_C(1) << (n))	/* feature bit n as a mask */
 
 #define VDEV_MAX_QUEUES		16	/* most queues one device may have */
 #define VDEV_MAX_QUEUE_SIZE	32768	/* split ring limit (2.7) */
@@ -119,6 +122,27 @@ struct vdev {
 	void (*raise_irq)(struct vdev *d, uint32_t bits);
 	void *transport;		/* the transport's context */
 };
+
+/* Whether the driver accepted feature bit (bit) (valid from FEATURES_OK). */
+static inline bool vdev_negotiated(const struct vdev *d, unsigned int bit)
+{
+	return d->features & VDEV_BIT(bit);
+}
+
+/*
+ * At activate: freezes queue (i) as the driver configured it into (q),
+ * with the ring features the driver accepted (EVENT_IDX, INDIRECT_DESC).
+ * vq_init()'s returns.
+ */
+static inline int vdev_queue_init(const struct vdev *d, unsigned int i,
+				  struct vq *q, const struct gmem *mem)
+{
+	const struct vdev_queue_cfg *qc = &d->queues[i];
+
+	return vq_init(q, mem, qc->size, qc->desc, qc->avail, qc->used,
+		       vdev_negotiated(d, VDEV_F_EVENT_IDX),
+		       vdev_negotiated(d, VDEV_F_INDIRECT_DESC));
+}
 
 /* Raises interrupt (bits), VDEV_INT_*, to the driver. Any thread, no lock:
  * a device thread may call it while reset() waits for that thread. */

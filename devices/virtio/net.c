@@ -234,15 +234,15 @@ static unsigned int net_tap_offloads(uint64_t f)
 {
 	unsigned int off = 0;
 
-	if (!(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+	if (!(f & VDEV_BIT(VIRTIO_NET_F_GUEST_CSUM)))
 		return 0;
 	off |= TUN_F_CSUM;
-	if (f & BIT(VIRTIO_NET_F_GUEST_TSO4))
+	if (f & VDEV_BIT(VIRTIO_NET_F_GUEST_TSO4))
 		off |= TUN_F_TSO4;
-	if (f & BIT(VIRTIO_NET_F_GUEST_TSO6))
+	if (f & VDEV_BIT(VIRTIO_NET_F_GUEST_TSO6))
 		off |= TUN_F_TSO6;
 	if ((off & (TUN_F_TSO4 | TUN_F_TSO6)) &&
-	    (f & BIT(VIRTIO_NET_F_GUEST_ECN)))
+	    (f & VDEV_BIT(VIRTIO_NET_F_GUEST_ECN)))
 		off |= TUN_F_TSO_ECN;
 	return off;
 }
@@ -304,23 +304,18 @@ static int net_activate(struct vdev *d)
 		.nr_opcodes = sizeof(net_opcodes),
 		.entries = NET_RING_ENTRIES,
 	};
-	bool event_idx = d->features & BIT(VDEV_F_EVENT_IDX);
-	bool indirect = d->features & BIT(VDEV_F_INDIRECT_DESC);
 	int ret;
 
 	if (n->active)
 		return -EBUSY; /* the transport resets before re-activating */
 	net_clear(n);
 	for (unsigned int q = 0; q < NET_NR_QUEUES; q++) {
-		const struct vdev_queue_cfg *qc = &d->queues[q];
-
-		ret = vq_init(&n->vq[q], n->mem, qc->size, qc->desc, qc->avail,
-			      qc->used, event_idx, indirect);
+		ret = vdev_queue_init(d, q, &n->vq[q], n->mem);
 		if (ret)
 			goto err_clear;
 	}
 	n->features = d->features;
-	n->mrg_rxbuf = d->features & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	n->mrg_rxbuf = vdev_negotiated(d, VIRTIO_NET_F_MRG_RXBUF);
 	ret = net_set_offload(n, net_tap_offloads(d->features));
 	if (ret) {
 		log_warn("net: TUNSETOFFLOAD: %s", strerror(-ret));
@@ -460,7 +455,7 @@ int net_create(const struct gmem *mem, const int *kick_fds,
 	n->mem = mem;
 	n->vdev.ops = &net_ops;
 	n->vdev.priv = n;
-	n->vdev.offered = p->has_mac ? BIT(VIRTIO_NET_F_MAC) : 0;
+	n->vdev.offered = p->has_mac ? VDEV_BIT(VIRTIO_NET_F_MAC) : 0;
 	*out = &n->vdev;
 	return 0;
 

@@ -34,7 +34,6 @@
 #define VIRTIO_NET_HDR_GSO_TCPV6 4
 #define VIRTIO_NET_HDR_GSO_ECN 0x80
 
-#define BIT(n) (UINT64_C(1) << (n))
 
 /*
  * Offered by every instance (MAC is per instance). Not offered: MTU (the
@@ -42,12 +41,12 @@
  * filtering), UFO/USO (Linux no longer generates UFO; tun's USO is new).
  */
 #define NET_FEATURES                                                   \
-	(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |       \
-	 BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) | \
-	 BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_HOST_TSO4) |   \
-	 BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN) |    \
-	 BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_STATUS) |      \
-	 BIT(VDEV_F_INDIRECT_DESC) | BIT(VDEV_F_EVENT_IDX))
+	(VDEV_BIT(VIRTIO_NET_F_CSUM) | VDEV_BIT(VIRTIO_NET_F_GUEST_CSUM) |       \
+	 VDEV_BIT(VIRTIO_NET_F_GUEST_TSO4) | VDEV_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
+	 VDEV_BIT(VIRTIO_NET_F_GUEST_ECN) | VDEV_BIT(VIRTIO_NET_F_HOST_TSO4) |   \
+	 VDEV_BIT(VIRTIO_NET_F_HOST_TSO6) | VDEV_BIT(VIRTIO_NET_F_HOST_ECN) |    \
+	 VDEV_BIT(VIRTIO_NET_F_MRG_RXBUF) | VDEV_BIT(VIRTIO_NET_F_STATUS) |      \
+	 VDEV_BIT(VDEV_F_INDIRECT_DESC) | VDEV_BIT(VDEV_F_EVENT_IDX))
 
 #define NET_RXQ 0 /* receiveq1 */
 #define NET_TXQ 1 /* transmitq1 */

@@ -178,7 +178,7 @@ static bool net_rx_hdr_fix(const struct net *n, struct virtio_net_hdr *h)
 	uint64_t f = n->features;
 	uint8_t gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
 
-	if (!(f & BIT(VIRTIO_NET_F_GUEST_CSUM))) {
+	if (!(f & VDEV_BIT(VIRTIO_NET_F_GUEST_CSUM))) {
 		/* A partial checksum cannot be completed here. */
 		if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 			return false;
@@ -186,15 +186,15 @@ static bool net_rx_hdr_fix(const struct net *n, struct virtio_net_hdr *h)
 	}
 	h->flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
 	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
-	    !(f & BIT(VIRTIO_NET_F_GUEST_ECN)))
+	    !(f & VDEV_BIT(VIRTIO_NET_F_GUEST_ECN)))
 		return false;
 	switch (gso) {
 	case VIRTIO_NET_HDR_GSO_NONE:
 		return true;
 	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return f & BIT(VIRTIO_NET_F_GUEST_TSO4);
+		return f & VDEV_BIT(VIRTIO_NET_F_GUEST_TSO4);
 	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return f & BIT(VIRTIO_NET_F_GUEST_TSO6);
+		return f & VDEV_BIT(VIRTIO_NET_F_GUEST_TSO6);
 	default:
 		return false;
 	}

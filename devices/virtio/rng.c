@@ -145,7 +145,6 @@ static const struct worker_ops rng_worker_ops = {
 static int rng_activate(struct vdev *d)
 {
 	struct rng *r = to_rng(d);
-	const struct vdev_queue_cfg *qc = &d->queues[0];
 	const struct worker_config cfg = {
 		.name = "virtio-rng",
 		.cls = JAIL_VIRTIO,
@@ -157,9 +156,7 @@ static int rng_activate(struct vdev *d)
 
 	if (r->active)
 		return -EBUSY; /* the transport resets before re-activating */
-	ret = vq_init(&r->vq, r->mem, qc->size, qc->desc, qc->avail, qc->used,
-		      d->features & (UINT64_C(1) << VDEV_F_EVENT_IDX),
-		      d->features & (UINT64_C(1) << VDEV_F_INDIRECT_DESC));
+	ret = vdev_queue_init(d, 0, &r->vq, r->mem);
 	if (ret)
 		return ret;
 	r->needs_reset = false;
@@ -198,8 +195,7 @@ static const struct vdev_ops rng_ops = {
 	.nr_queues = 1,
 	.max_queue_size = RNG_QUEUE_SIZE,
 	/* Ring features only; the transport adds VERSION_1. */
-	.features = (UINT64_C(1) << VDEV_F_EVENT_IDX) |
-		    (UINT64_C(1) << VDEV_F_INDIRECT_DESC),
+	.features = VDEV_BIT(VDEV_F_EVENT_IDX) | VDEV_BIT(VDEV_F_INDIRECT_DESC),
 	.config_size = 0, /* no device configuration (5.4.4) */
 	.config_rw = NULL, /* reads as zeros, writes dropped */
 	.activate = rng_activate,

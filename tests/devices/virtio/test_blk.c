@@ -189,23 +189,30 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
+/* What the transport offers for (d): the type's features and the
+ * instance's own. */
+static uint64_t offered(const struct vdev *d)
+{
+	return d->ops->features | d->offered;
+}
+
 Test(blk, config_and_features)
 {
 	cr_assert_eq(dev->ops->device_id, 2);
 	cr_assert_eq(config_read(0, 8), IMG_SECTORS, "capacity");
 	cr_assert_eq(config_read(12, 4), 254, "seg_max");
 	cr_assert_eq(config_read(20, 4), 512, "blk_size");
-	cr_assert(dev->offered & F_FLUSH);
-	cr_assert_not(dev->offered & F_RO);
-	cr_assert(dev->offered & F_INDIRECT);
-	cr_assert(dev->offered & F_EVENT_IDX);
+	cr_assert(offered(dev) & F_FLUSH);
+	cr_assert_not(offered(dev) & F_RO);
+	cr_assert(offered(dev) & F_INDIRECT);
+	cr_assert(offered(dev) & F_EVENT_IDX);
 	/* The test image is on a file system that punches holes. */
-	cr_assert(dev->offered & F_DISCARD);
-	cr_assert(dev->offered & F_WZ);
+	cr_assert(offered(dev) & F_DISCARD);
+	cr_assert(offered(dev) & F_WZ);
 	cr_assert_eq(config_read(40, 4), BLK_REQ_MAX_DWZ_SEGS);
 	recreate(true, NULL);
-	cr_assert(dev->offered & F_RO);
-	cr_assert_not(dev->offered & (F_DISCARD | F_WZ));
+	cr_assert(offered(dev) & F_RO);
+	cr_assert_not(offered(dev) & (F_DISCARD | F_WZ));
 	cr_assert_eq(config_read(36, 4), 0, "no discard limits when RO");
 }
 
