@@ -176,7 +176,8 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		};
 	}
 	c.nr_resv = arch_iommu_reserved(resv, VIOMMU_MAX_RESV);
-	err = viommu_dev_create(&vm->mem, kick_fds, &c, out);
+	err = viommu_dev_create(&vm->mem, kick_fds, &c,
+				vm->cfg->iommu_poll_us * UINT64_C(1000), out);
 	if (err)
 		log_error("cannot create the virtio-iommu: %s", strerror(-err));
 	return err;

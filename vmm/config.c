@@ -13,6 +13,7 @@ int config_init(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nr_cpus = 1;
+	cfg->iommu_poll_us = CONFIG_IOMMU_POLL_US;
 	cfg->mem_size = CONFIG_DEFAULT_MEM_SIZE;
 	cfg->cmdline = strdup(CONFIG_DEFAULT_CMDLINE);
 	return cfg->cmdline ? 0 : -ENOMEM;

@@ -14,6 +14,8 @@
 #define CONFIG_MAX_CPUS		254	/* xAPIC IDs, one left for the IOAPIC */
 #define CONFIG_MAX_DISKS	8	/* --disk; all devices share 8 slots */
 #define CONFIG_MAX_NETS		8	/* --net */
+#define CONFIG_IOMMU_POLL_US	50	/* --iommu-poll-us default */
+#define CONFIG_MAX_POLL_US	10000	/* a polling window's upper bound */
 #define CONFIG_DISK_ID_MAX	20	/* virtio-blk GET_ID bytes */
 #define CONFIG_TAP_NAME_MAX	15	/* IFNAMSIZ - 1 */
 
@@ -42,6 +44,7 @@ struct vm_config {
 	bool rng;		/* a virtio-rng device (--rng) */
 	bool no_cmdline_devices;	/* --no-cmdline-devices: ACPI only */
 	bool iommu;		/* --iommu: a virtio-iommu before the rest */
+	unsigned int iommu_poll_us;	/* --iommu-poll-us: its polling window */
 	struct disk_config disks[CONFIG_MAX_DISKS];	/* [nr_disks] */
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */

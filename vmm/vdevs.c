@@ -14,6 +14,7 @@
 #include "devices/virtio/mmio.h"
 #include "kvm.h"
 #include "log.h"
+#include "size.h"
 #include "vm.h"
 
 /* Offset of QueueNotify in the virtio-mmio register file (4.2.2). */
@@ -338,6 +339,21 @@ static int set_iommu(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
+static int set_iommu_poll_us(struct vm_config *cfg, const char *v, char *why,
+			     size_t len)
+{
+	uint64_t us;
+	int err = uint_parse(v, 0, CONFIG_MAX_POLL_US, &us);
+
+	if (err) {
+		snprintf(why, len, "expected microseconds from 0 to %d",
+			 CONFIG_MAX_POLL_US);
+		return err;
+	}
+	cfg->iommu_poll_us = (unsigned int)us;
+	return 0;
+}
+
 static int set_no_cmdline_devices(struct vm_config *cfg, const char *v,
 				  char *why, size_t len)
 {
@@ -356,6 +372,9 @@ static const struct cli_option vdevs_options[] = {
 	{ "iommu", NULL,
 	  "a virtio-iommu with every other virtio device behind it", false,
 	  set_iommu },
+	{ "iommu-poll-us", "US",
+	  "how long the iommu polls for the next request before it sleeps "
+	  "(0: wait for notifications; default 50)", false, set_iommu_poll_us },
 	{ "no-cmdline-devices", NULL,
 	  "announce virtio devices in ACPI only, not as virtio_mmio.device=",
 	  false, set_no_cmdline_devices },

@@ -14,10 +14,6 @@
 
 #define VIOMMU_QUEUE_SIZE	256	/* max_queue_size of both queues */
 #define VIOMMU_BUDGET		64	/* requests per on_kick call */
-/* As blk: a driver that maps and unmaps in bursts (Linux's strict mode
- * maps and unmaps around every DMA) finds its next request picked up
- * without a kick; an idle iommu polls for nothing. */
-#define VIOMMU_POLL_MAX_NS	50000
 
 /* The bypass field's offset in struct virtio_iommu_config. */
 #define VIOMMU_CONFIG_BYPASS	36
@@ -27,6 +23,10 @@ struct viommu_dev {
 	struct viommu_core *core;	/* state and requests */
 	const struct gmem *mem;		/* guest RAM, not owned */
 	int kick_fds[2];		/* requestq, eventq ioeventfds */
+	/* As blk: a driver that maps and unmaps in bursts (Linux's strict
+	 * mode maps and unmaps around every DMA) finds its next request
+	 * picked up without a kick; an idle iommu polls for nothing. */
+	uint64_t poll_ns;		/* polling window's bound */
 	bool active;			/* worker running (transport lock) */
 	/*
 	 * A bypass write while the worker runs: the core belongs to the
@@ -215,7 +215,7 @@ static int viommu_activate(struct vdev *d)
 		.nr_kick_fds = 2,
 		.kick_fds = v->kick_fds,
 		.backend_fd = -1,
-		.poll_max_ns = VIOMMU_POLL_MAX_NS,
+		.poll_max_ns = v->poll_ns,
 	};
 	int ret;
 
@@ -281,7 +281,8 @@ static const struct vdev_ops viommu_ops = {
 };
 
 int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
-		      const struct viommu_config *cfg, struct vdev **out)
+		      const struct viommu_config *cfg, uint64_t poll_ns,
+		      struct vdev **out)
 {
 	struct viommu_dev *v;
 	int ret;
@@ -298,6 +299,7 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 		return ret;
 	}
 	v->mem = mem;
+	v->poll_ns = poll_ns;
 	v->kick_fds[0] = kick_fds[0];
 	v->kick_fds[1] = kick_fds[1];
 	v->vdev.ops = &viommu_ops;

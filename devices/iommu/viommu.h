@@ -12,11 +12,13 @@
  * regions of (cfg) (see viommu_create()), whose QueueNotify for requestq
  * and eventq arrives on eventfds (kick_fds)[0..1] (not owned). Requests
  * are answered on the device's worker thread ("virtio-iommu") from
- * DRIVER_OK to reset, with adaptive polling as virtio-blk's. Returns 0 or
- * -errno. Main thread.
+ * DRIVER_OK to reset, with adaptive polling as virtio-blk's, its window
+ * bounded by (poll_ns) (0: the worker sleeps at once and only kicks wake
+ * it). Returns 0 or -errno. Main thread.
  */
 int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
-		      const struct viommu_config *cfg, struct vdev **out);
+		      const struct viommu_config *cfg, uint64_t poll_ns,
+		      struct vdev **out);
 
 /* Stops the worker if it runs and frees (d). Accepts NULL. After
  * vmmio_destroy() of its transport. */
