@@ -81,6 +81,11 @@ static int build_memory(struct vm *vm)
 	return 0;
 }
 
+static struct vdev_slot *last_slot(struct vm *vm)
+{
+	return &vm->vdevs.slots[vm->vdevs.nr - 1];
+}
+
 /* Reserves a slot, creates the device with its kick fds, attaches it. */
 static int build_one_device(struct vm *vm, unsigned int nr_queues,
 			    int (*create)(struct vm *vm, const int *kick_fds,
@@ -128,8 +133,9 @@ static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
 }
 
 /*
- * The virtio-iommu, last: every device before it becomes one of its
- * endpoints (id = slot index; emulated, so no DMA backend). Figures as
+ * The virtio-iommu, last: every device before it but those exempt
+ * (iommu=off) becomes one of its endpoints (id = slot index; emulated,
+ * so no DMA backend), translating its DMA through it. Figures as
  * the issue's defaults: 4 KiB pages, a 48-bit input range, every 32-bit
  * domain id (domains are bounded by endpoints, not ids), a million
  * mappings per domain, bypass until the guest's driver attaches.
@@ -140,7 +146,7 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 	struct viommu_endpoint_config eps[VDEVS_MAX];
 	struct viommu_range ram[VIOMMU_MAX_RAM];
 	struct viommu_resv resv[VIOMMU_MAX_RESV];
-	unsigned int nr_eps = vm->vdevs.nr - 1;	/* the iommu's own slot */
+	unsigned int nr_eps = 0, self = vm->vdevs.nr - 1;	/* our slot */
 	struct viommu_config c = {
 		.page_size_mask = ~UINT64_C(0xfff),
 		.input_start = 0,
@@ -152,21 +158,20 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		.offer_bypass_config = true,
 		.boot_bypass = true,
 		.endpoints = eps,
-		.nr_endpoints = nr_eps,
 		.ram = ram,
 		.resv = resv,
 	};
 	int err;
 
+	for (unsigned int i = 0; i < self; i++)
+		if (!vm->vdevs.slots[i].iommu_exempt)
+			eps[nr_eps++] = (struct viommu_endpoint_config){ .id = i };
 	if (!nr_eps) {
 		log_error("--iommu needs a virtio device to put behind it");
 		return -EINVAL;
 	}
-	for (unsigned int i = 0; i < nr_eps; i++) {
-		eps[i] = (struct viommu_endpoint_config){ .id = i };
-		vm->vdevs.slots[i].translated = true;
-	}
-	vm->vdevs.slots[nr_eps].is_iommu = true;
+	c.nr_endpoints = nr_eps;
+	vm->vdevs.slots[self].is_iommu = true;
 	for (unsigned int i = 0; i < vm->mem.nr_regions && i < VIOMMU_MAX_RAM;
 	     i++) {
 		const struct gmem_region *r = &vm->mem.regions[i];
@@ -178,9 +183,17 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 	c.nr_resv = arch_iommu_reserved(resv, VIOMMU_MAX_RESV);
 	err = viommu_dev_create(&vm->mem, kick_fds, &c,
 				vm->cfg->iommu_poll_us * UINT64_C(1000), out);
-	if (err)
+	if (err) {
 		log_error("cannot create the virtio-iommu: %s", strerror(-err));
-	return err;
+		return err;
+	}
+	for (unsigned int i = 0; i < nr_eps; i++) {
+		struct vdev_slot *s = &vm->vdevs.slots[eps[i].id];
+
+		s->translated = true;
+		vdev_put_behind_iommu(s->dev, viommu_dev_dma(*out, eps[i].id));
+	}
+	return 0;
 }
 
 static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
@@ -206,12 +219,14 @@ static int build_virtio_devices(struct vm *vm)
 				       blk_destroy);
 		if (err)
 			return err;
+		last_slot(vm)->iommu_exempt = !cfg->disks[i].iommu;
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		err = build_one_device(vm, NET_NR_QUEUES, create_net,
 				       &cfg->nets[i], net_destroy);
 		if (err)
 			return err;
+		last_slot(vm)->iommu_exempt = !cfg->nets[i].iommu;
 	}
 	if (cfg->rng) {
 		err = build_one_device(vm, 1, create_rng, NULL, rng_destroy);

@@ -25,6 +25,7 @@ struct disk_config {
 	char *id;		/* GET_ID string; NULL: derived; owned */
 	bool read_only;		/* readonly=on */
 	bool direct;		/* direct=on: O_DIRECT */
+	bool iommu;		/* behind --iommu (default; iommu=off) */
 };
 
 /* One --net. */
@@ -32,6 +33,7 @@ struct net_config {
 	char *tap;		/* tap interface name; owned */
 	uint8_t mac[6];		/* the guest's MAC when has_mac */
 	bool has_mac;		/* mac= given */
+	bool iommu;		/* behind --iommu (default; iommu=off) */
 };
 
 /* One microVM's configuration. Strings are owned (malloc'd). */

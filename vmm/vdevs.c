@@ -188,7 +188,7 @@ static int set_rng(struct vm_config *cfg, const char *v, char *why,
 static int set_disk(struct vm_config *cfg, const char *v, char *why,
 		    size_t len)
 {
-	struct disk_config d = { 0 };
+	struct disk_config d = { .iommu = true };
 	struct cli_kv kv;
 	const char *s = v;
 	int ret;
@@ -221,17 +221,20 @@ static int set_disk(struct vm_config *cfg, const char *v, char *why,
 		if ((cli_kv_is(&kv, "readonly") &&
 		     !cli_kv_switch(&kv, &d.read_only)) ||
 		    (cli_kv_is(&kv, "direct") &&
-		     !cli_kv_switch(&kv, &d.direct)))
+		     !cli_kv_switch(&kv, &d.direct)) ||
+		    (cli_kv_is(&kv, "iommu") &&
+		     !cli_kv_switch(&kv, &d.iommu)))
 			continue;
 		snprintf(why, len, "unknown or bad item '%.*s=%.*s' (expected "
-			 "path=IMG[,readonly=on][,direct=on][,id=STR])",
+			 "path=IMG[,readonly=on][,direct=on][,id=STR]"
+			 "[,iommu=off])",
 			 (int)kv.key_len, kv.key, (int)kv.val_len, kv.val);
 		ret = -EINVAL;
 		break;
 	}
 	if (ret == -EINVAL && !why[0])
 		snprintf(why, len, "expected path=IMG[,readonly=on]"
-			 "[,direct=on][,id=STR]");
+			 "[,direct=on][,id=STR][,iommu=off]");
 	if (!ret && !d.path) {
 		snprintf(why, len, "path=IMG is required");
 		ret = -EINVAL;
@@ -271,11 +274,11 @@ static int parse_mac(const char *v, size_t n, uint8_t mac[6])
 								       -EINVAL;
 }
 
-/* "tap=NAME[,mac=MAC]" */
+/* "tap=NAME[,mac=MAC][,iommu=on|off]" */
 static int set_net(struct vm_config *cfg, const char *v, char *why,
 		   size_t len)
 {
-	struct net_config n = { 0 };
+	struct net_config n = { .iommu = true };
 	struct cli_kv kv;
 	const char *s = v;
 	int ret;
@@ -313,13 +316,16 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 			n.has_mac = true;
 			continue;
 		}
+		if (cli_kv_is(&kv, "iommu") && !cli_kv_switch(&kv, &n.iommu))
+			continue;
 		snprintf(why, len, "unknown or repeated item '%.*s' (expected "
-			 "tap=NAME[,mac=MAC])", (int)kv.key_len, kv.key);
+			 "tap=NAME[,mac=MAC][,iommu=off])", (int)kv.key_len,
+			 kv.key);
 		ret = -EINVAL;
 		break;
 	}
 	if (ret == -EINVAL && !why[0])
-		snprintf(why, len, "expected tap=NAME[,mac=MAC]");
+		snprintf(why, len, "expected tap=NAME[,mac=MAC][,iommu=off]");
 	if (!ret && !n.tap) {
 		snprintf(why, len, "tap=NAME is required");
 		ret = -EINVAL;
@@ -362,15 +368,16 @@ static int set_no_cmdline_devices(struct vm_config *cfg, const char *v,
 }
 
 static const struct cli_option vdevs_options[] = {
-	{ "disk", "path=IMG[,readonly=on][,direct=on][,id=STR]",
+	{ "disk", "path=IMG[,readonly=on][,direct=on][,id=STR][,iommu=off]",
 	  "a virtio-blk disk on a raw image (repeatable)", true, set_disk },
-	{ "net", "tap=NAME[,mac=MAC]",
+	{ "net", "tap=NAME[,mac=MAC][,iommu=off]",
 	  "a virtio-net interface on a tap, made if missing (repeatable)", true,
 	  set_net },
 	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
 	  set_rng },
 	{ "iommu", NULL,
-	  "a virtio-iommu with every other virtio device behind it", false,
+	  "a virtio-iommu with every other virtio device behind it (a "
+	  "device's iommu=off exempts it)", false,
 	  set_iommu },
 	{ "iommu-poll-us", "US",
 	  "how long the iommu polls for the next request before it sleeps "

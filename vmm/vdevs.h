@@ -26,6 +26,7 @@ struct vdev_slot {
 	unsigned int nr_queues;		/* kick_fds used */
 	int kick_fds[VDEV_MAX_QUEUES];	/* KVM_IOEVENTFD on QueueNotify = q */
 	int irq_fd;			/* KVM_IRQFD on gsi */
+	bool iommu_exempt;		/* iommu=off: never behind it */
 	bool translated;		/* behind the virtio-iommu: endpoint
 					 * id = slot index; ACPI only */
 	bool is_iommu;			/* the virtio-iommu itself */

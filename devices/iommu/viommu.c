@@ -2,12 +2,14 @@
 /* devices/iommu/viommu.c: the virtio-iommu device on its worker (virtio 1.2, 5.13). */
 #include "devices/iommu/viommu.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/iommu/viommu_dma.h"
 #include "devices/virtio/queue.h"
 #include "devices/virtio/worker.h"
 #include "vmm/log.h"
@@ -21,6 +23,7 @@
 struct viommu_dev {
 	struct vdev vdev;		/* the transport's view; priv = this */
 	struct viommu_core *core;	/* state and requests */
+	struct viommu_dma dma;		/* endpoints' translated DMA */
 	const struct gmem *mem;		/* guest RAM, not owned */
 	int kick_fds[2];		/* requestq, eventq ioeventfds */
 	/* As blk: a driver that maps and unmaps in bursts (Linux's strict
@@ -40,8 +43,18 @@ struct viommu_dev {
 	bool needs_reset;		/* error seen: serve nothing */
 	bool kicks_off;			/* the driver was asked not to kick */
 	bool pushed;			/* used entries not yet published */
+	bool evt_pushed;		/* eventq entries not yet published */
+	/*
+	 * A request that took access away, answered only once no device
+	 * thread uses a translation from before it (viommu_dma.h); requests
+	 * behind it wait, as Linux's driver waits for each batch anyway.
+	 */
+	bool holding;
+	uint16_t held_head;		/* its chain */
+	uint32_t held_len;		/* its used length */
+	uint64_t held_epoch;		/* the epoch views must reach */
 	struct vq req;			/* requestq */
-	struct vq evt;			/* eventq: fault reports (to come) */
+	struct vq evt;			/* eventq: fault reports */
 	struct vq_chain chain;		/* scratch for vq_pop() */
 	struct worker worker;		/* the device's thread */
 };
@@ -65,13 +78,35 @@ static void viommu_apply_bypass(struct viommu_dev *v)
 {
 	uint32_t w = atomic_exchange(&v->bypass_write, 0);
 	struct virtio_iommu_config c;
+	int ret;
 
 	if (!w)
 		return;
-	if (viommu_write_bypass(v->core, (uint8_t)w))
+	viommu_dma_lock(&v->dma);
+	ret = viommu_write_bypass(v->core, (uint8_t)w);
+	/* Switching bypass off is not a request: nothing waits for it. */
+	viommu_dma_unlock(&v->dma);
+	if (ret)
 		viommu_fail(v, "bypass switch failed on a backend");
 	viommu_config_fill(v->core, &c);
 	atomic_store(&v->bypass, c.bypass);
+}
+
+/* Answers a held request once the device threads let go of what it
+ * took away; false while they still hold it. */
+static bool viommu_release_held(struct viommu_dev *v)
+{
+	if (!v->holding)
+		return true;
+	if (!viommu_dma_drained(&v->dma, v->held_epoch))
+		return false;
+	v->holding = false;
+	if (vq_add_used(&v->req, v->mem, v->held_head, v->held_len)) {
+		viommu_fail(v, "requestq push failed");
+		return false;
+	}
+	v->pushed = true;
+	return true;
 }
 
 /* Answers up to VIOMMU_BUDGET requests; > 0 if more are waiting. */
@@ -80,11 +115,14 @@ static int viommu_process(struct viommu_dev *v)
 	unsigned int n = 0;
 
 	viommu_apply_bypass(v);
+	if (!viommu_release_held(v))
+		return 0;	/* a device thread wakes us (wake_fd) */
 	if (!v->kicks_off) {
 		vq_disable_notification(&v->req, v->mem);
 		v->kicks_off = true;
 	}
 	while (!v->needs_reset) {
+		uint64_t epoch;
 		uint32_t len;
 		int ret;
 
@@ -98,7 +136,16 @@ static int viommu_process(struct viommu_dev *v)
 			return 0;
 		}
 		n++;
+		viommu_dma_lock(&v->dma);
 		len = viommu_handle_request(v->core, &v->chain);
+		epoch = viommu_dma_unlock(&v->dma);
+		if (epoch && !viommu_dma_drained(&v->dma, epoch)) {
+			v->holding = true;
+			v->held_head = v->chain.head;
+			v->held_len = len;
+			v->held_epoch = epoch;
+			return 0;
+		}
 		if (vq_add_used(&v->req, v->mem, v->chain.head, len)) {
 			viommu_fail(v, "requestq push failed");
 			return 0;
@@ -110,14 +157,75 @@ static int viommu_process(struct viommu_dev *v)
 	return 0;
 }
 
+/* Writes (f) into an eventq chain's writable buffers; bytes written
+ * (0 when they are shorter than a report). */
+static uint32_t viommu_put_fault(const struct vq_chain *ch,
+				 const struct virtio_iommu_fault *f)
+{
+	struct virtio_iommu_fault le = {
+		.reason = f->reason,
+		.flags = htole32(f->flags),
+		.endpoint = htole32(f->endpoint),
+		.address = htole64(f->address),
+	};
+	const uint8_t *src = (const uint8_t *)&le;
+	size_t done = 0;
+
+	if (ch->writable_len < sizeof(le))
+		return 0;
+	for (unsigned int i = 0; i < ch->nr && done < sizeof(le); i++) {
+		size_t take = sizeof(le) - done;
+
+		if (!ch->bufs[i].writable)
+			continue;
+		if (take > ch->bufs[i].len)
+			take = ch->bufs[i].len;
+		memcpy(ch->bufs[i].addr, src + done, take);
+		done += take;
+	}
+	return sizeof(le);
+}
+
+/*
+ * Fault reports (5.13.6.9), one per eventq buffer, in the order device
+ * threads recorded them; with no buffer posted they wait for the driver's
+ * next eventq kick (kicks stay on for that queue).
+ */
+static void viommu_report_faults(struct viommu_dev *v)
+{
+	struct virtio_iommu_fault f;
+
+	while (!v->needs_reset && viommu_dma_peek_fault(&v->dma, &f)) {
+		int ret = vq_pop_or_rearm(&v->evt, v->mem, &v->chain);
+
+		if (ret == 0)
+			return;
+		if (ret < 0) {
+			viommu_fail(v, "eventq broken");
+			return;
+		}
+		viommu_dma_consume_fault(&v->dma);
+		if (vq_add_used(&v->evt, v->mem, v->chain.head,
+				viommu_put_fault(&v->chain, &f))) {
+			viommu_fail(v, "eventq push failed");
+			return;
+		}
+		v->evt_pushed = true;
+	}
+}
+
 static int viommu_on_kick(void *ctx, unsigned int queue)
 {
 	struct viommu_dev *v = ctx;
 
-	/* eventq: the driver posted buffers for fault reports; they wait
-	 * until a translation faults. */
-	if (queue != VIOMMU_QUEUE_REQUEST || v->needs_reset)
+	if (v->needs_reset)
 		return 0;
+	/* eventq: new buffers for fault reports, or a device thread
+	 * recorded a fault (fault_fd is this queue's kick eventfd). */
+	if (queue == VIOMMU_QUEUE_EVENT) {
+		viommu_report_faults(v);
+		return 0;
+	}
 	return viommu_process(v);
 }
 
@@ -125,13 +233,20 @@ static int viommu_on_kick(void *ctx, unsigned int queue)
 static void viommu_on_pass_end(void *ctx)
 {
 	struct viommu_dev *v = ctx;
+	bool irq = false;
 
-	if (!v->pushed)
-		return;
-	vq_publish_used(&v->req);
-	if (vq_should_notify(&v->req, v->mem))
+	if (v->pushed) {
+		vq_publish_used(&v->req);
+		irq = vq_should_notify(&v->req, v->mem);
+		v->pushed = false;
+	}
+	if (v->evt_pushed) {
+		vq_publish_used(&v->evt);
+		irq |= vq_should_notify(&v->evt, v->mem);
+		v->evt_pushed = false;
+	}
+	if (irq)
 		vdev_raise_irq(&v->vdev, VDEV_INT_USED);
-	v->pushed = false;
 }
 
 static uint32_t viommu_poll(void *ctx)
@@ -142,6 +257,9 @@ static uint32_t viommu_poll(void *ctx)
 		return 0;
 	if (atomic_load(&v->bypass_write))
 		return 1;
+	/* A held request blocks the queue until the views drain. */
+	if (v->holding)
+		return viommu_dma_drained(&v->dma, v->held_epoch);
 	return vq_avail_count(&v->req) != 0;
 }
 
@@ -158,7 +276,11 @@ static uint32_t viommu_idle(void *ctx)
 		viommu_fail(v, "requestq broken");
 		return 0;
 	}
-	return ret > 0 || atomic_load(&v->bypass_write);
+	if (atomic_load(&v->bypass_write))
+		return 1;
+	if (v->holding)
+		return viommu_dma_drained(&v->dma, v->held_epoch);
+	return ret > 0;
 }
 
 static const struct worker_ops viommu_worker_ops = {
@@ -230,6 +352,8 @@ static int viommu_activate(struct vdev *d)
 	v->needs_reset = false;
 	v->kicks_off = false;
 	v->pushed = false;
+	v->evt_pushed = false;
+	v->holding = false;
 	ret = worker_start(&v->worker, &cfg, &viommu_worker_ops, v);
 	if (ret)
 		goto err;
@@ -262,9 +386,13 @@ static void viommu_stop(struct viommu_dev *v)
 static void viommu_reset_op(struct vdev *d)
 {
 	struct viommu_dev *v = to_dev(d);
+	int ret;
 
 	viommu_stop(v);
-	if (viommu_reset(v->core))
+	viommu_dma_lock(&v->dma);
+	ret = viommu_reset(v->core);
+	viommu_dma_unlock(&v->dma);
+	if (ret)
 		log_warn("iommu: a backend failed at reset");
 }
 
@@ -284,17 +412,28 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 		      const struct viommu_config *cfg, uint64_t poll_ns,
 		      struct vdev **out)
 {
+	uint32_t ids[VIOMMU_MAX_ENDPOINTS];
 	struct viommu_dev *v;
 	int ret;
 
 	if (!mem || !kick_fds || kick_fds[0] < 0 || kick_fds[1] < 0 || !cfg ||
-	    !out)
+	    !out || cfg->nr_endpoints > VIOMMU_MAX_ENDPOINTS)
 		return -EINVAL;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	ret = viommu_create(cfg, &v->core);
 	if (ret) {
+		free(v);
+		return ret;
+	}
+	for (unsigned int i = 0; i < cfg->nr_endpoints; i++)
+		ids[i] = cfg->endpoints[i].id;
+	ret = viommu_dma_init(&v->dma, v->core, mem, ids, cfg->nr_endpoints,
+			      kick_fds[VIOMMU_QUEUE_REQUEST],
+			      kick_fds[VIOMMU_QUEUE_EVENT]);
+	if (ret) {
+		viommu_destroy(v->core);
 		free(v);
 		return ret;
 	}
@@ -319,6 +458,12 @@ void viommu_dev_destroy(struct vdev *d)
 		return;
 	v = to_dev(d);
 	viommu_stop(v);
+	viommu_dma_fini(&v->dma);
 	viommu_destroy(v->core);
 	free(v);
+}
+
+const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint)
+{
+	return viommu_dma_view(&to_dev(d)->dma, endpoint);
 }

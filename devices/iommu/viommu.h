@@ -20,6 +20,13 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 		      const struct viommu_config *cfg, uint64_t poll_ns,
 		      struct vdev **out);
 
+/*
+ * How the emulated device that is endpoint (endpoint) of iommu (d)
+ * reaches guest memory once it negotiated VIRTIO_F_ACCESS_PLATFORM (see
+ * viommu_dma.h); NULL for an unknown endpoint. Lives as long as (d).
+ */
+const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint);
+
 /* Stops the worker if it runs and frees (d). Accepts NULL. After
  * vmmio_destroy() of its transport. */
 void viommu_dev_destroy(struct vdev *d);

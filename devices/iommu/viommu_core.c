@@ -307,6 +307,7 @@ int viommu_reset(struct viommu_core *c)
 			viommu_dom_free(&c->doms[i]);
 	}
 	c->negotiated = 0;
+	c->revocations++;
 	/* broken stays: what a backend holds is unknown, and only the
 	 * device layer can start it afresh (VFIO: a new container). */
 	return first;
@@ -368,6 +369,8 @@ int viommu_write_bypass(struct viommu_core *c, uint8_t v)
 			goto err_undo;
 	}
 	c->bypass = want;
+	if (!want)
+		c->revocations++;
 	return 0;
 
 err_undo:
@@ -466,6 +469,11 @@ identity:
 	out->len = len;
 	out->fault_flags = 0;
 	return VIOMMU_XLATE_BYPASS;
+}
+
+uint64_t viommu_revocations(const struct viommu_core *c)
+{
+	return c->revocations;
 }
 
 bool viommu_is_broken(const struct viommu_core *c)

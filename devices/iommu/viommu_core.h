@@ -193,6 +193,14 @@ enum viommu_xlate_kind viommu_translate(const struct viommu_core *c,
 					struct viommu_xlate *out);
 
 /*
+ * How many times the core took access away from endpoints: an ATTACH
+ * that moved one, a DETACH, an UNMAP that removed a mapping, bypass
+ * switched off, a reset. When it moves, translations taken before may
+ * be stale (the translation layer waits for them to go).
+ */
+uint64_t viommu_revocations(const struct viommu_core *c);
+
+/*
  * Whether a rollback failed, leaving a backend unlike the domains: the
  * device layer sets DEVICE_NEEDS_RESET. Sticky, resets included: what
  * the backend holds is unknown until the device layer starts it afresh

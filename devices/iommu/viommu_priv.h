@@ -65,6 +65,7 @@ struct viommu_core {
 					 * for rollback */
 	size_t scratch_cap;		/* entries scratch can hold */
 	struct viommu_stats stats;	/* counters */
+	uint64_t revocations;		/* see viommu_revocations() */
 };
 
 /* What an endpoint's backend must hold (see dma_backend.h). */

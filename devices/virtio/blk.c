@@ -334,6 +334,15 @@ static int blk_process(struct blk *b)
 		ret = vq_pop(&b->vq, b->mem, &b->chain);
 		if (ret == 0)
 			return 0;	/* notifications: blk_idle() */
+		if (ret == -EFAULT) {
+			/* Behind the iommu, a buffer is not mapped: the
+			 * request fails unanswered, the iommu reports it. */
+			n++;
+			if (vq_add_used(&b->vq, b->mem, b->chain.head, 0))
+				blk_fail(b, "requestq push failed");
+			b->pushed = true;
+			continue;
+		}
 		if (ret < 0) {
 			blk_fail(b, "requestq broken");
 			return 0;
@@ -481,12 +490,13 @@ static void blk_on_pass_end(void *ctx)
 
 	if (b->stalled && b->nr_free && !b->needs_reset)
 		blk_process(b);
-	if (!b->pushed)
-		return;
-	vq_publish_used(&b->vq);
-	if (vq_should_notify(&b->vq, b->mem))
-		vdev_raise_irq(&b->vdev, VDEV_INT_USED);
-	b->pushed = false;
+	if (b->pushed) {
+		vq_publish_used(&b->vq);
+		if (vq_should_notify(&b->vq, b->mem))
+			vdev_raise_irq(&b->vdev, VDEV_INT_USED);
+		b->pushed = false;
+	}
+	vq_dma_pass_end(&b->vq, 1);
 }
 
 /* Chains to pop, unless every slot is busy (then a completion, not the

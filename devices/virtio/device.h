@@ -26,6 +26,7 @@
 #define VDEV_F_INDIRECT_DESC	28	/* descriptor tables (2.7.5.3) */
 #define VDEV_F_EVENT_IDX	29	/* used_event / avail_event (2.7.7) */
 #define VDEV_F_VERSION_1	32	/* modern device: the only kind we are */
+#define VDEV_F_ACCESS_PLATFORM	33	/* addresses go through an IOMMU (6.1) */
 
 #define VDEV_BIT(n)	(UINT64_C(1) << (n))	/* feature bit n as a mask */
 
@@ -106,6 +107,11 @@ struct vdev_ops {
 struct vdev {
 	const struct vdev_ops *ops;	/* the device type */
 	void *priv;			/* the device's own state */
+	const struct vq_dma *dma;	/* set by the VMM at creation for a
+					 * device behind an IOMMU (it then
+					 * offers and requires
+					 * VIRTIO_F_ACCESS_PLATFORM), else
+					 * NULL */
 	uint64_t offered;		/* set by the device at creation: its
 					 * own features beyond ops->features
 					 * (those that depend on the instance,
@@ -139,9 +145,30 @@ static inline int vdev_queue_init(const struct vdev *d, unsigned int i,
 {
 	const struct vdev_queue_cfg *qc = &d->queues[i];
 
-	return vq_init(q, mem, qc->size, qc->desc, qc->avail, qc->used,
-		       vdev_negotiated(d, VDEV_F_EVENT_IDX),
-		       vdev_negotiated(d, VDEV_F_INDIRECT_DESC));
+	/* The transport took FEATURES_OK only with ACCESS_PLATFORM when
+	 * (d) is behind an IOMMU. */
+	return vq_init_dma(q, mem, d->dma, qc->size, qc->desc, qc->avail,
+			   qc->used, vdev_negotiated(d, VDEV_F_EVENT_IDX),
+			   vdev_negotiated(d, VDEV_F_INDIRECT_DESC));
+}
+
+/* Puts (d), just created, behind the IOMMU translating with (dma). */
+static inline void vdev_put_behind_iommu(struct vdev *d,
+					 const struct vq_dma *dma)
+{
+	d->dma = dma;
+	d->offered |= VDEV_BIT(VDEV_F_ACCESS_PLATFORM);
+}
+
+/*
+ * The transport's reset of (d): the device stops its thread, which then
+ * holds no translated chain, so an IOMMU waiting for it may go on.
+ */
+static inline void vdev_reset(struct vdev *d)
+{
+	d->ops->reset(d);
+	if (d->dma)
+		d->dma->release(d->dma->ctx, UINT64_MAX);
 }
 
 /* Raises interrupt (bits), VDEV_INT_*, to the driver. Any thread, no lock:

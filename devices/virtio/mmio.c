@@ -113,7 +113,7 @@ void vmmio_destroy(struct vmmio *m)
 	if (!m)
 		return;
 	if (m->dev->state != VDEV_RESET)
-		m->dev->ops->reset(m->dev);
+		vdev_reset(m->dev);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -164,12 +164,18 @@ static struct vdev_queue_cfg *vmmio_queue(struct vmmio *m)
  * FEATURES_OK: "The device SHOULD accept any valid subset of features the
  * driver accepts, otherwise it MUST fail to set the FEATURES_OK device
  * status bit when the driver writes it" (2.2.1); and a modern transport
- * refuses a driver that did not accept VERSION_1 (6.1).
+ * refuses a driver that did not accept VERSION_1 (6.1). Behind an IOMMU,
+ * a driver that did not accept VIRTIO_F_ACCESS_PLATFORM would hand us
+ * guest-physical addresses past the IOMMU: refused too, as 6.1 allows
+ * ("A device MAY fail to operate further if VIRTIO_F_ACCESS_PLATFORM is
+ * not accepted").
  */
 static bool vmmio_features_are_ok(const struct vmmio *m)
 {
 	uint64_t f = m->dev->features;
 
+	if (m->dev->dma && !(f & VDEV_BIT(VDEV_F_ACCESS_PLATFORM)))
+		return false;
 	return !m->drv_features_beyond && !(f & ~vmmio_offered(m)) &&
 	       (f & (1ULL << VDEV_F_VERSION_1));
 }
@@ -270,7 +276,7 @@ static void vmmio_write_status(struct vmmio *m, uint32_t v)
 	uint8_t next;
 
 	if (v == 0) {
-		d->ops->reset(d);
+		vdev_reset(d);
 		/* The device's thread has stopped: nothing sets it again. */
 		atomic_store(&d->needs_reset, false);
 		vmmio_clear(m);

@@ -18,6 +18,7 @@
 static const uint8_t net_opcodes[] = {
 	IORING_OP_READV, /* receive: tap -> guest buffers */
 	IORING_OP_WRITEV, /* transmit: guest buffers -> tap */
+	IORING_OP_ASYNC_CANCEL, /* behind the iommu: net_rx_renew() */
 };
 
 static struct net *to_net(struct vdev *d)
@@ -113,11 +114,13 @@ static int net_tx_run(struct net *n)
 		ret = vq_pop_or_rearm(q, n->mem, &n->chain);
 		if (ret == 0)
 			return 0;
-		if (ret < 0) {
+		if (ret < 0 && ret != -EFAULT) {
 			net_fail(n, "transmitq broken");
 			return 0;
 		}
 		done++;
+		/* -EFAULT (behind the iommu, a buffer is not mapped: the
+		 * iommu reports it) leaves an empty chain: dropped too. */
 		if (!net_tx_chain_ok(&n->chain)) {
 			n->tx_dropped++;
 			log_debug("net: malformed transmit chain (%u bytes)",
@@ -180,6 +183,12 @@ static int net_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 		net_rx_on_cqe(n, cqe->res);
 		return 0;
 	}
+	if (tag == NET_TAG_RX_CANCEL) {
+		/* Whatever it found: the read's own completion follows or
+		 * came first, and says what happened to it. */
+		n->rx_cancelling = false;
+		return 0;
+	}
 	return net_tx_on_cqe(n, tag - NET_TAG_TX0, cqe->res);
 }
 
@@ -195,6 +204,7 @@ static void net_on_pass_end(void *ctx)
 	net_rx_run(n);
 	if (n->needs_reset)
 		return;
+	vq_dma_pass_end(n->vq, NET_NR_QUEUES);
 	if (n->rx_pushed && vq_should_notify(&n->vq[NET_RXQ], n->mem))
 		irq = true;
 	if (n->tx_pushed && vq_should_notify(&n->vq[NET_TXQ], n->mem))
@@ -275,6 +285,7 @@ static void net_clear(struct net *n)
 	memset(n->vq, 0, sizeof(n->vq));
 	n->needs_reset = false;
 	n->rx_reading = false;
+	n->rx_cancelling = false;
 	n->rx_waiting = false;
 	n->rx_pushed = false;
 	n->rx_first = 0;

@@ -60,7 +60,8 @@
 /* SQ: kill and two kick reads, one tap read, the writes. */
 #define NET_RING_ENTRIES 64
 #define NET_TAG_RX WORKER_TAG_DEVICE /* the tap read */
-#define NET_TAG_TX0 (WORKER_TAG_DEVICE + 1) /* + slot: a write */
+#define NET_TAG_RX_CANCEL (WORKER_TAG_DEVICE + 1) /* its cancellation */
+#define NET_TAG_TX0 (WORKER_TAG_DEVICE + 2) /* + slot: a write */
 
 _Static_assert(NET_QUEUE_SIZE <= VQ_MAX_SIZE, "queues too large");
 _Static_assert((NET_QUEUE_SIZE & (NET_QUEUE_SIZE - 1)) == 0, "stash ring");
@@ -120,6 +121,7 @@ struct net {
 	struct vq_chain chain; /* scratch for vq_pop() */
 	/* Receive: chains popped, not yet used (a FIFO stash). */
 	bool rx_reading; /* the tap read is in flight */
+	bool rx_cancelling; /* its cancellation is in flight */
 	bool rx_waiting; /* waiting for the driver's buffers */
 	bool rx_pushed; /* used entries not yet signalled */
 	unsigned int rx_first, rx_nr; /* stash: rx_chains ring */

@@ -3,6 +3,7 @@
 #include "devices/virtio/net_priv.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <string.h>
 
 #include "vmm/log.h"
@@ -90,8 +91,9 @@ static int net_rx_refill(struct net *n)
 		ret = vq_pop_or_rearm(q, n->mem, &n->chain);
 		if (ret == 0)
 			return 0;
-		if (ret < 0)
+		if (ret < 0 && ret != -EFAULT)
 			return -EIO;
+		/* -EFAULT: not mapped behind the iommu; an empty chain. */
 		if (!net_rx_chain_ok(&n->chain)) {
 			n->rx_dropped++;
 			log_debug("net: malformed receive chain");
@@ -244,11 +246,60 @@ static void net_rx_deliver(struct net *n, uint64_t len)
 	}
 }
 
+/*
+ * Behind the iommu, while it waits for translations older than the
+ * stash's (an UNMAP, say): the stash is translated afresh, so that the
+ * guest's request is answered without waiting for a frame to arrive. A
+ * read in flight is cancelled first; its completion (-ECANCELED) brings
+ * us back here through the next pass. A buffer now unmapped fails its
+ * chain (the iommu reports the fault).
+ */
+static void net_rx_renew(struct net *n)
+{
+	struct vq *q = &n->vq[NET_RXQ];
+	uint16_t heads[NET_QUEUE_SIZE];
+	unsigned int nr = n->rx_nr;
+	struct io_uring_sqe *sqe;
+
+	if (n->needs_reset || !nr || !vq_dma_stale(q, net_rx_chain(n, 0)->head))
+		return;
+	if (n->rx_reading) {
+		if (n->rx_cancelling || !(sqe = worker_sqe(&n->worker)))
+			return;
+		io_uring_prep_cancel64(sqe, NET_TAG_RX, 0);
+		io_uring_sqe_set_data64(sqe, NET_TAG_RX_CANCEL);
+		n->rx_cancelling = true;
+		return;
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		heads[i] = net_rx_chain(n, i)->head;
+	n->rx_first += nr;
+	n->rx_nr = 0;
+	n->rx_iov_first += n->rx_iov_nr;
+	n->rx_iov_nr = 0;
+	n->rx_cap = 0;
+	for (unsigned int i = 0; i < nr; i++) {
+		int ret = vq_repop(q, n->mem, heads[i], &n->chain);
+
+		if (ret < 0 && ret != -EFAULT) {
+			net_fail(n, "receiveq broken");
+			return;
+		}
+		if (!net_rx_chain_ok(&n->chain)) {
+			n->rx_dropped++;
+			net_push(n, NET_RXQ, heads[i], 0);
+			continue;
+		}
+		net_rx_stash(n, &n->chain);
+	}
+}
+
 /* Reads the next frame if the stash is ready, else waits for a kick. */
 void net_rx_run(struct net *n)
 {
 	int ret;
 
+	net_rx_renew(n);
 	if (n->needs_reset || n->rx_reading || n->rx_waiting)
 		return;
 	ret = net_rx_refill(n);
@@ -270,6 +321,10 @@ void net_rx_on_cqe(struct net *n, int res)
 	n->rx_reading = false;
 	if (n->needs_reset)
 		return;
+	if (res == -ECANCELED) {
+		/* net_rx_renew() asked: the stash is renewed next pass. */
+		return;
+	}
 	if (res < 0) {
 		/* The tap is gone or broken: a host problem, not the
 		 * guest's, and retrying would spin. */

@@ -317,6 +317,31 @@ static int vq_avail_pending(struct vq *q)
 	return n;
 }
 
+/*
+ * Walks chain (head) into (c), behind an IOMMU in the generation begin()
+ * gives, which the queue keeps for the head. 1, -EFAULT (behind an IOMMU:
+ * an address is not mapped; (c) is then empty) or -EIO (broken).
+ */
+static int vq_take(struct vq *q, const struct gmem *mem, uint16_t head,
+		   struct vq_chain *c)
+{
+	int n;
+
+	if (!q->dma)
+		return vq_walk_chain(q, mem, head, c) ? vq_break(q) : 1;
+	q->epoch[head] = q->dma->begin(q->dma->ctx);
+	n = vq_walk_chain(q, mem, head, c);
+	if (n == -EFAULT) {
+		/* An unmapped IOVA is a fault of this request, not a broken
+		 * ring: popped, to be returned empty (queue.h). */
+		c->head = head;
+		c->nr = 0;
+		c->readable_len = c->writable_len = 0;
+		return -EFAULT;
+	}
+	return n ? vq_break(q) : 1;
+}
+
 int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c)
 {
 	uint16_t head;
@@ -334,22 +359,63 @@ int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c)
 	head = vq_load16(&q->avail->ring[q->last_avail_idx & (q->size - 1)]);
 	if (head >= q->size)
 		return vq_break(q);
-	n = vq_walk_chain(q, mem, head, c);
-	if (n == -EFAULT && q->dma) {
-		/* An unmapped IOVA is a fault of this request, not a broken
-		 * ring: popped, to be returned empty (queue.h). */
-		c->head = head;
-		c->nr = 0;
-		c->readable_len = c->writable_len = 0;
-		q->last_avail_idx++;
-		q->in_flight++;
-		return -EFAULT;
-	}
-	if (n)
-		return vq_break(q);
+	n = vq_take(q, mem, head, c);
+	if (n == -EIO)
+		return n;
 	q->last_avail_idx++;
 	q->in_flight++;
-	return 1;
+	return n;
+}
+
+int vq_repop(struct vq *q, const struct gmem *mem, uint16_t head,
+	     struct vq_chain *c)
+{
+	assert(q->size);
+	if (q->broken)
+		return -EIO;
+	if (!q->dma || head >= q->size || !q->epoch[head])
+		return -EINVAL;
+	return vq_take(q, mem, head, c);
+}
+
+/* The oldest generation among (q)'s chains in flight, or UINT64_MAX. A
+ * driver that makes one head available twice at once loses track of its
+ * first chain here: it can only hurt itself, every translation points
+ * into its own RAM. */
+static uint64_t vq_oldest_epoch(const struct vq *q)
+{
+	uint64_t oldest = UINT64_MAX;
+
+	if (!q->in_flight)
+		return oldest;
+	for (unsigned int i = 0; i < q->size; i++)
+		if (q->epoch[i] && q->epoch[i] < oldest)
+			oldest = q->epoch[i];
+	return oldest;
+}
+
+void vq_dma_pass_end(const struct vq *qs, unsigned int n)
+{
+	const struct vq_dma *dma = qs[0].dma;
+	uint64_t oldest = UINT64_MAX;
+	unsigned int busy = 0;
+
+	if (!dma)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		busy += qs[i].in_flight;
+	if (busy) {
+		/* Nobody waits: what was told last is still a lower bound. */
+		if (!atomic_load(dma->waiting))
+			return;
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t e = vq_oldest_epoch(&qs[i]);
+
+			if (e < oldest)
+				oldest = e;
+		}
+	}
+	dma->release(dma->ctx, oldest);
 }
 
 int vq_add_used(struct vq *q, const struct gmem *mem, uint16_t head,
@@ -365,6 +431,8 @@ int vq_add_used(struct vq *q, const struct gmem *mem, uint16_t head,
 	e = &q->used->ring[q->next_used_idx & (q->size - 1)];
 	e->id = htole32(head);
 	e->len = htole32(len);
+	if (q->dma)
+		q->epoch[head] = 0;
 	q->next_used_idx++;
 	q->in_flight--;
 	return 0;

@@ -3,6 +3,7 @@
 #ifndef IGNIS_VQ_H
 #define IGNIS_VQ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -72,6 +73,22 @@ struct vq_dma {
 	 */
 	int (*translate)(void *ctx, uint64_t iova, uint64_t len, bool write,
 			 struct vq_seg *segs, unsigned int max);
+	/*
+	 * Quiescence (when a guest's UNMAP may complete): translations
+	 * belong to a generation, which the IOMMU moves on whenever it takes
+	 * access away. begin() is called by vq_pop() before it translates a
+	 * chain and returns the generation the chain's translations belong
+	 * to (>= 1, never decreasing); the queue keeps it with the chain
+	 * until the chain is used or given back. release() is told by
+	 * vq_dma_pass_end() the oldest generation among the chains the
+	 * device's thread still holds, UINT64_MAX when it holds none.
+	 */
+	uint64_t (*begin)(void *ctx);
+	void (*release)(void *ctx, uint64_t oldest);
+	/* Set while the IOMMU waits for old translations to go; only then
+	 * does vq_dma_pass_end() look for the oldest chain held. */
+	const _Atomic bool *waiting;
+	const _Atomic uint64_t *epoch;	/* the current generation */
 	void *ctx;
 };
 
@@ -88,6 +105,9 @@ struct vq {
 	uint16_t signalled_used;	/* used idx at the last notify */
 	unsigned int in_flight;		/* popped, not yet pushed */
 	const struct vq_dma *dma;	/* IOMMU translation, or NULL */
+	/* Behind an IOMMU: the translation generation of each head in
+	 * flight (vq_dma.begin()), 0 for heads not in flight. */
+	uint64_t epoch[VQ_MAX_SIZE];
 	const void *desc;		/* descriptor table in RAM */
 	volatile struct vq_avail *avail;	/* driver ring in RAM */
 	volatile struct vq_used *used;	/* device ring in RAM */
@@ -220,6 +240,40 @@ int vq_pop_or_rearm(struct vq *q, const struct gmem *mem, struct vq_chain *c);
  * behind). Only a hint to the driver. Worker thread only.
  */
 void vq_disable_notification(struct vq *q, const struct gmem *mem);
+
+/*
+ * Walks chain (head), popped earlier and not yet used, again into (c):
+ * for a device that holds chains until the outside world acts, to
+ * translate them afresh after the IOMMU took access away (vq_dma_stale()).
+ * The chain stays in flight whatever happens, in the same place of the
+ * ring. Returns 1, -EFAULT (now unmapped: push it empty, as after
+ * vq_pop()), -EIO (broken) or -EINVAL (no IOMMU, or not in flight: a
+ * device bug). Worker thread only.
+ */
+int vq_repop(struct vq *q, const struct gmem *mem, uint16_t head,
+	     struct vq_chain *c);
+
+/*
+ * At the end of a worker pass, for a device whose queues (qs)[0..n-1]
+ * (all served by this thread, all behind the same IOMMU, or none) may
+ * hold translated chains: tells the IOMMU what they still hold
+ * (vq_dma.release()): nothing when no chain is in flight, else, while
+ * the IOMMU waits, the oldest generation held. No-op without an IOMMU.
+ * Worker thread only.
+ */
+void vq_dma_pass_end(const struct vq *qs, unsigned int n);
+
+/*
+ * Whether chain (head), in flight on (q), keeps the IOMMU waiting: it
+ * waits, and the chain was translated before the current generation. A
+ * device that holds chains until the outside world acts (a receive
+ * buffer waiting for a frame) walks it afresh (vq_repop()).
+ */
+static inline bool vq_dma_stale(const struct vq *q, uint16_t head)
+{
+	return q->dma && head < q->size && atomic_load(q->dma->waiting) &&
+	       q->epoch[head] < atomic_load(q->dma->epoch);
+}
 
 /* Whether queue (q) saw ring corruption and needs a device reset. */
 static inline bool vq_is_broken(const struct vq *q)

@@ -115,6 +115,17 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 		ret = vq_pop_or_rearm(&r->vq, mem, &r->chain);
 		if (ret == 0)
 			break;
+		if (ret == -EFAULT) {
+			/* Behind the iommu, the buffer is not mapped: none
+			 * filled (the iommu reports the fault). */
+			ret = vq_push(&r->vq, mem, r->chain.head, 0);
+			if (ret) {
+				rng_fail(r, "requestq push failed");
+				break;
+			}
+			done++;
+			continue;
+		}
 		if (ret < 0) {
 			rng_fail(r, "requestq broken");
 			break;
@@ -137,8 +148,17 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 	return r->needs_reset ? 0 : more;
 }
 
+/* Every chain is answered within on_kick: none is held past a pass. */
+static void rng_on_pass_end(void *ctx)
+{
+	struct rng *r = ctx;
+
+	vq_dma_pass_end(&r->vq, 1);
+}
+
 static const struct worker_ops rng_worker_ops = {
 	.on_kick = rng_on_kick,
+	.on_pass_end = rng_on_pass_end,
 };
 
 /* DRIVER_OK (transport lock held): freeze requestq, start the worker. */

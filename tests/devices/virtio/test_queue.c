@@ -837,12 +837,40 @@ static int fake_translate(void *ctx, uint64_t iova, uint64_t len, bool write,
 	return (int)n;
 }
 
-static struct vq_dma fake_dma = { fake_translate, NULL };
+/* The generation the fake IOMMU is in, whether it waits, and what the
+ * queue told it last (vq_dma_pass_end()). */
+static _Atomic uint64_t fake_epoch;
+static _Atomic bool fake_waiting;
+static uint64_t fake_released;
+static unsigned int fake_releases;
+
+static uint64_t fake_begin(void *ctx)
+{
+	return atomic_load(&fake_epoch);
+}
+
+static void fake_release(void *ctx, uint64_t oldest)
+{
+	fake_released = oldest;
+	fake_releases++;
+}
+
+static struct vq_dma fake_dma = {
+	.translate = fake_translate,
+	.begin = fake_begin,
+	.release = fake_release,
+	.waiting = &fake_waiting,
+	.epoch = &fake_epoch,
+};
 
 static void init_q_dma(void)
 {
 	fake_dma.ctx = &mem;
 	faults = 0;
+	atomic_store(&fake_epoch, 1);
+	atomic_store(&fake_waiting, false);
+	fake_released = 0;
+	fake_releases = 0;
 	cr_assert_eq(vq_init_dma(&q, &mem, &fake_dma, m.size,
 				 gpa(IOVA_RINGS + (m.desc.v - RING)),
 				 gpa(IOVA_RINGS + (m.avail.v - RING)),
@@ -919,4 +947,65 @@ Test(vq, iommu_rings_must_be_mapped_and_contiguous)
 				 false),
 		     -EFAULT, "used ring read-only");
 	cr_assert_null(q.dma, "nothing kept after a failure");
+}
+
+/*
+ * Quiescence: each chain keeps the generation it was translated in until
+ * it is used; the thread reports nothing held when no chain is in
+ * flight, and, only while the IOMMU waits, the oldest generation held.
+ */
+Test(vq, iommu_pass_end_reports_the_oldest_chain_held)
+{
+	struct mock_buf buf[] = { { IOVA_A, 64, VQ_DESC_F_WRITE } };
+	struct vq_chain c2;
+
+	mock_vq_add_chain(&m, 0, buf, 1);
+	mock_vq_add_chain(&m, 1, buf, 1);
+	init_q_dma();
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);	/* head 0, generation 1 */
+	atomic_store(&fake_epoch, 2);
+	cr_assert_eq(vq_pop(&q, &mem, &c2), 1);	/* head 1, generation 2 */
+	vq_dma_pass_end(&q, 1);
+	cr_assert_eq(fake_releases, 0, "nobody waits: nothing to say");
+	atomic_store(&fake_waiting, true);
+	cr_assert(vq_dma_stale(&q, 0));
+	cr_assert_not(vq_dma_stale(&q, 1));
+	vq_dma_pass_end(&q, 1);
+	cr_assert_eq(fake_released, 1);
+	cr_assert_eq(vq_push(&q, &mem, c.head, 0), 0);
+	vq_dma_pass_end(&q, 1);
+	cr_assert_eq(fake_released, 2, "head 0 used: head 1 is the oldest");
+	cr_assert_eq(vq_push(&q, &mem, c2.head, 0), 0);
+	atomic_store(&fake_waiting, false);
+	vq_dma_pass_end(&q, 1);
+	cr_assert_eq(fake_released, UINT64_MAX, "idle: holds nothing");
+}
+
+/* vq_repop() translates a held chain afresh, in the current generation,
+ * and fails it alone when its buffer is no longer mapped. */
+Test(vq, iommu_repop_retranslates_a_held_chain)
+{
+	struct mock_buf buf[] = { { IOVA_A, 64, VQ_DESC_F_WRITE } };
+	struct mock_buf gone[] = { { 0x400000000ULL, 64, VQ_DESC_F_WRITE } };
+
+	mock_vq_add_chain(&m, 0, buf, 1);
+	init_q_dma();
+	cr_assert_eq(vq_pop(&q, &mem, &c), 1);
+	atomic_store(&fake_epoch, 5);
+	atomic_store(&fake_waiting, true);
+	cr_assert(vq_dma_stale(&q, 0));
+	cr_assert_eq(vq_repop(&q, &mem, 0, &c), 1);
+	cr_assert_eq(c.head, 0);
+	cr_assert_eq(c.bufs[0].addr, gmem_ptr(&mem, gpa(BUF + 0x8000), 1));
+	cr_assert_not(vq_dma_stale(&q, 0));
+	vq_dma_pass_end(&q, 1);
+	cr_assert_eq(fake_released, 5);
+	/* The driver rewrote the descriptor to an unmapped IOVA. */
+	mock_table_chain(&mem, m.desc, 0, gone, 1);
+	cr_assert_eq(vq_repop(&q, &mem, 0, &c), -EFAULT);
+	cr_assert_eq(c.nr, 0);
+	cr_assert_not(vq_is_broken(&q));
+	cr_assert_eq(vq_repop(&q, &mem, 1, &c), -EINVAL, "not in flight");
+	cr_assert_eq(vq_push(&q, &mem, 0, 0), 0);
+	cr_assert_eq(q.in_flight, 0);
 }
