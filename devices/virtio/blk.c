@@ -496,7 +496,10 @@ static void blk_on_pass_end(void *ctx)
 			vdev_raise_irq(&b->vdev, VDEV_INT_USED);
 		b->pushed = false;
 	}
-	vq_dma_pass_end(&b->vq, 1);
+	if (b->needs_reset && b->nr_free == BLK_MAX_INFLIGHT)
+		vq_dma_forget(&b->vq);
+	else
+		vq_dma_pass_end(&b->vq, 1);
 }
 
 /* Chains to pop, unless every slot is busy (then a completion, not the

@@ -202,8 +202,12 @@ static void net_on_pass_end(void *ctx)
 	if (n->tx_stalled && n->tx_free && !n->needs_reset && net_tx_run(n) > 0)
 		n->tx_stalled = true; /* budget: the next pass goes on */
 	net_rx_run(n);
-	if (n->needs_reset)
+	if (n->needs_reset) {
+		/* One view serves both queues. */
+		if (!n->rx_reading && n->tx_free == NET_TX_SLOTS)
+			vq_dma_forget(&n->vq[NET_RXQ]);
 		return;
+	}
 	vq_dma_pass_end(n->vq, NET_NR_QUEUES);
 	if (n->rx_pushed && vq_should_notify(&n->vq[NET_RXQ], n->mem))
 		irq = true;

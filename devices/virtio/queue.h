@@ -264,6 +264,17 @@ int vq_repop(struct vq *q, const struct gmem *mem, uint16_t head,
 void vq_dma_pass_end(const struct vq *qs, unsigned int n);
 
 /*
+ * For a device that set DEVICE_NEEDS_RESET and whose host I/O has
+ * drained: it will not touch the chains it still holds on (q) again, so
+ * the IOMMU need not wait for them until the reset. Worker thread only.
+ */
+static inline void vq_dma_forget(const struct vq *q)
+{
+	if (q->dma)
+		q->dma->release(q->dma->ctx, UINT64_MAX);
+}
+
+/*
  * Whether chain (head), in flight on (q), keeps the IOMMU waiting: it
  * waits, and the chain was translated before the current generation. A
  * device that holds chains until the outside world acts (a receive

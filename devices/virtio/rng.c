@@ -153,7 +153,10 @@ static void rng_on_pass_end(void *ctx)
 {
 	struct rng *r = ctx;
 
-	vq_dma_pass_end(&r->vq, 1);
+	if (r->needs_reset)
+		vq_dma_forget(&r->vq);	/* the chain it failed on */
+	else
+		vq_dma_pass_end(&r->vq, 1);
 }
 
 static const struct worker_ops rng_worker_ops = {

@@ -147,6 +147,39 @@ Test(virtio, blk_reads_the_image_and_writes_through)
 	free(img);
 }
 
+/*
+ * Behind --iommu a device offers VIRTIO_F_ACCESS_PLATFORM (bit 33) and
+ * refuses a driver that does not accept it (it would hand us addresses
+ * past the iommu); a disk with iommu=off is not behind it and serves
+ * such a driver as before.
+ */
+Test(virtio, iommu_endpoints_require_access_platform)
+{
+	const char *const rng_args[] = { "--kernel", VIRTIO_RNG, "--memory",
+					 "64M", "--rng", "--iommu", NULL };
+	static uint8_t orig[IMG_SIZE];
+	char *img = make_image(orig), disk[256], line[64];
+	const char *const blk_args[] = { "--kernel", VIRTIO_BLK, "--memory",
+					 "64M", "--disk", disk, "--rng",
+					 "--iommu", NULL };
+	struct run_result r;
+
+	run_boot(&r, rng_args);
+	run_expect_line(&r, "virtio_rng: features 0000000330000000");
+	run_expect_line(&r, "virtio_rng: features not accepted");
+	expect_no(&r, "virtio_rng: got 64 bytes");
+	run_result_free(&r);
+
+	snprintf(disk, sizeof(disk), "path=%s,iommu=off", img);
+	run_boot(&r, blk_args);
+	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	run_expect_line(&r, line);
+	run_expect_line(&r, "virtio_blk: status 0x0f");
+	run_result_free(&r);
+	unlink(img);
+	free(img);
+}
+
 Test(virtio, blk_read_only_refuses_writes)
 {
 	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];

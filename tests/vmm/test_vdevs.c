@@ -75,12 +75,15 @@ Test(vdevs_cli, disk_items)
 
 	cr_assert_eq(config_init(&cfg), 0);
 	cr_assert_eq(parse(&cfg, "--disk=path=/a.img",
-			   "--disk=path=/b.img,readonly=on,direct=on,id=vol-b"),
+			   "--disk=path=/b.img,readonly=on,direct=on,id=vol-b,"
+			   "iommu=off"),
 		     CLI_RUN);
 	cr_assert_eq(cfg.nr_disks, 2);
 	cr_assert_str_eq(cfg.disks[0].path, "/a.img");
 	cr_assert_not(cfg.disks[0].read_only);
 	cr_assert_null(cfg.disks[0].id);
+	cr_assert(cfg.disks[0].iommu, "behind --iommu unless said otherwise");
+	cr_assert_not(cfg.disks[1].iommu);
 	cr_assert_str_eq(cfg.disks[1].path, "/b.img");
 	cr_assert(cfg.disks[1].read_only);
 	cr_assert(cfg.disks[1].direct);
@@ -94,6 +97,7 @@ Test(vdevs_cli, disk_refusals, .init = cr_redirect_stderr)
 		"--disk=readonly=on",			/* no path */
 		"--disk=/a.img",			/* not key=value */
 		"--disk=path=/a.img,readonly=yes",	/* on|off only */
+		"--disk=path=/a.img,iommu=no",		/* on|off only */
 		"--disk=path=/a.img,colour=red",	/* unknown item */
 		"--disk=path=/a.img,path=/b.img",	/* twice */
 		"--disk=path=/a.img,",			/* trailing comma */
@@ -122,18 +126,21 @@ Test(vdevs_cli, net_items_and_refusals, .init = cr_redirect_stderr)
 		"--net=tap=t0,mac=06:00:00:00:00",	/* short */
 		"--net=tap=t0,mac=06:00:00:00:00:01x",	/* trailing */
 		"--net=tap=t0,tap=t1",
+		"--net=tap=t0,iommu=0",			/* on|off only */
 	};
 	struct vm_config cfg;
 
 	cr_assert_eq(config_init(&cfg), 0);
 	cr_assert_eq(parse(&cfg, "--net=tap=tap0,mac=06:00:AC:10:00:02",
-			   "--net=tap=tap1"), CLI_RUN);
+			   "--net=tap=tap1,iommu=off"), CLI_RUN);
 	cr_assert_eq(cfg.nr_nets, 2);
 	cr_assert_str_eq(cfg.nets[0].tap, "tap0");
 	cr_assert(cfg.nets[0].has_mac);
 	cr_assert_eq(cfg.nets[0].mac[2], 0xac);
 	cr_assert_eq(cfg.nets[0].mac[5], 0x02);
 	cr_assert_not(cfg.nets[1].has_mac);
+	cr_assert(cfg.nets[0].iommu);
+	cr_assert_not(cfg.nets[1].iommu);
 	config_free(&cfg);
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(config_init(&cfg), 0);
