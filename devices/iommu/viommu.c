@@ -389,6 +389,7 @@ static void viommu_reset_op(struct vdev *d)
 	int ret;
 
 	viommu_stop(v);
+	viommu_dma_clear_faults(&v->dma);
 	viommu_dma_lock(&v->dma);
 	ret = viommu_reset(v->core);
 	viommu_dma_unlock(&v->dma);

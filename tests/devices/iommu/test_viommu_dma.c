@@ -205,6 +205,19 @@ Test(viommu_dma, faults_are_recorded_in_order)
 	cr_assert_not(viommu_dma_peek_fault(&dma, &f));
 }
 
+/* A reset drops the records: they name the old driver's domains. */
+Test(viommu_dma, clearing_drops_every_record)
+{
+	struct virtio_iommu_fault f;
+	struct vq_seg s[1];
+
+	attach(EP_A);
+	va->begin(va->ctx);
+	cr_assert_eq(xlate(va, IOVA, 4, false, s, 1), -EFAULT);
+	viommu_dma_clear_faults(&dma);
+	cr_assert_not(viommu_dma_peek_fault(&dma, &f));
+}
+
 /* The record list is bounded: a flood of faults costs no memory. */
 Test(viommu_dma, fault_records_are_bounded)
 {
