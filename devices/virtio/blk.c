@@ -335,10 +335,18 @@ static int blk_process(struct blk *b)
 		if (ret == 0)
 			return 0;	/* notifications: blk_idle() */
 		if (ret == -EFAULT) {
-			/* Behind the iommu, a buffer is not mapped: the
-			 * request fails unanswered, the iommu reports it. */
+			/* Behind the iommu, a buffer is not mapped (the
+			 * iommu reports it): the request fails, with IOERR
+			 * when the status byte itself translates, since
+			 * Linux reads that byte whatever the used length. */
+			uint32_t len = 0;
+
+			if (b->chain.fault_tail) {
+				*b->chain.fault_tail = VIRTIO_BLK_S_IOERR;
+				len = 1;
+			}
 			n++;
-			if (vq_add_used(&b->vq, b->mem, b->chain.head, 0))
+			if (vq_add_used(&b->vq, b->mem, b->chain.head, len))
 				blk_fail(b, "requestq push failed");
 			b->pushed = true;
 			continue;

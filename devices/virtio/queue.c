@@ -240,13 +240,15 @@ static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
 {
 	struct vq_walk w = { q->desc, q->size, q->size, false };
 	uint64_t rlen = 0, wlen = 0;
-	bool seen_write = false;
+	bool seen_write = false, fault = false;
+	struct vq_desc d, last = { 0 };
 	uint16_t i = head;
-	struct vq_desc d;
+	struct vq_seg tail;
 	int rc;
 
 	c->head = head;
 	c->nr = 0;
+	c->fault_tail = NULL;
 	for (;;) {
 		/* More hops than entries: the chain loops. */
 		if (w.ttl-- == 0)
@@ -280,15 +282,32 @@ static int vq_walk_chain(const struct vq *q, const struct gmem *mem,
 			 * chain MUST NOT exceed 2^32" (used.len is 32-bit). */
 			if (rlen + wlen > UINT32_MAX)
 				return -EOVERFLOW;
-			rc = vq_add_bufs(q, mem, &d, c);
-			if (rc)
+			rc = fault ? 0 : vq_add_bufs(q, mem, &d, c);
+			/* Unmapped behind an IOMMU: the walk goes on, as
+			 * the rest must still be well formed and a later
+			 * buffer's last byte may tell the driver the request
+			 * failed (the one that faulted cannot). */
+			if (rc == -EFAULT && q->dma) {
+				fault = true;
+				last = (struct vq_desc){ 0 };
+			} else if (rc) {
 				return rc;
+			} else {
+				last = d;
+			}
 		}
 		if (!(d.flags & VQ_DESC_F_NEXT))
 			break;
 		if (d.next >= w.table_len)
 			return -EINVAL;
 		i = d.next;
+	}
+	if (fault) {
+		if ((last.flags & VQ_DESC_F_WRITE) &&
+		    q->dma->translate(q->dma->ctx, last.addr + last.len - 1, 1,
+				      true, &tail, 1) == 1)
+			c->fault_tail = tail.addr;
+		return -EFAULT;
 	}
 	c->readable_len = rlen;
 	c->writable_len = wlen;

@@ -127,6 +127,10 @@ struct vq_chain {
 	unsigned int nr;	/* entries used in bufs[] */
 	uint32_t readable_len;	/* sum of readable buffer lengths */
 	uint32_t writable_len;	/* sum of writable buffer lengths */
+	/* vq_pop() -EFAULT only: the chain's last byte when it is
+	 * device-writable and translates, else NULL: where a device with a
+	 * status byte (blk) tells the driver the request failed. */
+	uint8_t *fault_tail;
 	struct vq_buf bufs[VQ_MAX_CHAIN];	/* in chain order */
 };
 
@@ -163,9 +167,10 @@ int vq_init_dma(struct vq *q, const struct gmem *mem, const struct vq_dma *dma,
  * earlier call saw a violation; nothing popped) or, behind an IOMMU only,
  * -EFAULT: the chain names an address that is not mapped (or not for that
  * access). The chain is popped but none of its buffers may be touched:
- * the device fails the request by pushing c->head with length 0 (the
- * translator has reported the fault); the queue stays usable. Worker
- * thread only.
+ * the device fails the request by pushing c->head with length 0, or, if
+ * it has a status byte at the chain's end, by writing it at
+ * c->fault_tail when that is set (the translator has reported the
+ * fault); the queue stays usable. Worker thread only.
  */
 int vq_pop(struct vq *q, const struct gmem *mem, struct vq_chain *c);
 

@@ -1009,3 +1009,35 @@ Test(vq, iommu_repop_retranslates_a_held_chain)
 	cr_assert_eq(vq_push(&q, &mem, 0, 0), 0);
 	cr_assert_eq(q.in_flight, 0);
 }
+
+/*
+ * A chain that faults is still walked to its end: when its last buffer
+ * (a status byte) is device-writable and mapped, fault_tail points at
+ * its last byte; the buffer that faulted never counts as that tail.
+ */
+Test(vq, iommu_fault_keeps_a_writable_tail)
+{
+	struct mock_buf data_then_status[] = {
+		{ 0x400000000ULL, 512, VQ_DESC_F_WRITE },	/* unmapped */
+		{ IOVA_A + 16, 1, VQ_DESC_F_WRITE },
+	};
+	struct mock_buf lone[] = { { 0x400000000ULL, 64, VQ_DESC_F_WRITE } };
+	struct mock_buf ro_tail[] = {
+		{ 0x400000000ULL, 512, 0 },
+		{ IOVA_RO, 1, 0 },				/* readable */
+	};
+
+	mock_vq_add_chain(&m, 0, data_then_status, 2);
+	mock_vq_add_chain(&m, 2, lone, 1);
+	mock_vq_add_chain(&m, 3, ro_tail, 2);
+	init_q_dma();
+	cr_assert_eq(vq_pop(&q, &mem, &c), -EFAULT);
+	cr_assert_eq(c.fault_tail, gmem_ptr(&mem, gpa(BUF + 0x8000 + 16), 1));
+	cr_assert_eq(c.nr, 0);
+	cr_assert_eq(vq_pop(&q, &mem, &c), -EFAULT);
+	cr_assert_null(c.fault_tail, "the faulting buffer is no tail");
+	cr_assert_eq(vq_pop(&q, &mem, &c), -EFAULT);
+	cr_assert_null(c.fault_tail, "a readable tail is no status byte");
+	cr_assert_eq(faults, 3, "one report per faulting chain");
+	cr_assert_not(vq_is_broken(&q));
+}
