@@ -138,7 +138,8 @@ static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
  * so no DMA backend), translating its DMA through it. Figures as
  * the issue's defaults: 4 KiB pages, a 48-bit input range, every 32-bit
  * domain id (domains are bounded by endpoints, not ids), a million
- * mappings per domain, bypass until the guest's driver attaches.
+ * mappings per domain, bypass until the guest's driver attaches, MMIO
+ * mappings (for VFIO peers; an emulated device's DMA into one faults).
  */
 static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 			struct vdev **out)
@@ -157,6 +158,7 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		.max_mappings = 1u << 20,
 		.offer_bypass_config = true,
 		.boot_bypass = true,
+		.offer_mmio = true,
 		.endpoints = eps,
 		.ram = ram,
 		.resv = resv,

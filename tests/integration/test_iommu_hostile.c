@@ -123,6 +123,7 @@ static const char *const dma_checks[] = {
 	"dma_half_mapped",
 	"dma_split",
 	"dma_to_mmio",
+	"dma_to_mmio_flagged",
 	"dma_past_ram",
 	"dma_msi",
 	"dma_unattached",

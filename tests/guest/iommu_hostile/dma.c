@@ -93,9 +93,14 @@ int rng_read(uint64_t addr, uint32_t len, uint32_t *used)
  */
 int start(unsigned int nr_evt)
 {
+	return start_with(F_ALL, nr_evt);
+}
+
+int start_with(uint64_t features, unsigned int nr_evt)
+{
 	struct req_attach a = attach_req(DOM, EP);
 
-	if (ih_up_eq(F_ALL, IH_QSIZE, nr_evt)) {
+	if (ih_up_eq(features, IH_QSIZE, nr_evt)) {
 		fail("iommu re-init");
 		return -1;
 	}
@@ -307,13 +312,30 @@ static void dma_split(void)
 	rng_still_works();
 }
 
-/* GUARDS row 12: a mapping onto device registers (without MAP_F_MMIO,
- * which ignis does not offer) gets no DMA: the rng's own slot. */
+/* GUARDS row 12: a mapping onto device registers (without MAP_F_MMIO)
+ * gets no DMA: the rng's own slot. */
 static void dma_to_mmio(void)
 {
 	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
 
 	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status"))
+		return;
+	denied(HIGH_IOVA + 0x70, 4, FAULT_R_MAPPING);
+	if (vio_status(&rng) != 0x0f)
+		fail_hex("rng status changed", vio_status(&rng));
+	rng_still_works();
+}
+
+/* With VIRTIO_IOMMU_F_MMIO negotiated, a MAP_F_MMIO mapping is accepted
+ * (5.13.6.5), but it names device registers, never RAM: an emulated
+ * device's DMA into it faults (GUARDS row 12). */
+static void dma_to_mmio_flagged(void)
+{
+	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
+
+	m.flags = MAP_F_RW | MAP_F_MMIO;
+	if (start_with(F_ALL | F_MMIO, IH_EQSIZE) ||
+	    must(&m, sizeof(m), S_OK, "MAP_F_MMIO, status"))
 		return;
 	denied(HIGH_IOVA + 0x70, 4, FAULT_R_MAPPING);
 	if (vio_status(&rng) != 0x0f)
@@ -486,6 +508,7 @@ static const struct ih_check checks[] = {
 	{ "dma_half_mapped", dma_half_mapped, 0 },
 	{ "dma_split", dma_split, 0 },
 	{ "dma_to_mmio", dma_to_mmio, 0 },
+	{ "dma_to_mmio_flagged", dma_to_mmio_flagged, 0 },
 	{ "dma_past_ram", dma_past_ram, 0 },
 	{ "dma_msi", dma_msi, 0 },
 	{ "dma_unattached", dma_unattached, 0 },

@@ -59,6 +59,8 @@ int rng_read(uint64_t addr, uint32_t len, uint32_t *used);
  * cleared. 0 or -1 after fail().
  */
 int start(unsigned int nr_evt);
+/* start() with the iommu's features (features) instead of F_ALL. */
+int start_with(uint64_t features, unsigned int nr_evt);
 /* The next report must be (reason) for a write at (addr) by endpoint 0,
  * whole, its reserved fields zero; fails the check otherwise. */
 void expect_fault(uint8_t reason, uint64_t addr);

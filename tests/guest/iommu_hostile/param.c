@@ -133,8 +133,8 @@ static void map_flags_zero(void)
 }
 
 /* MAP_F_MMIO "is only available when the VIRTIO_IOMMU_F_MMIO feature has
- * been negotiated", which ignis never offers: an unknown bit (GUARDS row
- * 12: no DMA into device registers). */
+ * been negotiated", which F_ALL leaves out: an unknown bit then (GUARDS
+ * row 12; dma.c's dma_to_mmio_flagged negotiates it). */
 static void map_mmio(void)
 {
 	struct req_map m = map_req(DOM, IOVA, PAGE, 0xd0001000ULL);
