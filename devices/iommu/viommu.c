@@ -92,6 +92,22 @@ static void viommu_apply_bypass(struct viommu_dev *v)
 	atomic_store(&v->bypass, c.bypass);
 }
 
+/* Gives request (head) back with (len) bytes of answer; false when the
+ * device failed instead. */
+static bool viommu_answer(struct viommu_dev *v, uint16_t head, uint32_t len)
+{
+	if (vq_add_used(&v->req, v->mem, head, len)) {
+		viommu_fail(v, "requestq push failed");
+		return false;
+	}
+	v->pushed = true;
+	if (viommu_is_broken(v->core)) {
+		viommu_fail(v, "a backend could not be rolled back");
+		return false;
+	}
+	return true;
+}
+
 /* Answers a held request once the device threads let go of what it
  * took away; false while they still hold it. */
 static bool viommu_release_held(struct viommu_dev *v)
@@ -101,12 +117,7 @@ static bool viommu_release_held(struct viommu_dev *v)
 	if (!viommu_dma_drained(&v->dma, v->held_epoch))
 		return false;
 	v->holding = false;
-	if (vq_add_used(&v->req, v->mem, v->held_head, v->held_len)) {
-		viommu_fail(v, "requestq push failed");
-		return false;
-	}
-	v->pushed = true;
-	return true;
+	return viommu_answer(v, v->held_head, v->held_len);
 }
 
 /* Answers up to VIOMMU_BUDGET requests; > 0 if more are waiting. */
@@ -146,13 +157,8 @@ static int viommu_process(struct viommu_dev *v)
 			v->held_epoch = epoch;
 			return 0;
 		}
-		if (vq_add_used(&v->req, v->mem, v->chain.head, len)) {
-			viommu_fail(v, "requestq push failed");
+		if (!viommu_answer(v, v->chain.head, len))
 			return 0;
-		}
-		v->pushed = true;
-		if (viommu_is_broken(v->core))
-			viommu_fail(v, "a backend could not be rolled back");
 	}
 	return 0;
 }
@@ -389,7 +395,7 @@ static void viommu_reset_op(struct vdev *d)
 	int ret;
 
 	viommu_stop(v);
-	viommu_dma_clear_faults(&v->dma);
+	viommu_dma_reset(&v->dma);
 	viommu_dma_lock(&v->dma);
 	ret = viommu_reset(v->core);
 	viommu_dma_unlock(&v->dma);

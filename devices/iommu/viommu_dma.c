@@ -284,8 +284,9 @@ bool viommu_dma_peek_fault(struct viommu_dma *x, struct virtio_iommu_fault *f)
 	return any;
 }
 
-void viommu_dma_clear_faults(struct viommu_dma *x)
+void viommu_dma_reset(struct viommu_dma *x)
 {
+	atomic_store(&x->waiting, false);
 	pthread_mutex_lock(&x->fault_lock);
 	x->nr_faults = 0;
 	pthread_mutex_unlock(&x->fault_lock);

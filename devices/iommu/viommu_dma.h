@@ -113,8 +113,9 @@ bool viommu_dma_drained(struct viommu_dma *x, uint64_t epoch);
  * then drops it once reported. Iommu thread. */
 bool viommu_dma_peek_fault(struct viommu_dma *x, struct virtio_iommu_fault *f);
 void viommu_dma_consume_fault(struct viommu_dma *x);
-/* Drops every record: at reset, they name domains the next driver never
- * made (5.13.5: after a reset no endpoint is attached). */
-void viommu_dma_clear_faults(struct viommu_dma *x);
+/* At the iommu's reset, its worker stopped: nothing waits any more, and
+ * the fault records go, as they name domains the next driver never made
+ * (5.13.5: after a reset no endpoint is attached). */
+void viommu_dma_reset(struct viommu_dma *x);
 
 #endif

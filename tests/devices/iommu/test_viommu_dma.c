@@ -205,8 +205,9 @@ Test(viommu_dma, faults_are_recorded_in_order)
 	cr_assert_not(viommu_dma_peek_fault(&dma, &f));
 }
 
-/* A reset drops the records: they name the old driver's domains. */
-Test(viommu_dma, clearing_drops_every_record)
+/* A reset drops the records (they name the old driver's domains) and
+ * stops waiting. */
+Test(viommu_dma, reset_drops_records_and_stops_waiting)
 {
 	struct virtio_iommu_fault f;
 	struct vq_seg s[1];
@@ -214,8 +215,10 @@ Test(viommu_dma, clearing_drops_every_record)
 	attach(EP_A);
 	va->begin(va->ctx);
 	cr_assert_eq(xlate(va, IOVA, 4, false, s, 1), -EFAULT);
-	viommu_dma_clear_faults(&dma);
+	cr_assert_not(viommu_dma_drained(&dma, 99));
+	viommu_dma_reset(&dma);
 	cr_assert_not(viommu_dma_peek_fault(&dma, &f));
+	cr_assert_not(atomic_load(&dma.waiting));
 }
 
 /* The record list is bounded: a flood of faults costs no memory. */
