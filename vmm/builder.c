@@ -193,7 +193,10 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		struct vdev_slot *s = &vm->vdevs.slots[eps[i].id];
 
 		s->translated = true;
-		vdev_put_behind_iommu(s->dev, viommu_dev_dma(*out, eps[i].id));
+		/* Its first queue's kick wakes its thread when the iommu
+		 * waits for it. */
+		vdev_put_behind_iommu(s->dev, viommu_dev_dma(*out, eps[i].id,
+							     s->kick_fds[0]));
 	}
 	return 0;
 }

@@ -470,7 +470,8 @@ void viommu_dev_destroy(struct vdev *d)
 	free(v);
 }
 
-const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint)
+const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint,
+				    int device_fd)
 {
-	return viommu_dma_view(&to_dev(d)->dma, endpoint);
+	return viommu_dma_view(&to_dev(d)->dma, endpoint, device_fd);
 }

@@ -24,8 +24,10 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
  * How the emulated device that is endpoint (endpoint) of iommu (d)
  * reaches guest memory once it negotiated VIRTIO_F_ACCESS_PLATFORM (see
  * viommu_dma.h); NULL for an unknown endpoint. Lives as long as (d).
+ * (device_fd) wakes that device's thread (viommu_dma_view()).
  */
-const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint);
+const struct vq_dma *viommu_dev_dma(struct vdev *d, uint32_t endpoint,
+				    int device_fd);
 
 /* Stops the worker if it runs and frees (d). Accepts NULL. After
  * vmmio_destroy() of its transport. */

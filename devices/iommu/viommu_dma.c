@@ -222,6 +222,7 @@ int viommu_dma_init(struct viommu_dma *x, struct viommu_core *core,
 		};
 		v->owner = x;
 		v->endpoint = ids[i];
+		v->device_fd = -1;
 		atomic_init(&v->held, UINT64_MAX);
 	}
 	return 0;
@@ -237,11 +238,15 @@ void viommu_dma_fini(struct viommu_dma *x)
 	x->views = NULL;
 }
 
-const struct vq_dma *viommu_dma_view(struct viommu_dma *x, uint32_t id)
+const struct vq_dma *viommu_dma_view(struct viommu_dma *x, uint32_t id,
+				     int device_fd)
 {
-	for (unsigned int i = 0; i < x->nr_views; i++)
-		if (x->views[i].endpoint == id)
+	for (unsigned int i = 0; i < x->nr_views; i++) {
+		if (x->views[i].endpoint == id) {
+			x->views[i].device_fd = device_fd;
 			return &x->views[i].dma;
+		}
+	}
 	return NULL;
 }
 
@@ -264,12 +269,23 @@ uint64_t viommu_dma_unlock(struct viommu_dma *x)
 
 bool viommu_dma_drained(struct viommu_dma *x, uint64_t epoch)
 {
+	bool drained = true;
+
 	atomic_store(&x->waiting, true);
-	for (unsigned int i = 0; i < x->nr_views; i++)
-		if (atomic_load(&x->views[i].held) < epoch)
-			return false;
-	atomic_store(&x->waiting, false);
-	return true;
+	for (unsigned int i = 0; i < x->nr_views; i++) {
+		struct viommu_dma_view *v = &x->views[i];
+
+		if (atomic_load(&v->held) >= epoch)
+			continue;
+		drained = false;
+		if (v->device_fd >= 0 && v->poked < epoch) {
+			v->poked = epoch;
+			poke(v->device_fd);
+		}
+	}
+	if (drained)
+		atomic_store(&x->waiting, false);
+	return drained;
 }
 
 bool viommu_dma_peek_fault(struct viommu_dma *x, struct virtio_iommu_fault *f)

@@ -59,6 +59,8 @@ struct viommu_dma_view {
 	struct viommu_dma *owner;
 	uint32_t endpoint;
 	_Atomic uint64_t held;		/* oldest epoch still in use */
+	int device_fd;			/* wakes the device's thread, or -1 */
+	uint64_t poked;			/* iommu thread: epoch last woken for */
 	/* The device thread's own: */
 	uint64_t cache_epoch;		/* the cache's generation */
 	unsigned int cache_next;	/* round-robin victim */
@@ -93,8 +95,15 @@ int viommu_dma_init(struct viommu_dma *x, struct viommu_core *core,
 		    int wake_fd, int fault_fd);
 void viommu_dma_fini(struct viommu_dma *x);
 
-/* The view of endpoint (id), or NULL. */
-const struct vq_dma *viommu_dma_view(struct viommu_dma *x, uint32_t id);
+/*
+ * The view of endpoint (id), or NULL. (device_fd), if >= 0, is an
+ * eventfd that wakes the thread of the device using it (one of its queue
+ * kick eventfds: a spurious kick is harmless): the iommu writes it when
+ * it starts waiting for that thread, which may be asleep holding chains
+ * (virtio-net's receive buffers) and must look again. Main thread.
+ */
+const struct vq_dma *viommu_dma_view(struct viommu_dma *x, uint32_t id,
+				     int device_fd);
 
 /*
  * Around every change of the core: takes the write lock; the unlock
@@ -106,7 +115,8 @@ void viommu_dma_lock(struct viommu_dma *x);
 uint64_t viommu_dma_unlock(struct viommu_dma *x);
 
 /* Whether every view holds nothing older than (epoch). While not, the
- * views wake the iommu (wake_fd) as they move on. Iommu thread. */
+ * views wake the iommu (wake_fd) as they move on, and each view behind
+ * is woken once per epoch (its device_fd). Iommu thread. */
 bool viommu_dma_drained(struct viommu_dma *x, uint64_t epoch);
 
 /* The oldest fault record into (f), false if none; viommu_dma_consume()
