@@ -13,6 +13,7 @@ packages=(
 	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
 	xz-utils zstd gzip lz4			# unpacking Debian's kernel in the tests
 	qemu-system-x86 time			# the reference peer of the boot bench
+	gnuplot-nox				# benches/iommu_bench.sh draws its plot
 	busybox-static cpio kmod		# system tests: initramfs images, Debian's kvm modules
 	bc bison flex libelf-dev libssl-dev	# system tests: building the guest kernel of our own
 	linux-source-6.1			# system tests: that kernel's source (a tarball in /usr/src)
