@@ -187,6 +187,9 @@ static int net_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 		/* Whatever it found: the read's own completion follows or
 		 * came first, and says what happened to it. */
 		n->rx_cancelling = false;
+		if (cqe->res < 0 && cqe->res != -ENOENT && cqe->res != -EALREADY)
+			log_debug("net: cancelling the tap read: %s",
+				  strerror(-cqe->res));
 		return 0;
 	}
 	return net_tx_on_cqe(n, tag - NET_TAG_TX0, cqe->res);

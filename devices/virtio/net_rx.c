@@ -267,6 +267,9 @@ static void net_rx_renew(struct net *n)
 		if (n->rx_cancelling || !(sqe = worker_sqe(&n->worker)))
 			return;
 		io_uring_prep_cancel64(sqe, NET_TAG_RX, 0);
+		/* The ring takes no SQE without it (worker.c); a cancel by
+		 * user_data names no file, so it changes nothing else. */
+		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data64(sqe, NET_TAG_RX_CANCEL);
 		n->rx_cancelling = true;
 		return;

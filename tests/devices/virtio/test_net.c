@@ -40,6 +40,7 @@
 
 /* Feature bits (virtio 1.2, 5.1.3 and 6), from the spec, not net.c. */
 #define F_CSUM (1ull << 0)
+#define F_ACCESS_PLATFORM (1ull << VDEV_F_ACCESS_PLATFORM)
 #define F_GUEST_CSUM (1ull << 1)
 #define F_MTU (1ull << 3)
 #define F_MAC (1ull << 5)
@@ -1027,4 +1028,72 @@ Test(net, destroy_while_active)
 	vh_kick(&h, TXQ);
 	net_destroy(dev); /* maybe mid-frame: the join waits */
 	dev = NULL;
+}
+
+/*
+ * Behind an IOMMU (identity here) that waits for old translations: the
+ * device holds receive chains under a tap read that no frame completes,
+ * so when the IOMMU wakes it (a kick on queue 0, as the iommu does) it
+ * cancels the read and translates its chains afresh, telling the IOMMU it
+ * holds nothing older, and frames still land where they should.
+ */
+static _Atomic uint64_t iommu_epoch = 1, iommu_released;
+static _Atomic bool iommu_waiting;
+
+static int identity_translate(void *ctx, uint64_t iova, uint64_t len,
+			      bool write, struct vq_seg *segs, unsigned int max)
+{
+	void *p = gmem_ptr(&h.mem, gpa(iova), len);
+
+	if (!p)
+		return -EFAULT;
+	segs[0] = (struct vq_seg){ p, len };
+	return 1;
+}
+
+static uint64_t identity_begin(void *ctx)
+{
+	return atomic_load(&iommu_epoch);
+}
+
+static void identity_release(void *ctx, uint64_t oldest)
+{
+	atomic_store(&iommu_released, oldest);
+}
+
+static const struct vq_dma identity_iommu = {
+	.translate = identity_translate,
+	.begin = identity_begin,
+	.release = identity_release,
+	.waiting = &iommu_waiting,
+	.epoch = &iommu_epoch,
+};
+
+Test(net, rx_renews_held_chains_when_the_iommu_waits)
+{
+	uint64_t end = vh_now_ns() + VH_WAIT_NS;
+
+	vdev_put_behind_iommu(dev, &identity_iommu);
+	activate(F_MRG_RXBUF | F_ACCESS_PLATFORM);
+	rx_post(40, 2048);
+	vh_kick(&h, RXQ);
+	/* The stash fills and the read parks: nothing is released while
+	 * nobody waits, chains are held. */
+	vh_nap();
+	vh_nap();
+	atomic_store(&iommu_epoch, 2);
+	atomic_store(&iommu_waiting, true);
+	vh_kick(&h, RXQ);
+	while (atomic_load(&iommu_released) < 2) {
+		cr_assert_lt(vh_now_ns(), end, "still holding epoch %llu",
+			     (unsigned long long)atomic_load(&iommu_released));
+		vh_nap();
+	}
+	cr_assert_neq(atomic_load(&iommu_released), UINT64_MAX,
+		      "chains are still held, in the new epoch");
+	atomic_store(&iommu_waiting, false);
+	make_frame(frame, 100, 7);
+	pkt_send(pkt, frame, 100);
+	check_rx_one(0, RX_BASE, 100, 7);
+	cr_assert_eq(mock_vq_used_idx(&h.mq[RXQ]), 1, "no chain given back");
 }
