@@ -10,6 +10,9 @@ scripts/setup.sh
 # The real-kernel tests skip (and say so) if the archive cannot be reached.
 IGNIS_TEST_BZIMAGE=$(scripts/fetch-test-kernel.sh 2>/dev/null) || IGNIS_TEST_BZIMAGE=
 export IGNIS_TEST_BZIMAGE
+# So does the VIOT's iasl check without an iasl that knows the table.
+IGNIS_IASL=$(scripts/fetch-iasl.sh 2>/dev/null) || IGNIS_IASL=
+export IGNIS_IASL
 
 jobs=$(nproc)
 status=0
