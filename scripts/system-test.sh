@@ -9,10 +9,11 @@
 # system tests through ctest (label system): Debian's kernel and one of our
 # own (built once, cached outside the repository in IGNIS_SYSTEM_CACHE, else
 # ~/.cache/ignis/system) boot on ignis inside an outer guest that QEMU TCG
-# emulates with an AMD CPU with SVM. Prints one line per case, the boot-time
-# figure (ignis vs QEMU microvm) and a summary. Exit 0 when every case
-# passed or all were skipped (no QEMU, no archive), 1 otherwise.
-# With --bench, only the boot-time figure (one outer guest, no ctest).
+# emulates with an AMD CPU with SVM. Prints one line per case, the two
+# figures (boot time, ignis vs QEMU microvm; Linux's dma_map_benchmark
+# through ignis's virtio-iommu vs QEMU's virtio-iommu-pci) and a summary.
+# Exit 0 when every case passed or all were skipped (no QEMU, no archive),
+# 1 otherwise. With --bench, only the two figures (one outer guest, no ctest).
 # See tests/system/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ if [ $bench = 1 ]; then
 	timeout 1800 tests/system/prepare.sh . "$state" || rc=$?
 	[ $rc -ne 77 ] || { echo "== skipped: $(cat "$state/skip")"; exit 0; }
 	[ $rc -eq 0 ] || exit $rc
-	echo "== system tests: one outer guest, the boot-time figure only"
+	echo "== system tests: one outer guest, the figures only (boot time, dma_map_benchmark)"
 	timeout 720 tests/system/boot.sh . "$state" "$state/ignis_tsexec" bench || status=$?
 else
 	echo "== system tests: ctest -L system (the first run builds a kernel: ~5 min)"

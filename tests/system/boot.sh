@@ -6,7 +6,7 @@
 #
 # Reads STATE_DIR/kernels.env (from prepare.sh), packs an initramfs for the
 # outer guest (busybox, kvm-amd, static ignis and tsexec, the inner kernels
-# and initramfs, QEMU for the boot-time figure) in a temporary folder, boots
+# and initramfs, QEMU for the two figures) in a temporary folder, boots
 # Debian's kernel on it under qemu-system-x86_64 -accel tcg with an emulated
 # AMD CPU with SVM, and writes the console to STATE_DIR/system.log. The
 # cases' verdicts are the "SYSTEM-TEST" lines in that log (verdict.sh reads
@@ -46,6 +46,11 @@ install -m 755 "$here/l3init.sh" "$r3/init"
 (cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3.cpio"
 # The same tree as an ext4 root file system for the virtio-blk case.
 mkfs.ext4 -q -F -L ignisroot -d "$r3" "$work/root.ext4" 16M
+# The same plus Linux's dma_map_benchmark tool, for that figure only (the
+# other boots keep the smaller initramfs).
+cp "$dmab_tool" "$r3/bin/dma_map_benchmark"
+(cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3-dmab.cpio"
+rm "$r3/bin/dma_map_benchmark"
 # The same plus Debian's virtio-mmio modules, for Debian's stock kernel.
 mkdir -p "$r3/lib/modules"
 cp "$debian_dir"/modules/inner/* "$r3/lib/modules/"
@@ -61,7 +66,7 @@ cp "$ignis_static" "$r2/bin/ignis"
 cp "$tsexec" "$r2/bin/tsexec"
 cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"
 cp "$work/l3-debian.cpio" "$r2/img/"
-cp "$work/l3.cpio" "$work/root.ext4" "$r2/img/"
+cp "$work/l3.cpio" "$work/l3-dmab.cpio" "$work/root.ext4" "$r2/img/"
 cp "$kernel_dir/vmlinux" "$r2/img/tiny-vmlinux"
 cp "$kernel_dir/bzImage" "$r2/img/tiny-bzImage"
 if [ "$suite" != bench ]; then
@@ -70,8 +75,9 @@ if [ "$suite" != bench ]; then
 fi
 if [ "$suite" != tests ]; then
 	# QEMU as the reference VMM: its binary, every library it links (at
-	# the paths ld.so looks in), and the firmware microvm loads (qboot, and
-	# the option ROMs that start a PVH or bzImage kernel).
+	# the paths ld.so looks in), and the firmware microvm and q35 load
+	# (qboot, SeaBIOS, and the option ROMs that start a PVH or bzImage
+	# kernel).
 	qemu=$(command -v qemu-system-x86_64)
 	mkdir -p "$r2/usr/bin" "$r2/usr/share/qemu"
 	cp "$qemu" "$r2/usr/bin/qemu-system-x86_64"
@@ -79,8 +85,15 @@ if [ "$suite" != tests ]; then
 		mkdir -p "$r2$(dirname "$lib")"
 		cp -L "$lib" "$r2$lib"
 	done
-	for f in bios-microvm.bin qboot.rom pvh.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
-		[ ! -e "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$r2/usr/share/qemu/"
+	# Debian's QEMU finds SeaBIOS in /usr/share/seabios (its firmware
+	# path); in the initramfs everything lies in /usr/share/qemu.
+	for f in bios-microvm.bin qboot.rom bios-256k.bin pvh.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
+		for d in /usr/share/qemu /usr/share/seabios; do
+			if [ -e "$d/$f" ]; then
+				cp -L "$d/$f" "$r2/usr/share/qemu/"
+				break
+			fi
+		done
 	done
 fi
 (cd "$r2" && find . | cpio -o -H newc --quiet) >"$work/l2.cpio"

@@ -16,6 +16,7 @@ IMG=/img
 IGNIS_SECS=60		# an inner ignis boot takes 3-9 s in the outer guest
 QEMU_SECS=90		# an inner QEMU boot takes 7-12 s
 CMDLINE="console=ttyS0 panic=-1 quiet"
+DMAB_SECS=10		# each dma_map_benchmark run (the tool's -s)
 
 # boot RUN SECS VMM ARGS...: boot an inner guest; sets rc, timed_out,
 # first, marker (the time of "L3-INIT"), wall, all in seconds from exec.
@@ -207,17 +208,13 @@ case_tiny_virtio_blk() {
 	fi
 }
 
-# virtio-net, our kernel: ignis makes tap0, this side gives it 172.16.0.1
-# as soon as it appears; the guest (172.16.0.2) pings it and sends 1 MiB
-# over TCP, which must arrive here intact. With --no-cmdline-devices the
-# kernel finds the device through ACPI alone, with no duplicate to refuse.
-case_tiny_virtio_net() {
-	local run=tiny-virtio-net p nc_pid cfg_pid got
-	rm -f /tmp/net.rx
-	# busybox nc half-closes the connection when its stdin ends, and the
-	# sender stops at that: its stdin is a FIFO opened read-write, which
-	# stays open and silent.
-	rm -f /tmp/ncin
+# The host side of a virtio-net case: as soon as ignis makes tap0, give it
+# 172.16.0.1; listen on TCP 5000 and keep what arrives in /tmp/net.rx.
+# busybox nc half-closes the connection when its stdin ends, and the sender
+# stops at that: its stdin is a FIFO opened read-write, which stays open and
+# silent.
+net_peer_start() {
+	rm -f /tmp/net.rx /tmp/ncin
 	mkfifo /tmp/ncin
 	nc -l -p 5000 <>/tmp/ncin >/tmp/net.rx 2>/dev/null &
 	nc_pid=$!
@@ -230,32 +227,53 @@ case_tiny_virtio_net() {
 		ip addr add 172.16.0.1/24 dev tap0 && ip link set tap0 up
 	) &
 	cfg_pid=$!
+}
+
+net_peer_stop() {
+	kill "$nc_pid" "$cfg_pid" 2>/dev/null
+	wait "$nc_pid" "$cfg_pid" 2>/dev/null
+}
+
+# net_problem RUN: why the guest's ping and 1 MiB over TCP (l3init.sh) did
+# not verify; empty when they did.
+net_problem() {
+	local run=$1 got
+	got=$(md5sum </tmp/net.rx | cut -d' ' -f1)
+	if [ "$(l3 "$run" ping)" != 1 ]; then
+		echo "the guest could not ping 172.16.0.1 over virtio-net"
+	elif [ "$(l3 "$run" tcp_rc)" != 0 ] || [ "$got" != "$(l3 "$run" tcp_md5)" ]; then
+		echo "TCP: nc exited $(l3 "$run" tcp_rc), received $(wc -c </tmp/net.rx) bytes md5 $got, sent $(l3 "$run" tcp_md5)"
+	fi
+}
+
+# virtio-net, our kernel: ignis makes tap0, this side gives it 172.16.0.1
+# as soon as it appears; the guest (172.16.0.2) pings it and sends 1 MiB
+# over TCP, which must arrive here intact. With --no-cmdline-devices the
+# kernel finds the device through ACPI alone, with no duplicate to refuse.
+case_tiny_virtio_net() {
+	local run=tiny-virtio-net p nc_pid cfg_pid
+	net_peer_start
 	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
 		--memory 256M --cpus 1 --net tap=tap0,mac=06:00:ac:10:00:02 \
 		--no-cmdline-devices --cmdline "$CMDLINE systest=net"
-	kill $nc_pid $cfg_pid 2>/dev/null
-	wait $nc_pid $cfg_pid 2>/dev/null
+	net_peer_stop
 	p=$(run_problem $run $IGNIS_SECS)
-	got=$(md5sum </tmp/net.rx | cut -d' ' -f1)
+	[ -n "$p" ] || p=$(net_problem $run)
 	if [ -n "$p" ]; then
 		verdict tiny_virtio_net FAIL "$p"
 	elif [ "$(l3 $run mmio_words)" != 0 ] || [ "$(l3 $run virtio_devices)" != 1 ]; then
 		verdict tiny_virtio_net FAIL "--no-cmdline-devices: $(l3 $run mmio_words) virtio_mmio.device= words, $(l3 $run virtio_devices) devices (want 0 and 1, from ACPI)"
 	elif grep -q "can't request region" /tmp/$run.log; then
 		verdict tiny_virtio_net FAIL "a device was registered twice although only ACPI announced it"
-	elif [ "$(l3 $run ping)" != 1 ]; then
-		verdict tiny_virtio_net FAIL "the guest could not ping 172.16.0.1 over virtio-net"
-	elif [ "$(l3 $run tcp_rc)" != 0 ] || [ "$got" != "$(l3 $run tcp_md5)" ]; then
-		verdict tiny_virtio_net FAIL "TCP: nc exited $(l3 $run tcp_rc), received $(wc -c </tmp/net.rx) bytes md5 $got, sent $(l3 $run tcp_md5)"
 	else
-		verdict tiny_virtio_net PASS "ping answered ($(l3 $run pings)/3 more), 1 MiB over TCP intact ($got); exit 0"
+		verdict tiny_virtio_net PASS "ping answered ($(l3 $run pings)/3 more), 1 MiB over TCP intact ($(md5sum </tmp/net.rx | cut -d' ' -f1)); exit 0"
 	fi
 }
 
 # --iommu, our kernel: Linux's virtio-iommu driver binds the device it
 # finds in the DSDT, puts the endpoints the VIOT names in iommu groups,
-# and the disk behind it still reads whole. (The endpoints do not offer
-# ACCESS_PLATFORM yet, so their DMA is not translated: issue 5.)
+# and the disk behind it still reads whole (tiny_iommu_strict checks that
+# their DMA goes through it).
 case_tiny_virtio_iommu() {
 	local run=tiny-virtio-iommu p orig
 	yes ignis-iommu-image | head -c 1048576 >/tmp/data.img
@@ -276,6 +294,58 @@ case_tiny_virtio_iommu() {
 		verdict tiny_virtio_iommu FAIL "Linux read $(l3 $run vda_md5) from the disk, the image is $orig"
 	else
 		verdict tiny_virtio_iommu PASS "virtio_iommu bound, $(l3 $run iommu_groups) iommu groups from the VIOT, the disk read whole ($orig); exit 0"
+	fi
+}
+
+# --iommu with iommu.strict=1, our kernel: every virtio device (disk, net,
+# rng) is an endpoint of ignis's virtio-iommu, negotiated
+# VIRTIO_F_ACCESS_PLATFORM (so Linux's virtio core maps every buffer through
+# the DMA API, and strict mode maps and unmaps each one through the iommu
+# before and after its I/O) and sits in an iommu group with a DMA domain;
+# the disk reads whole, takes a write that reads back and reaches the image,
+# the network pings and carries 1 MiB over TCP, the rng gives bytes.
+case_tiny_iommu_strict() {
+	local run=tiny-iommu-strict p orig host want nc_pid cfg_pid eps bad
+	yes ignis-strict-image | head -c 1048576 >/tmp/data.img
+	orig=$(md5sum </tmp/data.img | cut -d' ' -f1)
+	net_peer_start
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --disk path=/tmp/data.img \
+		--net tap=tap0,mac=06:00:ac:10:00:02 --rng --iommu \
+		--cmdline "$CMDLINE iommu.strict=1 systest=strict"
+	net_peer_stop
+	p=$(run_problem $run $IGNIS_SECS)
+	want=$(l3 $run data_md5)
+	host=$(dd if=/tmp/data.img bs=4096 skip=64 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+	# The endpoints: every virtio device but the iommu (id 0x0017).
+	eps=$(sed -n 's/^ *[0-9.]* L3 vdev //p' /tmp/$run.log | grep -v ' id=0x0017 ')
+	# An endpoint without ACCESS_PLATFORM, without a group, or whose
+	# domain is not a strict DMA one ("DMA-FQ" is lazy, "identity" none).
+	bad=$(echo "$eps" | grep -v ' ap=1 group=[0-9][0-9]* type=DMA driver=' | tr '\n' '|')
+	[ -n "$p" ] || p=$(net_problem $run)
+	if [ -n "$p" ]; then
+		# Where /init got to, since a hang's console tail is the kernel's.
+		verdict tiny_iommu_strict FAIL "$p; the last /init line: $(grep ' L3 ' /tmp/$run.log | tail -n 1 | sed 's/^ *[0-9.]* //')"
+	elif [ "$(l3 $run viommu_bound)" != 1 ]; then
+		verdict tiny_iommu_strict FAIL "the virtio_iommu driver did not bind"
+	elif [ "$(l3 $run iommu_policy)" != strict ]; then
+		verdict tiny_iommu_strict FAIL "the DMA domains' TLB invalidation policy is '$(l3 $run iommu_policy)', want strict (iommu.strict=1)"
+	elif [ "$(echo "$eps" | grep -c ' driver=virtio_')" != 3 ]; then
+		verdict tiny_iommu_strict FAIL "want 3 endpoints bound to their virtio drivers (blk, net, rng), have: $(echo "$eps" | tr '\n' '|')"
+	elif [ -n "$bad" ]; then
+		verdict tiny_iommu_strict FAIL "endpoints without ACCESS_PLATFORM (ap, feature bit 33) or a strict DMA domain: $bad"
+	elif [ "$(l3 $run vda_md5)" != "$orig" ]; then
+		verdict tiny_iommu_strict FAIL "Linux read $(l3 $run vda_md5) from the disk, the image is $orig"
+	elif [ -z "$want" ] || [ "$(l3 $run readback_md5)" != "$want" ]; then
+		verdict tiny_iommu_strict FAIL "the guest read back $(l3 $run readback_md5), wrote $want"
+	elif [ "$host" != "$want" ]; then
+		verdict tiny_iommu_strict FAIL "the host sees $host in the image, the guest wrote $want"
+	elif [ "$(l3 $run hwrng_bytes)" != 64 ] || [ "$(l3 $run hwrng_nonzero)" = 0 ]; then
+		verdict tiny_iommu_strict FAIL "/dev/hwrng ($(l3 $run hwrng)) gave $(l3 $run hwrng_bytes) bytes, $(l3 $run hwrng_nonzero) nonzero hex digits"
+	elif grep -q 'fault from EP' /tmp/$run.log; then
+		verdict tiny_iommu_strict FAIL "the iommu reported faults: $(grep -m 1 'fault from EP' /tmp/$run.log)"
+	else
+		verdict tiny_iommu_strict PASS "3 endpoints with ACCESS_PLATFORM in strict DMA domains; the disk read whole ($orig), 64 KiB written read back and reached the image; ping and 1 MiB over TCP intact; /dev/hwrng gave 64 bytes; exit 0"
 	fi
 }
 
@@ -394,6 +464,81 @@ case_boot_ratio() {
 	fi
 }
 
+# --- The dma_map_benchmark figure: Linux's own map/unmap latency through
+# ignis's virtio-iommu and through QEMU's, same kernel, same tool, same
+# outer guest.
+
+# dmab_boot RUN VMM: one boot whose /init (systest=dmab) takes the rng's
+# transport device from its virtio driver, binds it to dma_map_benchmark
+# and runs the tool (1 thread, 4 KiB, DMAB_SECS seconds); sets map and
+# unmap (average microseconds, empty when it did not run) and prints a
+# SYSTEM-BENCH line with both averages and their standard deviations.
+dmab_boot() {
+	local run=$1 vmm=$2 cmdline="$CMDLINE iommu.strict=1 systest=dmab dmab_secs=$DMAB_SECS"
+	if [ "$vmm" = ignis ]; then
+		boot "$run" $IGNIS_SECS $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3-dmab.cpio \
+			--memory 256M --cpus 1 --rng --iommu --cmdline "$cmdline"
+	else
+		# q35: QEMU 7.2's virtio-iommu needs a PCI bus and builds its
+		# VIOT only for pc/q35. The endpoint is a virtio-rng-pci behind
+		# it, as the ignis one is a virtio-mmio rng.
+		boot "$run" $QEMU_SECS $QEMU -L /usr/share/qemu -M q35 -enable-kvm -cpu host \
+			-m 256M -smp 1 -nodefaults -no-user-config -nographic \
+			-serial stdio -no-reboot -kernel $IMG/tiny-vmlinux \
+			-initrd $IMG/l3-dmab.cpio -append "$cmdline" \
+			-device virtio-iommu-pci -device virtio-rng-pci
+	fi
+	map=$(l3 "$run" dmab_map | cut -d' ' -f1)
+	unmap=$(l3 "$run" dmab_unmap | cut -d' ' -f1)
+	echo "SYSTEM-BENCH dma_map_benchmark $vmm run=$run dev=$(l3 "$run" dmab_dev) group=$(l3 "$run" dmab_group) driver=$(l3 "$run" dmab_driver) map=$(l3 "$run" dmab_map) unmap=$(l3 "$run" dmab_unmap) rc=$rc"
+}
+
+# ratio A B: A/B to two decimals, n/a when B is not a positive number.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+case_dma_map_benchmark() {
+	local i vmm fails="" problem
+	local ignis_maps="" ignis_unmaps="" qemu_maps="" qemu_unmaps=""
+	local ignis_map ignis_unmap qemu_map qemu_unmap
+	# Alternating, so that a slow stretch of the shared host weighs on
+	# both VMMs alike; boots differ by 10-20%, hence the medians.
+	for i in 1 2 3; do
+		for vmm in ignis qemu; do
+			dmab_boot dmab-$vmm-$i $vmm
+			problem=""
+			if [ -z "$map" ] || [ -z "$unmap" ]; then
+				problem="no figures (rc $rc, tool rc $(l3 dmab-$vmm-$i dmab_rc): $(l3 dmab-$vmm-$i dmab_out | head -n 1))"
+			elif [ "$(l3 dmab-$vmm-$i dmab_group | cut -d' ' -f2)" != type=DMA ]; then
+				problem="the device is not in a strict DMA domain: $(l3 dmab-$vmm-$i dmab_group)"
+			fi
+			[ -z "$problem" ] || fails="$fails $vmm#$i: $problem;"
+			if [ $vmm = ignis ]; then
+				ignis_maps="$ignis_maps $map"
+				ignis_unmaps="$ignis_unmaps $unmap"
+			else
+				qemu_maps="$qemu_maps $map"
+				qemu_unmaps="$qemu_unmaps $unmap"
+			fi
+		done
+	done
+	# shellcheck disable=SC2086 # three numbers, split on purpose
+	{
+		ignis_map=$(median3 $ignis_maps)
+		ignis_unmap=$(median3 $ignis_unmaps)
+		qemu_map=$(median3 $qemu_maps)
+		qemu_unmap=$(median3 $qemu_unmaps)
+	}
+	echo "SYSTEM-BENCH dma_map_benchmark median-of-3 (us, 4 KiB, iommu.strict=1): ignis map $ignis_map unmap $ignis_unmap; qemu virtio-iommu-pci map $qemu_map unmap $qemu_unmap"
+	echo "SYSTEM-BENCH dma_map_benchmark ratio ignis/qemu: map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
+	if [ -n "$fails" ]; then
+		verdict dma_map_benchmark FAIL "$fails"
+	else
+		verdict dma_map_benchmark PASS "map/unmap us (medians of 3): ignis $ignis_map/$ignis_unmap, qemu $qemu_map/$qemu_unmap; ratio ignis/qemu map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
+	fi
+}
+
 # systest_run SUITE: all | tests | bench
 systest_run() {
 	if [ "$1" != bench ]; then
@@ -404,6 +549,7 @@ systest_run() {
 		case_tiny_virtio_blk
 		case_tiny_virtio_net
 		case_tiny_virtio_iommu
+		case_tiny_iommu_strict
 		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz $IMG/l3-debian.cpio
 		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux $IMG/l3-debian.cpio
 		case_debian_acpi_devices
@@ -411,5 +557,6 @@ systest_run() {
 	fi
 	if [ "$1" != tests ]; then
 		case_boot_ratio
+		case_dma_map_benchmark
 	fi
 }

@@ -5,7 +5,8 @@
 # The outer guest is Debian's generic kernel under QEMU TCG with an emulated
 # AMD CPU with SVM, so /dev/kvm here is a normal KVM (nested, emulated).
 # systest_suite (from the kernel command line, "all" unless given) picks
-# the cases: "all", "tests" (no QEMU boot-time figure) or "bench" (only it).
+# the cases: "all", "tests" (none of the figures that boot QEMU) or "bench"
+# (only those: boot time and dma_map_benchmark).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin

@@ -58,6 +58,63 @@ if [ "${systest:-}" != bench ]; then
 		echo "L3 iommu_groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l)"
 		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
 	fi
+	if [ "${systest:-}" = strict ]; then
+		# Every endpoint behind the iommu, its DMA through it: one line
+		# per virtio device with its id, its driver, bit 33 of what it
+		# negotiated (VIRTIO_F_ACCESS_PLATFORM: without it Linux's
+		# virtio core bypasses the DMA API) and the iommu group of its
+		# transport device; then blk, net and rng I/O through them.
+		echo "L3 viommu_bound=$(ls /sys/bus/virtio/drivers/virtio_iommu 2>/dev/null | grep -c '^virtio')"
+		echo "L3 iommu_groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l)"
+		echo "L3 iommu_policy=$(dmesg | sed -n 's/.*TLB invalidation policy: \([a-z]*\) mode.*/\1/p' | head -n 1)"
+		for v in /sys/bus/virtio/devices/virtio*; do
+			g=$(readlink "$v/../iommu_group" 2>/dev/null)
+			d=$(readlink "$v/driver" 2>/dev/null)
+			echo "L3 vdev ${v##*/} id=$(cat "$v/device") ap=$(cut -c34 "$v/features") group=${g##*/} type=$(cat "$v/../iommu_group/type" 2>/dev/null) driver=${d##*/}"
+		done
+		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
+		# 64 KiB at 256 KiB into the disk, synced, read back after
+		# dropping the page cache (the host compares its image too).
+		yes ignis-strict-data | head -c 65536 >/tmp/pattern
+		dd if=/tmp/pattern of=/dev/vda bs=4096 seek=64 conv=fsync 2>/dev/null
+		echo "L3 data_md5=$(md5sum </tmp/pattern | cut -d' ' -f1)"
+		echo 3 >/proc/sys/vm/drop_caches
+		echo "L3 readback_md5=$(dd if=/dev/vda bs=4096 skip=64 count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+		echo "L3 hwrng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
+		dd if=/dev/hwrng of=/tmp/rng bs=64 count=1 2>/dev/null
+		echo "L3 hwrng_bytes=$(wc -c </tmp/rng)"
+		echo "L3 hwrng_nonzero=$(od -An -tx1 -v /tmp/rng | tr -d ' \n0' | wc -c)"
+	fi
+	if [ "${systest:-}" = dmab ]; then
+		# Linux's dma_map_benchmark on the rng's transport device (a
+		# virtio-mmio platform device on ignis, a virtio PCI function
+		# on QEMU), taken from its virtio driver, so that every
+		# dma_map_single/dma_unmap_single goes through the iommu.
+		mount -t debugfs debugfs /sys/kernel/debug
+		for v in /sys/bus/virtio/devices/virtio*; do
+			[ "$(cat "$v/device")" = 0x0004 ] && break
+		done
+		t=$(readlink -f "$v/..")
+		t=${t##*/}
+		if [ -e "/sys/bus/platform/devices/$t" ]; then
+			bus=platform drv=virtio-mmio
+		else
+			bus=pci drv=virtio-pci
+		fi
+		echo "L3 dmab_dev=$bus/$t"
+		echo "$t" >"/sys/bus/$bus/drivers/$drv/unbind"
+		echo dma_map_benchmark >"/sys/bus/$bus/devices/$t/driver_override"
+		echo "$t" >"/sys/bus/$bus/drivers/dma_map_benchmark/bind"
+		g=$(readlink "/sys/bus/$bus/devices/$t/iommu_group")
+		echo "L3 dmab_group=${g##*/} type=$(cat "/sys/bus/$bus/devices/$t/iommu_group/type" 2>/dev/null)"
+		d=$(readlink "/sys/bus/$bus/devices/$t/driver")
+		echo "L3 dmab_driver=${d##*/}"
+		dma_map_benchmark -t 1 -s "${dmab_secs:-10}" -g 1 >/tmp/dmab 2>&1
+		echo "L3 dmab_rc=$?"
+		sed 's/^/L3 dmab_out=/' /tmp/dmab
+		sed -n 's/^average map latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\)$/L3 dmab_map=\1 sd=\2/p' /tmp/dmab
+		sed -n 's/^average unmap latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\)$/L3 dmab_unmap=\1 sd=\2/p' /tmp/dmab
+	fi
 	if [ "${systest:-}" = blk ]; then
 		# Root on virtio-blk (no initramfs): a file written and synced on
 		# it, and 64 KiB written to the raw second disk with fsync, read
@@ -71,9 +128,10 @@ if [ "${systest:-}" != bench ]; then
 		echo 3 >/proc/sys/vm/drop_caches
 		echo "L3 readback_md5=$(head -c 65536 /dev/vdb | md5sum | cut -d' ' -f1)"
 	fi
-	if [ "${systest:-}" = net ]; then
+	if [ "${systest:-}" = net ] || [ "${systest:-}" = strict ]; then
 		# virtio-net: 172.16.0.2 pings the tap's side (retrying while
 		# the host configures it), then sends 1 MiB over TCP to it.
+		echo "L3 net_step=ip link set eth0 up"
 		ip addr add 172.16.0.2/24 dev eth0 && ip link set eth0 up
 		ok=0
 		i=0

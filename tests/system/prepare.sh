@@ -13,6 +13,8 @@
 #   kernel/<hash>/               our kernel: bzImage, vmlinux, config,
 #                                build-seconds; <hash> = fragment + source
 #                                package version, so a second run builds nothing
+#   tools/linux-source-<version>/dma_map_benchmark
+#                                Linux's DMA map benchmark tool, static
 # builds a static ignis from SOURCE_DIR in STATE_DIR/ignis-static, and
 # writes STATE_DIR/kernels.env naming them all for boot.sh. Exit 0 when all is
 # there, 77 (and STATE_DIR/skip with the reason) when QEMU, the archive or the
@@ -51,7 +53,7 @@ mkdir -p "$cache"
 # lock, the leftovers of a run that was killed (SIGKILL skips traps) can go.
 exec 9>"$cache/lock"
 flock -w 1800 9 || { log "$cache is busy (another run holds $cache/lock)"; exit 1; }
-rm -rf "$cache"/debian.* "$cache"/kernel/build.* "$cache"/linux-source-*.tmp
+rm -rf "$cache"/debian.* "$cache"/kernel/build.* "$cache"/linux-source-*.tmp "$cache"/tools.*
 # SIGINT/SIGTERM end the script through exit, so the EXIT traps below clean up.
 trap 'exit 1' INT TERM
 
@@ -208,11 +210,46 @@ else
 	log "our kernel: built in $((t1 - t0)) s -> $kernel_dir"
 fi
 
+# ---- 4. Linux's dma_map_benchmark tool (tools/testing/selftests/dma), static
+# for the inner busybox initramfs, cached by the source version. Its ioctl
+# structure is in include/linux/map_benchmark.h (not a uapi header in 6.1):
+# that one header is copied beside the tool, so the rest of the kernel's
+# include/ does not shadow the C library's.
+tool_dir="$cache/tools/linux-source-$src_ver"
+tool="$tool_dir/dma_map_benchmark"
+if [ ! -x "$tool" ]; then
+	log "building dma_map_benchmark from linux-source-$src_ver"
+	work=$(mktemp -d "$cache/tools.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	tree="$cache/linux-source-$src_ver"
+	members=(tools/testing/selftests/dma/dma_map_benchmark.c include/linux/map_benchmark.h)
+	mkdir -p "$work/src" "$work/inc/linux"
+	if [ -f "$tree/Makefile" ]; then
+		for m in "${members[@]}"; do
+			mkdir -p "$work/src/$(dirname "$m")"
+			cp "$tree/$m" "$work/src/$m"
+		done
+	else
+		# Two files: no need to extract the whole tree for them.
+		tar -xJf "$tarball" -C "$work/src" --strip-components=1 \
+			"${members[@]/#/linux-source-6.1/}"
+	fi
+	cp "$work/src/include/linux/map_benchmark.h" "$work/inc/linux/"
+	cc -O2 -static -I "$work/inc" -o "$work/dma_map_benchmark" \
+		"$work/src/tools/testing/selftests/dma/dma_map_benchmark.c"
+	mkdir -p "$tool_dir"
+	mv "$work/dma_map_benchmark" "$tool"
+	rm -rf "$work"
+	trap - EXIT
+fi
+log "dma_map_benchmark: $tool"
+
 cat >"$state/kernels.env" <<EOF
 ignis_static=$ignis_static
 debian_dir=$debian_dir
 kernel_dir=$kernel_dir
 kernel_cached=$kernel_cached
 kernel_build_seconds=$(cat "$kernel_dir/build-seconds")
+dmab_tool=$tool
 EOF
 log "ready: $state/kernels.env"
