@@ -237,6 +237,7 @@ static int build_virtio_devices(struct vm *vm)
 		err = build_one_device(vm, 1, create_rng, NULL, rng_destroy);
 		if (err)
 			return err;
+		last_slot(vm)->iommu_exempt = !cfg->rng_iommu;
 	}
 	if (cfg->iommu)
 		return build_one_device(vm, 2, create_iommu, NULL,

@@ -34,6 +34,12 @@ static bool cli_find(const struct cli_group *const groups[], const char *name,
 	return false;
 }
 
+/* An option whose value may be left out (its placeholder in brackets). */
+static bool cli_arg_optional(const struct cli_option *o)
+{
+	return o->arg && o->arg[0] == '[';
+}
+
 void cli_usage(FILE *out, const struct cli_group *const groups[])
 {
 	fprintf(out,
@@ -46,7 +52,8 @@ void cli_usage(FILE *out, const struct cli_group *const groups[])
 			char left[64];
 
 			snprintf(left, sizeof(left), "--%s%s%s", o->name,
-				 o->arg ? " " : "", o->arg ? o->arg : "");
+				 !o->arg || cli_arg_optional(o) ? "" : " ",
+				 o->arg ? o->arg : "");
 			fprintf(out, "  %-24s %s\n", left, o->help);
 		}
 	}
@@ -115,6 +122,8 @@ int cli_parse(int argc, char *const argv[],
 		if (found.opt->arg) {
 			if (eq) {
 				value = eq + 1;
+			} else if (cli_arg_optional(found.opt)) {
+				value = NULL;
 			} else if (i + 1 < argc) {
 				value = argv[++i];
 			} else {

@@ -16,7 +16,10 @@ struct vm_config;
  */
 struct cli_option {
 	const char *name;	/* long name without the dashes */
-	const char *arg;	/* placeholder for its value; NULL: a switch */
+	const char *arg;	/* placeholder for its value; NULL: a switch;
+				 * in brackets ("[k=v]"): optional, given
+				 * only as --name=value (NULL to set()
+				 * when absent) */
 	const char *help;	/* one line for --help */
 	bool repeatable;	/* may appear more than once (--disk ...) */
 	/* Stores (value) (NULL for a switch) in (cfg). Returns 0, or -errno

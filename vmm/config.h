@@ -44,6 +44,7 @@ struct vm_config {
 	unsigned int nr_cpus;	/* vCPUs, 1..CONFIG_MAX_CPUS */
 	uint64_t mem_size;	/* guest RAM bytes, page multiple */
 	bool rng;		/* a virtio-rng device (--rng) */
+	bool rng_iommu;		/* behind --iommu (default; iommu=off) */
 	bool no_cmdline_devices;	/* --no-cmdline-devices: ACPI only */
 	bool iommu;		/* --iommu: a virtio-iommu before the rest */
 	unsigned int iommu_poll_us;	/* --iommu-poll-us: its polling window */

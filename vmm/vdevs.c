@@ -177,10 +177,26 @@ void vdevs_destroy(struct vdevs *v)
 	v->nr = 0;
 }
 
+/* "" or "iommu=on|off" (--rng=iommu=off) */
 static int set_rng(struct vm_config *cfg, const char *v, char *why,
 		   size_t len)
 {
+	struct cli_kv kv;
+	bool iommu = true;
+	int ret = 0;
+
+	if (v && !*v)
+		ret = -EINVAL;	/* "--rng=" */
+	while (v && ret == 0 && (ret = cli_kv_next(&v, &kv)) > 0) {
+		ret = cli_kv_is(&kv, "iommu") && !cli_kv_switch(&kv, &iommu) ?
+			      0 : -EINVAL;
+	}
+	if (ret) {
+		snprintf(why, len, "expected --rng or --rng=iommu=off");
+		return -EINVAL;
+	}
 	cfg->rng = true;
+	cfg->rng_iommu = iommu;
 	return 0;
 }
 
@@ -373,8 +389,8 @@ static const struct cli_option vdevs_options[] = {
 	{ "net", "tap=NAME[,mac=MAC][,iommu=off]",
 	  "a virtio-net interface on a tap, made if missing (repeatable)", true,
 	  set_net },
-	{ "rng", NULL, "a virtio-rng device (entropy from the host)", false,
-	  set_rng },
+	{ "rng", "[=iommu=off]", "a virtio-rng device (entropy from the host)",
+	  false, set_rng },
 	{ "iommu", NULL,
 	  "a virtio-iommu with every other virtio device behind it (a "
 	  "device's iommu=off exempts it)", false,

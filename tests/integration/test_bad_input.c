@@ -396,3 +396,15 @@ Test(bad_input, version_prints_version)
 	cr_expect_not_null(strstr(r.out, IGNIS_VERSION), "stdout:\n%s", r.out);
 	run_result_free(&r);
 }
+
+/* --iommu with nothing to put behind it: no device, or each exempt. */
+Test(bad_input, iommu_without_endpoints)
+{
+	const char *const alone[] = { "--kernel", GUEST_DIR "/virtio_rng",
+				      "--iommu", NULL };
+	const char *const exempt[] = { "--kernel", GUEST_DIR "/virtio_rng",
+				       "--rng=iommu=off", "--iommu", NULL };
+
+	expect_error(EXIT_ERROR, alone);
+	expect_error(EXIT_ERROR, exempt);
+}

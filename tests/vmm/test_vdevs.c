@@ -149,3 +149,34 @@ Test(vdevs_cli, net_items_and_refusals, .init = cr_redirect_stderr)
 		config_free(&cfg);
 	}
 }
+
+/* --rng is a switch that may carry iommu=off (--rng=iommu=off only: a
+ * word after a bare --rng is the next option). */
+Test(vdevs_cli, rng_items_and_refusals, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"--rng=", "--rng=iommu", "--rng=iommu=maybe", "--rng=colour=red",
+		"--rng=iommu=off,",
+	};
+	struct vm_config cfg;
+
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--rng", NULL), CLI_RUN);
+	cr_assert(cfg.rng && cfg.rng_iommu);
+	config_free(&cfg);
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--rng=iommu=off", NULL), CLI_RUN);
+	cr_assert(cfg.rng);
+	cr_assert_not(cfg.rng_iommu);
+	config_free(&cfg);
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--rng", "iommu=off"), -EINVAL,
+		     "not a value of --rng: an argument of its own");
+	config_free(&cfg);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(config_init(&cfg), 0);
+		cr_assert_eq(parse(&cfg, bad[i], NULL), -EINVAL, "%s", bad[i]);
+		cr_assert_not(cfg.rng, "%s", bad[i]);
+		config_free(&cfg);
+	}
+}
