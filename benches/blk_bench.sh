@@ -38,7 +38,8 @@
 # interrupts suppressed, so each needs two busy host CPUs (vCPU, I/O
 # thread) where the host baseline needs one: run on a quiet machine. The
 # "foreign load" line shows how many CPUs other processes took during
-# the runs (the machine's busy time less this script's children's).
+# the runs (the machine's busy time less this script's children's:
+# benches/foreign_load.sh).
 #
 # Environment: LAT, RAND, SEQ (requests per phase), QEMU (binary).
 # Needs /dev/kvm and qemu-system-x86_64. Timings, not assertions: the
@@ -61,6 +62,8 @@ mib=256
 target=0.90
 
 die() { echo "blk_bench: $*" >&2; exit 1; }
+# shellcheck source=benches/foreign_load.sh
+. "$root/benches/foreign_load.sh"
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "rounds must be a positive number: $rounds"
 for n in "$lat" "$rand" "$seq"; do
@@ -96,37 +99,6 @@ stamp() {
 	while IFS= read -r line; do
 		printf '%s %s\n' "$EPOCHREALTIME" "$line"
 	done
-}
-
-# load_mark: remembers the machine's busy CPU time (/proc/stat), ours (the
-# shell's children, as bash's times reports them) and the wall clock.
-load_mark() {
-	local u n s i w q sq
-	read -r _ u n s i w q sq _ </proc/stat
-	mark_busy=$((u + n + s + q + sq))
-	times >"$tmp/times"
-	mark_ours=$(awk 'NR == 2 {
-		t = 0
-		for (f = 1; f <= 2; f++) {
-			split($f, a, /[ms]/)
-			t += a[1] * 60 + a[2]
-		}
-		print t
-	}' "$tmp/times")
-	mark_wall=$EPOCHREALTIME
-}
-
-# load_record NAME: CPUs that others used since load_mark (all busy time
-# less ours, over the wall time): near 0 on a quiet machine.
-load_record() {
-	local busy=$mark_busy ours=$mark_ours wall=$mark_wall
-	load_mark
-	awk -v c="$1" -v b=$((mark_busy - busy)) -v o0="$ours" \
-		-v o1="$mark_ours" -v w0="$wall" -v w1="$mark_wall" '
-		BEGIN {
-			v = (b / 100 - (o1 - o0)) / (w1 - w0)
-			printf "%s load %.3f\n", c, v < 0 ? 0 : v
-		}' >>"$tmp/res"
 }
 
 # record NAME PHASE N SECONDS: the phase's figure into $tmp/res.

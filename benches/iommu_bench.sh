@@ -35,7 +35,7 @@
 # does not fail. Polling needs two busy host CPUs (vCPU, iommu worker):
 # run on a quiet machine; "foreign load" is how many CPUs other processes
 # took during the runs (the machine's busy time less this script's
-# children's), as in blk_bench.sh.
+# children's: benches/foreign_load.sh, as blk_bench.sh measures it).
 #
 # Writes iommu_bench.png (gnuplot, pngcairo), the plotted data and each
 # run's guest output to [build-dir]/iommu_bench/, and prints the plot's
@@ -54,6 +54,8 @@ out=$build/iommu_bench
 target=2
 
 die() { echo "iommu_bench: $*" >&2; exit 1; }
+# shellcheck source=benches/foreign_load.sh
+. "$root/benches/foreign_load.sh"
 
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "runs must be a positive number: $runs"
 [[ -r /dev/kvm && -w /dev/kvm ]] || die "/dev/kvm is not usable"
@@ -73,37 +75,6 @@ tmp=$(mktemp -d "$out/tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 series=(map unmap mmio_exit)
 modes=(notify poll)
-
-# load_mark: remembers the machine's busy CPU time (/proc/stat), ours (the
-# shell's children, as bash's times reports them) and the wall clock.
-load_mark() {
-	local u n s q sq
-	read -r _ u n s _ _ q sq _ </proc/stat
-	mark_busy=$((u + n + s + q + sq))
-	times >"$tmp/times"
-	mark_ours=$(awk 'NR == 2 {
-		t = 0
-		for (f = 1; f <= 2; f++) {
-			split($f, a, /[ms]/)
-			t += a[1] * 60 + a[2]
-		}
-		print t
-	}' "$tmp/times")
-	mark_wall=$EPOCHREALTIME
-}
-
-# load_record MODE: "MODE load L" into $tmp/res: CPUs that others used
-# since load_mark (all busy time less ours, over the wall time), near 0 on
-# a quiet machine. Not in a subshell: times would not see our children.
-load_record() {
-	local busy=$mark_busy ours=$mark_ours wall=$mark_wall
-	load_mark
-	awk -v m="$1" -v b=$((mark_busy - busy)) -v o0="$ours" \
-		-v o1="$mark_ours" -v w0="$wall" -v w1="$mark_wall" 'BEGIN {
-		v = (b / 100 - (o1 - o0)) / (w1 - w0)
-		printf "%s load %.3f\n", m, v < 0 ? 0 : v
-	}' >>"$tmp/res"
-}
 
 # run_guest MODE RUN: one boot; leaves the guest's output in
 # $out/MODE.RUN.txt and appends to $tmp/res "MODE load L", "MODE kicks K"

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/integration/test_iommu.c: a polling guest driver against --iommu. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "run.h"
+#include "support/kvm_tsc.h"
 
 #define VIRTIO_IOMMU	GUEST_DIR "/virtio_iommu"
 
@@ -47,31 +44,6 @@ static bool percentiles(const char *out, const char *name, uint64_t v[3])
 	return p && sscanf(p + strlen(key),
 			   "%" SCNu64 " p90 %" SCNu64 " p99 %" SCNu64, &v[0],
 			   &v[1], &v[2]) == 3;
-}
-
-/*
- * The TSC rate a guest of this host sees, in kHz: what KVM gives a new
- * vCPU (ignis does not set one, KVM_SET_TSC_KHZ). 0 if KVM will not say.
- */
-static long kvm_tsc_khz(void)
-{
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, vcpu = -1;
-	long khz = 0;
-
-	if (kvm < 0)
-		return 0;
-	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) > 0)
-		vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm >= 0)
-		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu >= 0) {
-		khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
-		close(vcpu);
-	}
-	if (vm >= 0)
-		close(vm);
-	close(kvm);
-	return khz > 0 ? khz : 0;
 }
 
 /*
@@ -122,7 +94,7 @@ static void report_latency(const char *out, double span_s)
 			    &pairs, &ticks, &kicks), 3);
 	cr_assert_gt(span_s, 0.0);
 	host_per_us = (double)ticks / (span_s * 1e6);
-	per_us = khz ? (double)khz / 1e3 : host_per_us;
+	per_us = khz > 0 ? (double)khz / 1e3 : host_per_us;
 	cr_log_info("iommu: %" PRIu64 " MAP/UNMAP pairs, %" PRIu64 " kicks, "
 		    "%.2f ms by the TSC at %.1f MHz (KVM), %.2f ms by the "
 		    "host's clock",

@@ -8,17 +8,15 @@
  * trips.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "guest/iommu_dma/pattern.h"
 #include "run.h"
+#include "support/kvm_tsc.h"
 #include "support/tmpfile.h"
 
 #define IOMMU_DMA	GUEST_DIR "/iommu_dma"
@@ -70,29 +68,8 @@ static void boot(const char *path, uint64_t seed, struct run_result *r)
 	cr_expect_eq(r->err_len, 0, "stderr:\n%s", r->err);
 }
 
-/* The guest's TSC rate in kHz as KVM gives a new vCPU; 0 if unknown. */
-static long kvm_tsc_khz(void)
-{
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, vcpu = -1;
-	long khz = 0;
-
-	if (kvm < 0)
-		return 0;
-	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) > 0)
-		vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm >= 0)
-		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu >= 0) {
-		khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
-		close(vcpu);
-	}
-	if (vm >= 0)
-		close(vm);
-	close(kvm);
-	return khz > 0 ? khz : 0;
-}
-
-/* Checks and logs "iommu_dma: NAME ticks p50 A p90 B p99 C max D". */
+/* Checks and logs "iommu_dma: NAME ticks p50 A p90 B p99 C max D", in
+ * microseconds when the TSC rate (khz) is known (> 0). */
 static void expect_percentiles(const char *out, const char *name, long khz)
 {
 	uint64_t v[4];
@@ -110,7 +87,7 @@ static void expect_percentiles(const char *out, const char *name, long khz)
 	cr_expect(v[0] > 0 && v[0] <= v[1] && v[1] <= v[2] && v[2] <= v[3],
 		  "%s: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, name,
 		  v[0], v[1], v[2], v[3]);
-	if (khz)
+	if (khz > 0)
 		cr_log_info("iommu_dma: %-5s p50 %.3f us  p90 %.3f us  "
 			    "p99 %.3f us (TSC %.1f MHz)",
 			    name, v[0] * 1e3 / khz, v[1] * 1e3 / khz,

@@ -168,40 +168,42 @@ static void expect_all_ok(const struct run_result *r, const char *const *names,
 	cr_expect_eq(r->err_len, 0, "stderr:\n%s", r->err);
 }
 
-Test(iommu_hostile, malformed_requests_and_ring_abuse)
+/*
+ * ignis's arguments for the guest with (which) as its command line, the
+ * checks to run. 64 MiB: ring.c's ring_desc_spans_ram_end aims at the end
+ * of RAM, dma.c's dma_past_ram maps its last page.
+ */
+#define IH_ARGS(which)                                                 \
+	{                                                              \
+		"--kernel", IOMMU_HOSTILE, "--memory", "64M", "--rng", \
+			"--iommu", "--cmdline", which, NULL            \
+	}
+
+/* Boots the guest running (which) and expects each of (names) ok. */
+static void boot_expect_all_ok(const char *which, const char *const *names,
+			       size_t n)
 {
-	/* 64 MiB: ring.c's ring_desc_spans_ram_end aims at its end. */
-	const char *const args[] = {
-		"--kernel", IOMMU_HOSTILE, "--memory", "64M", "--rng",
-		"--iommu", "--cmdline", "ih=checks", NULL,
-	};
+	const char *const args[] = IH_ARGS(which);
 	struct run_result r;
 
 	run_boot(&r, args);
-	expect_all_ok(&r, checks, NR_CHECKS);
+	expect_all_ok(&r, names, n);
 	run_result_free(&r);
+}
+
+Test(iommu_hostile, malformed_requests_and_ring_abuse)
+{
+	boot_expect_all_ok("ih=checks", checks, NR_CHECKS);
 }
 
 Test(iommu_hostile, dma_denied_and_faults_reported)
 {
-	/* 64 MiB: dma.c's dma_past_ram maps the last page of RAM. */
-	const char *const args[] = {
-		"--kernel", IOMMU_HOSTILE, "--memory", "64M", "--rng",
-		"--iommu", "--cmdline", "ih=dma", NULL,
-	};
-	struct run_result r;
-
-	run_boot(&r, args);
-	expect_all_ok(&r, dma_checks, NR_DMA);
-	run_result_free(&r);
+	boot_expect_all_ok("ih=dma", dma_checks, NR_DMA);
 }
 
 Test(iommu_hostile, million_maps_to_the_limit)
 {
-	const char *const args[] = {
-		"--kernel", IOMMU_HOSTILE, "--memory", "64M", "--rng",
-		"--iommu", "--cmdline", "ih=flood", NULL,
-	};
+	const char *const args[] = IH_ARGS("ih=flood");
 	uint64_t maps = 0, ticks = 0, kicks = 0;
 	double t_go = 0, t_end = 0;
 	struct run_proc p;

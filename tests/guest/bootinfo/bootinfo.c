@@ -1,59 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/guest/bootinfo/bootinfo.c: prints the PVH start_info it was given. */
+#include "pvh.h"
 #include "report.h"
 #include "rt.h"
 
-/* xen/include/public/arch-x86/hvm/start_info.h, version 1. */
-#define HVM_START_MAGIC	0x336ec578
-
-struct hvm_start_info {
-	uint32_t magic;			/* HVM_START_MAGIC */
-	uint32_t version;		/* 1: has the memmap fields */
-	uint32_t flags;			/* SIF_* */
-	uint32_t nr_modules;		/* entries at modlist_paddr */
-	uint64_t modlist_paddr;		/* struct hvm_modlist_entry[] */
-	uint64_t cmdline_paddr;		/* NUL-terminated command line */
-	uint64_t rsdp_paddr;		/* ACPI RSDP, 0: none */
-	uint64_t memmap_paddr;		/* struct hvm_memmap_entry[] */
-	uint32_t memmap_entries;	/* their count */
-	uint32_t reserved;		/* must be zero */
-};
-_Static_assert(sizeof(struct hvm_start_info) == 56, "start_info v1 layout");
-
-struct hvm_modlist_entry {
-	uint64_t paddr;			/* module start */
-	uint64_t size;			/* its size in bytes */
-	uint64_t cmdline_paddr;		/* module command line, 0: none */
-	uint64_t reserved;		/* must be zero */
-};
-_Static_assert(sizeof(struct hvm_modlist_entry) == 32, "modlist layout");
-
-struct hvm_memmap_entry {
-	uint64_t addr;			/* range start */
-	uint64_t size;			/* range size */
-	uint32_t type;			/* e820 type: 1 RAM, 2 reserved */
-	uint32_t reserved;		/* must be zero */
-};
-_Static_assert(sizeof(struct hvm_memmap_entry) == 24, "memmap layout");
-
-/* More entries than this means a corrupt count, not a real map. */
-#define BOOTINFO_MAX_MEMMAP	128
-
 static void print_memmap(const struct hvm_start_info *si)
 {
-	const struct hvm_memmap_entry *e;
 	uint64_t ram = 0;
-	uint32_t i, n = si->memmap_entries;
+	uint32_t i, n;
+	const struct hvm_memmap_entry *e = pvh_memmap(si, &n);
 
 	rt_puts("memmap ");
 	rt_put_dec(n);
 	rt_putc('\n');
-	if (n > BOOTINFO_MAX_MEMMAP ||
-	    !rt_is_mapped(si->memmap_paddr, n * sizeof(*e))) {
+	if (!e) {
 		rt_puts("bad memmap\n");
 		return;
 	}
-	e = (const struct hvm_memmap_entry *)si->memmap_paddr;
 	for (i = 0; i < n; i++)
 		report_mem(e[i].addr, e[i].size, e[i].type, &ram);
 	report_ram(ram);
@@ -92,11 +55,11 @@ void rt_cpl0_hook(void)
 
 void guest_main(unsigned int proto, uint64_t info)
 {
-	const struct hvm_start_info *si = (const void *)info;
+	const struct hvm_start_info *si = pvh_start_info(proto, info);
 
 	report_entry(proto);
 	report_cpuid(cpuid1_ebx, cpuid1_ecx);
-	if (proto != RT_BOOT_PVH || !rt_is_mapped(info, sizeof(*si))) {
+	if (!si) {
 		rt_puts("bad start_info\n");
 		return;
 	}

@@ -8,32 +8,11 @@
  */
 #include "hostile.h"
 
+#include "pvh.h"
+
 /* Memory above the image that no attack aims at; ram_end must allow it. */
 #define SCRATCH_BASE 0x1000000ULL /* 16 MiB */
 #define SCRATCH_END 0x2000000ULL /* 32 MiB */
-
-/* xen/include/public/arch-x86/hvm/start_info.h, version 1. */
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-struct hvm_memmap_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-	uint32_t reserved;
-};
-
-#define HVM_START_MAGIC 0x336ec578
 
 static struct vio_ring blk_ring, rng_ring;
 struct hdev blk = { .ring = &blk_ring, .id = ID_BLK, .tag = "blk" };
@@ -45,47 +24,9 @@ static uint8_t good_status;
 static uint8_t good_buf[4096] __attribute__((aligned(4096)));
 static uint8_t good_rnd[64] __attribute__((aligned(64)));
 
-/* The attack running now: its first failure, if any. */
-static const char *why;
-static uint64_t why_v;
-static int why_has_v;
-static unsigned int nr_ok, nr_failed;
-
-void fail(const char *what)
-{
-	if (!why) {
-		why = what;
-		why_has_v = 0;
-	}
-}
-
-void fail_hex(const char *what, uint64_t v)
-{
-	if (!why) {
-		why = what;
-		why_v = v;
-		why_has_v = 1;
-	}
-}
-
-int failed(void)
-{
-	return why != 0;
-}
-
 struct hdev *other(struct hdev *h)
 {
 	return h == &blk ? &rng : &blk;
-}
-
-static uint64_t dev_features(struct hdev *h)
-{
-	uint64_t f;
-
-	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 0);
-	f = vio_read32(&h->d, VIO_R_DEV_FEATURES);
-	vio_write32(&h->d, VIO_R_DEV_FEATURES_SEL, 1);
-	return f | (uint64_t)vio_read32(&h->d, VIO_R_DEV_FEATURES) << 32;
 }
 
 uint32_t set_status(struct hdev *h, uint32_t v)
@@ -96,18 +37,7 @@ uint32_t set_status(struct hdev *h, uint32_t v)
 
 int to_features_ok(struct hdev *h, uint64_t features)
 {
-	struct vio_dev *d = &h->d;
-
-	if (set_status(h, 0) != 0)
-		return -1;
-	set_status(h, VIO_S_ACKNOWLEDGE);
-	set_status(h, VIO_S_ACKNOWLEDGE | VIO_S_DRIVER);
-	d->features = (features | VIO_F_VERSION_1) & dev_features(h);
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
-	return set_status(h, 0x0b) == 0x0b ? 0 : -1;
+	return vio_negotiate_quiet(&h->d, features, 0);
 }
 
 int up(struct hdev *h, uint64_t features, uint16_t size)
@@ -274,7 +204,7 @@ static void recover(struct hdev *h)
 
 void run(const char *name, struct hdev *victim, void (*fn)(struct hdev *h))
 {
-	why = 0;
+	check_start();
 	fn(victim);
 	if (victim) {
 		/* The other device kept working without a reset... */
@@ -286,21 +216,7 @@ void run(const char *name, struct hdev *victim, void (*fn)(struct hdev *h))
 		recover(&blk);
 		recover(&rng);
 	}
-	rt_puts("hostile: ");
-	rt_puts(name);
-	if (!why) {
-		rt_puts(" ok\n");
-		nr_ok++;
-		return;
-	}
-	rt_puts(" FAILED ");
-	rt_puts(why);
-	if (why_has_v) {
-		rt_puts(" 0x");
-		rt_put_hex(why_v, 0);
-	}
-	rt_putc('\n');
-	nr_failed++;
+	check_end("hostile", name);
 }
 
 void run_both(const char *name, void (*fn)(struct hdev *h))
@@ -324,16 +240,14 @@ void run_both(const char *name, void (*fn)(struct hdev *h))
 /* The end of the RAM range holding 1 MiB, from the PVH memory map. */
 static int find_ram(unsigned int proto, uint64_t info)
 {
-	const struct hvm_start_info *si = (const void *)(uintptr_t)info;
+	const struct hvm_start_info *si = pvh_start_info(proto, info);
 	const struct hvm_memmap_entry *e;
+	uint32_t n;
 
-	if (proto != RT_BOOT_PVH || !rt_is_mapped(info, sizeof(*si)) ||
-	    si->magic != HVM_START_MAGIC || si->memmap_entries > 128 ||
-	    !rt_is_mapped(si->memmap_paddr, si->memmap_entries * sizeof(*e)))
+	if (!si || si->magic != HVM_START_MAGIC || !(e = pvh_memmap(si, &n)))
 		return -1;
-	e = (const void *)(uintptr_t)si->memmap_paddr;
-	for (uint32_t i = 0; i < si->memmap_entries; i++)
-		if (e[i].type == 1 && e[i].addr <= 0x100000 &&
+	for (uint32_t i = 0; i < n; i++)
+		if (e[i].type == PVH_MEMMAP_RAM && e[i].addr <= 0x100000 &&
 		    e[i].addr + e[i].size > 0x100000)
 			ram_end = e[i].addr + e[i].size;
 	return ram_end ? 0 : -1;
@@ -370,11 +284,7 @@ void guest_main(unsigned int proto, uint64_t info)
 	ring_attacks();
 	indirect_attacks();
 	blk_attacks();
-	rt_puts("hostile: done ");
-	rt_put_dec(nr_ok);
-	rt_puts(" ok ");
-	rt_put_dec(nr_failed);
-	rt_puts(" failed\n");
+	check_summary("hostile");
 	vio_reset(&blk.d);
 	vio_reset(&rng.d);
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "check.h"
 #include "rt.h"
 #include "vio.h"
 
@@ -17,7 +18,6 @@
  * stopped working. One line per attack: "hostile: NAME ok" or
  * "hostile: NAME FAILED WHY".
  */
-
 
 #define ID_BLK 2
 #define ID_RNG 4
@@ -69,12 +69,6 @@ static inline void fence(void)
 {
 	__asm__ volatile("mfence" ::: "memory");
 }
-
-/* Reporting: the attack running now fails with (what) [and (v)]; the
- * first failure is the one printed. */
-void fail(const char *what);
-void fail_hex(const char *what, uint64_t v);
-int failed(void);
 
 /* The other device of (h). */
 struct hdev *other(struct hdev *h);

@@ -23,37 +23,14 @@
  */
 #include "cmdline.h"
 #include "iommu_dma.h"
+#include "pvh.h"
 #include "rt.h"
 
 #define DEFAULT_PAIRS		2000
 #define MAX_RESV		16
 #define MAX_RAM			8
-#define HVM_START_MAGIC		0x336ec578
 #define MSI_START		0xfee00000ULL	/* the x86 MSI window */
 #define MSI_END			0xfeefffffULL
-
-/* xen/include/public/arch-x86/hvm/start_info.h, version 1. */
-struct hvm_start_info {
-	uint32_t magic;			/* HVM_START_MAGIC */
-	uint32_t version;		/* 1: has the memmap fields */
-	uint32_t flags;			/* SIF_* */
-	uint32_t nr_modules;		/* entries at modlist_paddr */
-	uint64_t modlist_paddr;		/* struct hvm_modlist_entry[] */
-	uint64_t cmdline_paddr;		/* NUL-terminated command line */
-	uint64_t rsdp_paddr;		/* ACPI RSDP, 0: none */
-	uint64_t memmap_paddr;		/* struct hvm_memmap_entry[] */
-	uint32_t memmap_entries;	/* their count */
-	uint32_t reserved;		/* zero */
-};
-_Static_assert(sizeof(struct hvm_start_info) == 56, "start_info v1");
-
-struct hvm_memmap_entry {
-	uint64_t addr;			/* range start */
-	uint64_t size;			/* range size */
-	uint32_t type;			/* e820 type: 1 RAM */
-	uint32_t reserved;		/* zero */
-};
-_Static_assert(sizeof(struct hvm_memmap_entry) == 24, "memmap entry");
 
 struct ram_range {
 	uint64_t start;			/* first byte */
@@ -214,18 +191,16 @@ static int find_ram(void)
 		dma_say("no PVH start_info with a memory map");
 		return -1;
 	}
-	n = start_info->memmap_entries;
-	if (n > 128 ||
-	    !rt_is_mapped(start_info->memmap_paddr, n * sizeof(*e))) {
+	e = pvh_memmap(start_info, &n);
+	if (!e) {
 		dma_say("bad memory map");
 		return -1;
 	}
-	e = (const void *)(uintptr_t)start_info->memmap_paddr;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t a = (e[i].addr + PAGE - 1) & ~(PAGE - 1);
 		uint64_t b = (e[i].addr + e[i].size) & ~(PAGE - 1);
 
-		if (e[i].type != 1 || b <= a)
+		if (e[i].type != PVH_MEMMAP_RAM || b <= a)
 			continue;
 		if (nr_ram == MAX_RAM) {
 			dma_say("too many RAM ranges");
@@ -325,8 +300,7 @@ void guest_main(unsigned int proto, uint64_t info)
 	int passed[NR_STEPS];
 	unsigned int ok = 0, failed = 0;
 
-	if (proto == RT_BOOT_PVH && rt_is_mapped(info, sizeof(*start_info)))
-		start_info = (const struct hvm_start_info *)(uintptr_t)info;
+	start_info = pvh_start_info(proto, info);
 	cmdline = cmdline_get(proto, info);
 	parse_cmdline();
 	for (unsigned int i = 0; i < NR_STEPS; i++) {

@@ -11,6 +11,7 @@
  * Written from the virtio 1.2 text alone (5.13, 2.7, 4.2), as a second
  * reading of the spec beside ignis's device: nothing here comes from
  * devices/iommu or tests/guest/virtio_iommu.
+ * Hence its own layouts, not the other guests' lib/viommu_wire.h.
  */
 
 #define VIOMMU_DEVICE_ID	23

@@ -15,39 +15,18 @@
  */
 #include "dma.h"
 
-struct vio_dev rng = { .name = "iommu_hostile-rng" };
+struct vio_dev rng = { .base = VIO_SLOT_BASE(0), .name = "iommu_hostile-rng" };
 struct vio_queue rng_q;
 static struct vio_ring rng_ring;
 uint8_t buf[2 * PAGE] __attribute__((aligned(4096)));
 uint8_t buf2[PAGE] __attribute__((aligned(4096)));
 
-/* The rng to FEATURES_OK with (features): the status it then shows. */
-static uint32_t rng_features_ok(uint64_t features)
-{
-	uint64_t offered;
-
-	vio_reset(&rng);
-	vio_write32(&rng, VIO_R_STATUS, VIO_S_ACKNOWLEDGE);
-	vio_write32(&rng, VIO_R_STATUS, VIO_S_ACKNOWLEDGE | VIO_S_DRIVER);
-	vio_write32(&rng, VIO_R_DEV_FEATURES_SEL, 1);
-	offered = (uint64_t)vio_read32(&rng, VIO_R_DEV_FEATURES) << 32;
-	vio_write32(&rng, VIO_R_DEV_FEATURES_SEL, 0);
-	offered |= vio_read32(&rng, VIO_R_DEV_FEATURES);
-	rng.features = (features | VIO_F_VERSION_1) & offered;
-	vio_write32(&rng, VIO_R_DRV_FEATURES_SEL, 0);
-	vio_write32(&rng, VIO_R_DRV_FEATURES, (uint32_t)rng.features);
-	vio_write32(&rng, VIO_R_DRV_FEATURES_SEL, 1);
-	vio_write32(&rng, VIO_R_DRV_FEATURES, (uint32_t)(rng.features >> 32));
-	vio_write32(&rng, VIO_R_STATUS, 0x0b);
-	return vio_status(&rng);
-}
-
 /* The rng through 3.1.1 with (features); 0, or -1 after fail(). */
 static int rng_up(uint64_t features)
 {
-	uint32_t st = rng_features_ok(features);
+	uint32_t st;
 
-	if (st != 0x0b) {
+	if (vio_negotiate_quiet(&rng, features, &st)) {
 		fail_hex("rng FEATURES_OK refused, status", st);
 		return -1;
 	}
@@ -98,40 +77,48 @@ int start(unsigned int nr_evt)
 
 int start_with(uint64_t features, unsigned int nr_evt)
 {
-	struct req_attach a = attach_req(DOM, EP);
+	struct viommu_req_attach a = attach_req(DOM, EP);
 
 	if (ih_up_eq(features, IH_QSIZE, nr_evt)) {
 		fail("iommu re-init");
 		return -1;
 	}
-	if ((vio_config32(&ih_dev, CFG_BYPASS) & 0xff) != 1) {
+	if (ih_bypass_read() != 1) {
 		fail("bypass is not 1");
 		return -1;
 	}
 	if (rng_up(F_ACCESS_PLATFORM) ||
-	    must(&a, sizeof(a), S_OK, "ATTACH, status"))
+	    must(&a, sizeof(a), VIOMMU_S_OK, "ATTACH, status"))
 		return -1;
 	memset(buf, 0, sizeof(buf));
 	memset(buf2, 0, sizeof(buf2));
 	return 0;
 }
 
+int start_mapped(const struct viommu_req_map *m)
+{
+	if (start(IH_EQSIZE))
+		return -1;
+	return must(m, sizeof(*m), VIOMMU_S_OK, "MAP, status");
+}
+
 /* The next report must be (reason) for a write at (addr) by endpoint 0,
  * in a whole 24-byte report with its reserved fields zero. */
 void expect_fault(uint8_t reason, uint64_t addr)
 {
-	uint8_t ev[EVT_LEN];
+	uint8_t ev[VIOMMU_FAULT_LEN];
 	uint32_t len;
 
 	if (ih_event(ev, &len, EVT_TSC)) {
 		fail("no fault report");
 		return;
 	}
-	if (len != EVT_LEN)
+	if (len != VIOMMU_FAULT_LEN)
 		fail_hex("report used length", len);
 	else if (ev[0] != reason)
 		fail_hex("report reason", ev[0]);
-	else if (get32(ev + 4) != (FAULT_F_WRITE | FAULT_F_ADDRESS))
+	else if (get32(ev + 4) !=
+		 (VIOMMU_FAULT_F_WRITE | VIOMMU_FAULT_F_ADDRESS))
 		fail_hex("report flags", get32(ev + 4));
 	else if (get32(ev + 8) != EP)
 		fail_hex("report endpoint", get32(ev + 8));
@@ -144,7 +131,7 @@ void expect_fault(uint8_t reason, uint64_t addr)
 /* No further report comes. */
 void expect_no_fault(void)
 {
-	uint8_t ev[EVT_LEN];
+	uint8_t ev[VIOMMU_FAULT_LEN];
 	uint32_t len;
 
 	if (!ih_event(ev, &len, QUIET_TSC))
@@ -154,10 +141,10 @@ void expect_no_fault(void)
 /* The rng still works, 1:1 after a DETACH (bypass 1). */
 void rng_still_works(void)
 {
-	struct req_attach d = detach_req(DOM, EP);
+	struct viommu_req_attach d = detach_req(DOM, EP);
 	uint32_t used;
 
-	if (failed() || must(&d, sizeof(d), S_OK, "DETACH, status"))
+	if (failed() || must(&d, sizeof(d), VIOMMU_S_OK, "DETACH, status"))
 		return;
 	memset(buf2, 0, sizeof(buf2));
 	if (rng_read((uintptr_t)buf2, 64, &used))
@@ -166,6 +153,12 @@ void rng_still_works(void)
 		fail_hex("rng in bypass after, used", used);
 	else if (vio_status(&rng) != 0x0f)
 		fail_hex("rng status", vio_status(&rng));
+}
+
+void rng_still_works_reattached(void)
+{
+	if (!failed() && !fresh_domain(DOM))
+		rng_still_works();
 }
 
 /* A DMA that must not happen: used 0, nothing written, one report of
@@ -194,11 +187,9 @@ static void dma_needs_access_platform(void)
 {
 	uint32_t st;
 
-	if (ih_up(F_ALL, IH_QSIZE)) {
-		fail("iommu re-init");
+	if (ih_reinit(F_ALL, "iommu re-init"))
 		return;
-	}
-	st = rng_features_ok(0);
+	vio_negotiate_quiet(&rng, 0, &st);
 	if (st & VIO_S_FEATURES_OK) {
 		fail_hex("FEATURES_OK without ACCESS_PLATFORM, status", st);
 		return;
@@ -211,11 +202,11 @@ static void dma_needs_access_platform(void)
 /* The good path first: a page mapped read-write is written. */
 static void dma_mapped(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf2);
+	struct viommu_req_map m =
+		map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf2);
 	uint32_t used;
 
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status") ||
-	    rng_read(HIGH_IOVA + 8, 64, &used))
+	if (start_mapped(&m) || rng_read(HIGH_IOVA + 8, 64, &used))
 		return;
 	if (used != 64 || all_are(buf2 + 8, 64, 0) || !all_are(buf2, 8, 0) ||
 	    !all_are(buf2 + 72, PAGE - 72, 0))
@@ -228,7 +219,7 @@ static void dma_unmapped(void)
 {
 	if (start(IH_EQSIZE))
 		return;
-	denied(HIGH_IOVA, 64, FAULT_R_MAPPING);
+	denied(HIGH_IOVA, 64, VIOMMU_FAULT_R_MAPPING);
 	rng_still_works();
 }
 
@@ -236,24 +227,24 @@ static void dma_unmapped(void)
  * without the VIRTIO_IOMMU_MAP_F_WRITE flag." */
 static void dma_read_only(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
+	struct viommu_req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
 
-	m.flags = MAP_F_READ;
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status"))
+	m.flags = VIOMMU_MAP_F_READ;
+	if (start_mapped(&m))
 		return;
-	denied(HIGH_IOVA, 64, FAULT_R_MAPPING);
+	denied(HIGH_IOVA, 64, VIOMMU_FAULT_R_MAPPING);
 	rng_still_works();
 }
 
 /* A mapping with no permission at all. */
 static void dma_no_permission(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
+	struct viommu_req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
 
 	m.flags = 0;
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status"))
+	if (start_mapped(&m))
 		return;
-	denied(HIGH_IOVA + 0x100, 64, FAULT_R_MAPPING);
+	denied(HIGH_IOVA + 0x100, 64, VIOMMU_FAULT_R_MAPPING);
 	rng_still_works();
 }
 
@@ -261,21 +252,20 @@ static void dma_no_permission(void)
  * faults (the device's translation cache forgot it). */
 static void dma_after_unmap(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
-	struct req_unmap u = unmap_req(DOM, HIGH_IOVA, PAGE);
+	struct viommu_req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
+	struct viommu_req_unmap u = unmap_req(DOM, HIGH_IOVA, PAGE);
 	uint32_t used;
 
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status") ||
-	    rng_read(HIGH_IOVA, 64, &used))
+	if (start_mapped(&m) || rng_read(HIGH_IOVA, 64, &used))
 		return;
 	if (used != 64 || all_are(buf, 64, 0)) {
 		fail_hex("mapped write, used", used);
 		return;
 	}
-	if (must(&u, sizeof(u), S_OK, "UNMAP, status"))
+	if (must(&u, sizeof(u), VIOMMU_S_OK, "UNMAP, status"))
 		return;
 	memset(buf, 0, sizeof(buf));
-	denied(HIGH_IOVA, 64, FAULT_R_MAPPING);
+	denied(HIGH_IOVA, 64, VIOMMU_FAULT_R_MAPPING);
 	rng_still_works();
 }
 
@@ -283,12 +273,13 @@ static void dma_after_unmap(void)
  * not even the mapped half; the report names the first byte missing. */
 static void dma_half_mapped(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
+	struct viommu_req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
 
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status"))
+	if (start_mapped(&m))
 		return;
 	/* The report names the first byte that does not translate. */
-	denied_at(HIGH_IOVA + PAGE - 32, 64, FAULT_R_MAPPING, HIGH_IOVA + PAGE);
+	denied_at(HIGH_IOVA + PAGE - 32, 64, VIOMMU_FAULT_R_MAPPING,
+		  HIGH_IOVA + PAGE);
 	rng_still_works();
 }
 
@@ -296,12 +287,15 @@ static void dma_half_mapped(void)
  * written in two pieces, each where its mapping says. */
 static void dma_split(void)
 {
-	struct req_map a = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf2);
-	struct req_map b = map_req(DOM, HIGH_IOVA + PAGE, PAGE, (uintptr_t)buf);
+	struct viommu_req_map a =
+		map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf2);
+	struct viommu_req_map b =
+		map_req(DOM, HIGH_IOVA + PAGE, PAGE, (uintptr_t)buf);
 	uint32_t used;
 
-	if (start(IH_EQSIZE) || must(&a, sizeof(a), S_OK, "MAP a, status") ||
-	    must(&b, sizeof(b), S_OK, "MAP b, status") ||
+	if (start(IH_EQSIZE) ||
+	    must(&a, sizeof(a), VIOMMU_S_OK, "MAP a, status") ||
+	    must(&b, sizeof(b), VIOMMU_S_OK, "MAP b, status") ||
 	    rng_read(HIGH_IOVA + PAGE - 32, 64, &used))
 		return;
 	if (used != 64 || all_are(buf2 + PAGE - 32, 32, 0) ||
@@ -316,11 +310,12 @@ static void dma_split(void)
  * gets no DMA: the rng's own slot. */
 static void dma_to_mmio(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
+	struct viommu_req_map m =
+		map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
 
-	if (start(IH_EQSIZE) || must(&m, sizeof(m), S_OK, "MAP, status"))
+	if (start_mapped(&m))
 		return;
-	denied(HIGH_IOVA + 0x70, 4, FAULT_R_MAPPING);
+	denied(HIGH_IOVA + 0x70, 4, VIOMMU_FAULT_R_MAPPING);
 	if (vio_status(&rng) != 0x0f)
 		fail_hex("rng status changed", vio_status(&rng));
 	rng_still_works();
@@ -331,13 +326,14 @@ static void dma_to_mmio(void)
  * device's DMA into it faults (GUARDS row 12). */
 static void dma_to_mmio_flagged(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
+	struct viommu_req_map m =
+		map_req(DOM, HIGH_IOVA, PAGE, VIO_SLOT_BASE(0));
 
-	m.flags = MAP_F_RW | MAP_F_MMIO;
-	if (start_with(F_ALL | F_MMIO, IH_EQSIZE) ||
-	    must(&m, sizeof(m), S_OK, "MAP_F_MMIO, status"))
+	m.flags = MAP_F_RW | VIOMMU_MAP_F_MMIO;
+	if (start_with(F_ALL | VIOMMU_F_MMIO, IH_EQSIZE) ||
+	    must(&m, sizeof(m), VIOMMU_S_OK, "MAP_F_MMIO, status"))
 		return;
-	denied(HIGH_IOVA + 0x70, 4, FAULT_R_MAPPING);
+	denied(HIGH_IOVA + 0x70, 4, VIOMMU_FAULT_R_MAPPING);
 	if (vio_status(&rng) != 0x0f)
 		fail_hex("rng status changed", vio_status(&rng));
 	rng_still_works();
@@ -346,18 +342,19 @@ static void dma_to_mmio_flagged(void)
 /* A mapping past the end of RAM, and one that runs off it. */
 static void dma_past_ram(void)
 {
-	struct req_map far = map_req(DOM, HIGH_IOVA, PAGE, 0x10000000000ULL);
-	struct req_map edge =
+	struct viommu_req_map far =
+		map_req(DOM, HIGH_IOVA, PAGE, 0x10000000000ULL);
+	struct viommu_req_map edge =
 		map_req(DOM, HIGH_IOVA + 0x100000, 2 * PAGE, RAM_END - PAGE);
 
-	if (start(IH_EQSIZE) || must(&far, sizeof(far), S_OK, "MAP, status") ||
-	    must(&edge, sizeof(edge), S_OK, "MAP edge, status"))
+	if (start_mapped(&far) ||
+	    must(&edge, sizeof(edge), VIOMMU_S_OK, "MAP edge, status"))
 		return;
-	denied(HIGH_IOVA, 64, FAULT_R_MAPPING);
+	denied(HIGH_IOVA, 64, VIOMMU_FAULT_R_MAPPING);
 	/* The report names the first byte past RAM. */
 	if (!failed())
-		denied_at(HIGH_IOVA + 0x100000 + PAGE - 16, 64, FAULT_R_MAPPING,
-			  HIGH_IOVA + 0x100000 + PAGE);
+		denied_at(HIGH_IOVA + 0x100000 + PAGE - 16, 64,
+			  VIOMMU_FAULT_R_MAPPING, HIGH_IOVA + 0x100000 + PAGE);
 	rng_still_works();
 }
 
@@ -366,7 +363,7 @@ static void dma_msi(void)
 {
 	if (start(IH_EQSIZE))
 		return;
-	denied(MSI_START, 64, FAULT_R_MAPPING);
+	denied(MSI_START, 64, VIOMMU_FAULT_R_MAPPING);
 	rng_still_works();
 }
 
@@ -375,66 +372,63 @@ static void dma_msi(void)
  * R_DOMAIN. */
 static void dma_unattached(void)
 {
-	struct req_attach d = detach_req(DOM, EP);
+	struct viommu_req_attach d = detach_req(DOM, EP);
 
-	if (start(IH_EQSIZE) || must(&d, sizeof(d), S_OK, "DETACH, status"))
+	if (start(IH_EQSIZE) ||
+	    must(&d, sizeof(d), VIOMMU_S_OK, "DETACH, status"))
 		return;
-	*(volatile uint8_t *)(uintptr_t)(ih_dev.base + VIO_R_CONFIG +
-					 CFG_BYPASS) = 0;
+	ih_bypass_write(0);
 	/* The worker applies a bypass write before the next request it
 	 * answers (devices/iommu/viommu.c viommu_process()): one request,
 	 * and the endpoint is sure to be out of bypass. */
-	if (must(&d, sizeof(d), S_INVAL, "DETACH again, status"))
+	if (must(&d, sizeof(d), VIOMMU_S_INVAL, "DETACH again, status"))
 		goto out;
-	if ((vio_config32(&ih_dev, CFG_BYPASS) & 0xff) != 0)
+	if (ih_bypass_read() != 0)
 		fail("bypass not 0");
 	else
-		denied((uintptr_t)buf, 64, FAULT_R_DOMAIN);
+		denied((uintptr_t)buf, 64, VIOMMU_FAULT_R_DOMAIN);
 out:
-	*(volatile uint8_t *)(uintptr_t)(ih_dev.base + VIO_R_CONFIG +
-					 CFG_BYPASS) = 1;
-	if ((vio_config32(&ih_dev, CFG_BYPASS) & 0xff) != 1) {
+	ih_bypass_write(1);
+	if (ih_bypass_read() != 1) {
 		fail("bypass not back to 1");
 		return;
 	}
-	/* rng_still_works() DETACHes first: attach again for it. */
-	if (!failed() && !fresh_domain(DOM))
-		rng_still_works();
+	rng_still_works_reattached();
 }
 
 /* Bypass is 1:1 onto RAM only: an unattached endpoint's DMA at the
  * iommu's own registers (GUARDS row 12) or past RAM faults. */
 static void dma_bypass_to_mmio(void)
 {
-	struct req_attach d = detach_req(DOM, EP);
+	struct viommu_req_attach d = detach_req(DOM, EP);
 
-	if (start(IH_EQSIZE) || must(&d, sizeof(d), S_OK, "DETACH, status"))
+	if (start(IH_EQSIZE) ||
+	    must(&d, sizeof(d), VIOMMU_S_OK, "DETACH, status"))
 		return;
-	denied(VIO_SLOT_BASE(IH_SLOT) + 0x70, 4, FAULT_R_MAPPING);
+	denied(VIO_SLOT_BASE(IH_SLOT) + 0x70, 4, VIOMMU_FAULT_R_MAPPING);
 	/* The report names the first byte past RAM. */
 	if (!failed())
-		denied_at(RAM_END - 16, 64, FAULT_R_MAPPING, RAM_END);
+		denied_at(RAM_END - 16, 64, VIOMMU_FAULT_R_MAPPING, RAM_END);
 	if (vio_status(&ih_dev) != 0x0f)
 		fail_hex("iommu status changed", vio_status(&ih_dev));
-	if (!failed() && !fresh_domain(DOM))
-		rng_still_works();
+	rng_still_works_reattached();
 }
 
 /* A bypass domain (ATTACH_F_BYPASS) lets the endpoint at RAM 1:1. */
 static void dma_bypass_domain(void)
 {
-	struct req_attach b = attach_req(DOM + 1, EP);
+	struct viommu_req_attach b = attach_req(DOM + 1, EP);
 	uint32_t used;
 
-	b.flags = ATTACH_F_BYPASS;
-	if (start(IH_EQSIZE) || must(&b, sizeof(b), S_OK, "ATTACH, status") ||
+	b.flags = VIOMMU_ATTACH_F_BYPASS;
+	if (start(IH_EQSIZE) ||
+	    must(&b, sizeof(b), VIOMMU_S_OK, "ATTACH, status") ||
 	    rng_read((uintptr_t)buf2, 64, &used))
 		return;
 	if (used != 64 || all_are(buf2, 64, 0))
 		fail_hex("rng through a bypass domain, used", used);
 	expect_no_fault();
-	if (!failed() && !fresh_domain(DOM))
-		rng_still_works();
+	rng_still_works_reattached();
 }
 
 /*
@@ -446,15 +440,15 @@ static void dma_bypass_domain(void)
  */
 static void dma_unmap_race(void)
 {
-	struct req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
-	struct req_unmap u = unmap_req(DOM, HIGH_IOVA, PAGE);
-	uint8_t ev[EVT_LEN];
+	struct viommu_req_map m = map_req(DOM, HIGH_IOVA, PAGE, (uintptr_t)buf);
+	struct viommu_req_unmap u = unmap_req(DOM, HIGH_IOVA, PAGE);
+	uint8_t ev[VIOMMU_FAULT_LEN];
 	uint32_t id, len, wrote = 0, faulted = 0;
 
 	if (start(IH_EQSIZE))
 		return;
 	for (unsigned int round = 0; round < 200 && !failed(); round++) {
-		if (must(&m, sizeof(m), S_OK, "MAP, status"))
+		if (must(&m, sizeof(m), VIOMMU_S_OK, "MAP, status"))
 			return;
 		for (uint16_t j = 0; j < RNG_QSIZE; j++) {
 			const struct vio_buf b = {
@@ -465,7 +459,7 @@ static void dma_unmap_race(void)
 			vio_add(&rng_q, j, &b, 1);
 		}
 		vio_notify(&rng, &rng_q);
-		if (must(&u, sizeof(u), S_OK, "UNMAP, status"))
+		if (must(&u, sizeof(u), VIOMMU_S_OK, "UNMAP, status"))
 			return;
 		memset(buf, 0, PAGE);
 		ih_fence();
@@ -494,8 +488,7 @@ static void dma_unmap_race(void)
 	rt_puts(" faulted ");
 	rt_put_dec(faulted);
 	rt_putc('\n');
-	if (!failed() && !fresh_domain(DOM))
-		rng_still_works();
+	rng_still_works_reattached();
 }
 
 static const struct ih_check checks[] = {
@@ -519,7 +512,6 @@ static const struct ih_check checks[] = {
 
 void dma_checks(void)
 {
-	rng.base = VIO_SLOT_BASE(0);
 	ih_run(checks, sizeof(checks) / sizeof(checks[0]));
 	vio_reset(&rng);
 }

@@ -8,46 +8,15 @@
 #define DOM 50 /* these checks' domain */
 #define RNG_QSIZE 16
 #define F_ACCESS_PLATFORM (1ULL << 33) /* 6.1 */
-#define FAULT_R_DOMAIN 1 /* 5.13.6.9 */
-#define FAULT_R_MAPPING 2
-#define FAULT_F_READ 1u
-#define FAULT_F_WRITE 2u
-#define FAULT_F_ADDRESS 0x100u
 #define EVT_TSC 3000000000ULL /* ~1 s: a report that never came */
 #define QUIET_TSC 300000000ULL /* ~0.1 s of nothing */
 #define HIGH_IOVA 0x8000000000ULL /* 512 GiB: outside RAM */
 #define RAM_END 0x4000000ULL /* --memory 64M */
-#define CFG_BYPASS 36
 
 extern struct vio_dev rng; /* slot 0, endpoint 0 */
 extern struct vio_queue rng_q; /* its requestq while up */
 extern uint8_t buf[2 * PAGE]; /* RAM the rng may be let at */
 extern uint8_t buf2[PAGE];
-
-static inline int all_are(const uint8_t *p, uint32_t n, uint8_t v)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		if (p[i] != v)
-			return 0;
-	}
-	return 1;
-}
-
-static inline uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* One rng request: (len) writable bytes at bus address (addr). 0 with
  * the used length in (*used), or -1 after fail(). */
@@ -66,8 +35,14 @@ int start_with(uint64_t features, unsigned int nr_evt);
 void expect_fault(uint8_t reason, uint64_t addr);
 /* No report comes within ~0.1 s. */
 void expect_no_fault(void);
+/* start(), then the MAP (m): 0 or -1 after fail(). */
+int start_mapped(const struct viommu_req_map *m);
 /* DETACHes endpoint 0 (attached to DOM) and proves the rng works 1:1. */
 void rng_still_works(void);
+/* rng_still_works() after a check that took endpoint 0 out of DOM:
+ * attaches it to a fresh DOM first, for the DETACH; nothing if the check
+ * failed already. */
+void rng_still_works_reattached(void);
 /* A DMA at (addr, len) that must not happen: used 0, buf and buf2
  * untouched, one report of (reason) at (at) (denied(): at addr). */
 void denied_at(uint64_t addr, uint32_t len, uint8_t reason, uint64_t at);

@@ -58,12 +58,12 @@ static void evt_short(void)
 	if (start(0))
 		return;
 	memset(ih_events, 0xa5, sizeof(ih_events));
-	post_evt(0, ih_events[0], EVT_LEN - 1, VIO_DESC_F_WRITE);
+	post_evt(0, ih_events[0], VIOMMU_FAULT_LEN - 1, VIO_DESC_F_WRITE);
 	if (cause_fault(0) || evt_back(&len))
 		return;
-	if (len != 0 || !all_are(ih_events[0], EVT_LEN, 0xa5))
+	if (len != 0 || !all_are(ih_events[0], VIOMMU_FAULT_LEN, 0xa5))
 		fail_hex("used length", len);
-	post_evt(0, ih_events[0], EVT_LEN, VIO_DESC_F_WRITE);
+	post_evt(0, ih_events[0], VIOMMU_FAULT_LEN, VIO_DESC_F_WRITE);
 	expect_no_fault();
 	rng_still_works();
 }
@@ -76,10 +76,10 @@ static void evt_readable(void)
 	if (start(0))
 		return;
 	memset(ih_events, 0xa5, sizeof(ih_events));
-	post_evt(0, ih_events[0], EVT_LEN, 0);
+	post_evt(0, ih_events[0], VIOMMU_FAULT_LEN, 0);
 	if (cause_fault(0) || evt_back(&len))
 		return;
-	if (len != 0 || !all_are(ih_events[0], EVT_LEN, 0xa5))
+	if (len != 0 || !all_are(ih_events[0], VIOMMU_FAULT_LEN, 0xa5))
 		fail_hex("used length", len);
 	rng_still_works();
 }
@@ -101,8 +101,10 @@ static void evt_split(void)
 	vio_notify(&ih_dev, &ih_eq);
 	if (cause_fault(3) || evt_back(&len))
 		return;
-	if (len != EVT_LEN || ih_events[0][0] != FAULT_R_MAPPING ||
-	    get32(ih_events[0] + 4) != (FAULT_F_WRITE | FAULT_F_ADDRESS) ||
+	if (len != VIOMMU_FAULT_LEN ||
+	    ih_events[0][0] != VIOMMU_FAULT_R_MAPPING ||
+	    get32(ih_events[0] + 4) !=
+		    (VIOMMU_FAULT_F_WRITE | VIOMMU_FAULT_F_ADDRESS) ||
 	    get64(p + 8) != HIGH_IOVA + 3 * PAGE || get32(p) != EP)
 		fail_hex("split report, used length", len);
 	rng_still_works();
@@ -114,7 +116,8 @@ static void evt_outside_ram(void)
 {
 	if (start(0))
 		return;
-	post_evt(0, (const void *)0x40000000000ULL, EVT_LEN, VIO_DESC_F_WRITE);
+	post_evt(0, (const void *)0x40000000000ULL, VIOMMU_FAULT_LEN,
+		 VIO_DESC_F_WRITE);
 	cause_fault(0);
 	if (vio_status(&rng) != 0x0f)
 		fail_hex("rng status", vio_status(&rng));
@@ -127,7 +130,7 @@ static void evt_outside_ram(void)
  */
 static void evt_overflow(void)
 {
-	uint8_t ev[EVT_LEN];
+	uint8_t ev[VIOMMU_FAULT_LEN];
 	uint32_t len, n = 0;
 
 	if (start(0))
@@ -138,10 +141,11 @@ static void evt_overflow(void)
 	}
 	memset(ih_events, 0xa5, sizeof(ih_events));
 	for (uint16_t i = 0; i < IH_EQSIZE; i++)
-		post_evt(i, ih_events[i], EVT_LEN, VIO_DESC_F_WRITE);
+		post_evt(i, ih_events[i], VIOMMU_FAULT_LEN, VIO_DESC_F_WRITE);
 	/* The last wait runs out: ~1 s, so a slow host does not lose one. */
 	while (!ih_event(ev, &len, EVT_TSC)) {
-		if (len != EVT_LEN || get64(ev + 16) != HIGH_IOVA + n * PAGE) {
+		if (len != VIOMMU_FAULT_LEN ||
+		    get64(ev + 16) != HIGH_IOVA + n * PAGE) {
 			fail_hex("report out of order, number", n);
 			return;
 		}
@@ -164,13 +168,10 @@ static void evt_reset_forgets(void)
 	}
 	/* Reset and re-init the iommu, buffers posted this time; the rng
 	 * keeps running (its rings resolved at its DRIVER_OK). */
-	if (ih_up(F_ALL, IH_QSIZE)) {
-		fail("iommu re-init");
+	if (ih_reinit(F_ALL, "iommu re-init"))
 		return;
-	}
 	expect_no_fault();
-	if (!failed() && !fresh_domain(DOM))
-		rng_still_works();
+	rng_still_works_reattached();
 }
 
 static const struct ih_check checks[] = {
@@ -184,7 +185,6 @@ static const struct ih_check checks[] = {
 
 void evt_checks(void)
 {
-	rng.base = VIO_SLOT_BASE(0);
 	ih_run(checks, sizeof(checks) / sizeof(checks[0]));
 	vio_reset(&rng);
 }

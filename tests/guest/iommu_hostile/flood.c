@@ -28,8 +28,8 @@ _Static_assert(IH_QSIZE == VIO_QMAX, "requestq fills struct vio_ring");
 
 /* Per queue entry: the indirect table, the request and its tail. */
 static struct vio_desc tables[IH_QSIZE][2] __attribute__((aligned(16)));
-static struct req_map reqs[IH_QSIZE];
-static struct tail tails[IH_QSIZE];
+static struct viommu_req_map reqs[IH_QSIZE];
+static struct viommu_req_tail tails[IH_QSIZE];
 
 static unsigned int kicks;
 static uint32_t flood_dom; /* the domain being flooded */
@@ -39,7 +39,7 @@ static uint16_t published; /* avail->idx at the last publish() */
 static void fill(uint16_t slot, uint32_t k)
 {
 	reqs[slot] = map_req(flood_dom, IOVA + (uint64_t)k * PAGE, PAGE, ih_pa);
-	tails[slot] = (struct tail){ S_NONE, { 0xff, 0xff, 0xff } };
+	tails[slot] = (struct viommu_req_tail){ S_NONE, { 0xff, 0xff, 0xff } };
 	ih_rq_ring.avail.ring[ih_rq.avail_idx % IH_QSIZE] = slot;
 	ih_rq.avail_idx++;
 }
@@ -125,11 +125,12 @@ static int flood_run(uint32_t dom, uint32_t n, int say)
 			uint32_t len = ih_rq_ring.used.ring[at].len;
 
 			ih_rq.used_seen++;
-			if (id >= IH_QSIZE || len != sizeof(struct tail)) {
+			if (id >= IH_QSIZE ||
+			    len != sizeof(struct viommu_req_tail)) {
 				fail_hex("used entry, len", len);
 				return -1;
 			}
-			if (tails[id].status != S_OK) {
+			if (tails[id].status != VIOMMU_S_OK) {
 				fail_hex("MAP refused, status",
 					 tails[id].status);
 				return -1;
@@ -167,51 +168,52 @@ static void flood(void)
 /* One past the limit: NOMEM, and nothing changed. */
 static void flood_limit(void)
 {
-	struct req_map past =
+	struct viommu_req_map past =
 		map_req(DOM, IOVA + (uint64_t)FLOOD_N * PAGE, PAGE, ih_pa);
-	struct req_map dup = map_req(DOM, IOVA + 12345 * PAGE, PAGE, ih_pa);
+	struct viommu_req_map dup =
+		map_req(DOM, IOVA + 12345 * PAGE, PAGE, ih_pa);
 
-	if (expect(&past, sizeof(past), S_NOMEM))
+	if (expect(&past, sizeof(past), VIOMMU_S_NOMEM))
 		return;
 	/* The store still checks overlap before its limit. */
-	expect(&dup, sizeof(dup), S_INVAL);
+	expect(&dup, sizeof(dup), VIOMMU_S_INVAL);
 }
 
 /* One UNMAP over the whole flooded range removes every mapping: OK, and
  * then both ends and the middle map again. */
 static void flood_unmap(void)
 {
-	struct req_unmap all = unmap_req(DOM, IOVA, (uint64_t)FLOOD_N * PAGE);
-	struct req_map first = map_req(DOM, IOVA, PAGE, ih_pa);
-	struct req_map mid = map_req(DOM, IOVA + 777777 * PAGE, PAGE, ih_pa);
-	struct req_map past =
+	struct viommu_req_unmap all =
+		unmap_req(DOM, IOVA, (uint64_t)FLOOD_N * PAGE);
+	struct viommu_req_map first = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map mid =
+		map_req(DOM, IOVA + 777777 * PAGE, PAGE, ih_pa);
+	struct viommu_req_map past =
 		map_req(DOM, IOVA + (uint64_t)FLOOD_N * PAGE, PAGE, ih_pa);
 
-	if (expect(&all, sizeof(all), S_OK) ||
-	    expect(&first, sizeof(first), S_OK) ||
-	    expect(&mid, sizeof(mid), S_OK))
+	if (expect(&all, sizeof(all), VIOMMU_S_OK) ||
+	    expect(&first, sizeof(first), VIOMMU_S_OK) ||
+	    expect(&mid, sizeof(mid), VIOMMU_S_OK))
 		return;
-	expect(&past, sizeof(past), S_OK);
+	expect(&past, sizeof(past), VIOMMU_S_OK);
 }
 
 /* The same with EVENT_IDX (2.7.10): kicks only where avail_event asks,
  * so a device that forgot to move it would stall the flood. */
 static void flood_event_idx(void)
 {
-	struct req_unmap all =
+	struct viommu_req_unmap all =
 		unmap_req(DOM + 1, IOVA, (uint64_t)EVT_IDX_N * PAGE);
 
-	if (ih_up(F_ALL | VIO_F_EVENT_IDX, IH_QSIZE)) {
-		fail("setup with EVENT_IDX");
+	if (ih_reinit(F_ALL | VIO_F_EVENT_IDX, "setup with EVENT_IDX"))
 		return;
-	}
 	if (!(ih_dev.features & VIO_F_EVENT_IDX)) {
 		fail("EVENT_IDX not offered");
 		return;
 	}
 	if (fresh_domain(DOM + 1) || flood_run(DOM + 1, EVT_IDX_N, 0))
 		return;
-	expect(&all, sizeof(all), S_OK);
+	expect(&all, sizeof(all), VIOMMU_S_OK);
 }
 
 static const struct ih_check checks[] = {

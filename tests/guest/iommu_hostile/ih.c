@@ -20,54 +20,10 @@ uint64_t ih_pa;
 
 struct vio_queue ih_eq;
 struct vio_ring ih_eq_ring;
-uint8_t ih_events[IH_EQSIZE][EVT_LEN] __attribute__((aligned(8)));
+uint8_t ih_events[IH_EQSIZE][VIOMMU_FAULT_LEN] __attribute__((aligned(8)));
 static uint8_t target[PAGE] __attribute__((aligned(4096)));
-static struct tail tail;
+static struct viommu_req_tail tail;
 static uint8_t probe_buf[2048] __attribute__((aligned(8)));
-
-/* The check running now: its first failure, if any. */
-static const char *why;
-static uint64_t why_v;
-static int why_has_v;
-static unsigned int nr_ok, nr_failed;
-
-void fail(const char *what)
-{
-	if (!why) {
-		why = what;
-		why_has_v = 0;
-	}
-}
-
-void fail_hex(const char *what, uint64_t v)
-{
-	if (!why) {
-		why = what;
-		why_v = v;
-		why_has_v = 1;
-	}
-}
-
-int failed(void)
-{
-	return why != 0;
-}
-
-static uint32_t set_status(uint32_t v)
-{
-	vio_write32(&ih_dev, VIO_R_STATUS, v);
-	return vio_read32(&ih_dev, VIO_R_STATUS);
-}
-
-static uint64_t dev_features(void)
-{
-	uint64_t f;
-
-	vio_write32(&ih_dev, VIO_R_DEV_FEATURES_SEL, 0);
-	f = vio_read32(&ih_dev, VIO_R_DEV_FEATURES);
-	vio_write32(&ih_dev, VIO_R_DEV_FEATURES_SEL, 1);
-	return f | (uint64_t)vio_read32(&ih_dev, VIO_R_DEV_FEATURES) << 32;
-}
 
 int ih_up(uint64_t features, uint16_t qsize)
 {
@@ -78,23 +34,16 @@ int ih_up_eq(uint64_t features, uint16_t qsize, unsigned int nr_evt)
 {
 	struct vio_dev *d = &ih_dev;
 
-	if (set_status(0) != 0)
-		return -1;
-	set_status(VIO_S_ACKNOWLEDGE);
-	set_status(VIO_S_ACKNOWLEDGE | VIO_S_DRIVER);
-	d->features = (features | VIO_F_VERSION_1) & dev_features();
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
-	if (set_status(0x0b) != 0x0b ||
+	if (vio_negotiate_quiet(d, features, 0) ||
 	    vio_queue_setup(d, &ih_rq, 0, qsize, &ih_rq_ring) ||
-	    vio_queue_setup(d, &ih_eq, 1, IH_EQSIZE, &ih_eq_ring) ||
-	    set_status(0x0f) != 0x0f)
+	    vio_queue_setup(d, &ih_eq, 1, IH_EQSIZE, &ih_eq_ring))
+		return -1;
+	vio_write32(d, VIO_R_STATUS, 0x0f);
+	if (vio_status(d) != 0x0f)
 		return -1;
 	/* The eventq's buffers, posted ahead of any fault as Linux does. */
 	for (unsigned int i = 0; i < nr_evt && i < IH_EQSIZE; i++) {
-		const struct vio_buf b = { ih_events[i], EVT_LEN,
+		const struct vio_buf b = { ih_events[i], VIOMMU_FAULT_LEN,
 					   VIO_DESC_F_WRITE };
 
 		vio_add(&ih_eq, (uint16_t)i, &b, 1);
@@ -104,6 +53,26 @@ int ih_up_eq(uint64_t features, uint16_t qsize, unsigned int nr_evt)
 	 * change interrupt, not one left from before. */
 	vio_ack_irq(d);
 	return 0;
+}
+
+int ih_reinit(uint64_t features, const char *what)
+{
+	if (ih_up(features, IH_QSIZE)) {
+		fail(what);
+		return -1;
+	}
+	return 0;
+}
+
+void ih_bypass_write(uint8_t v)
+{
+	*(volatile uint8_t *)(uintptr_t)(ih_dev.base + VIO_R_CONFIG +
+					 VIOMMU_CFG_BYPASS) = v;
+}
+
+uint8_t ih_bypass_read(void)
+{
+	return (uint8_t)vio_config32(&ih_dev, VIOMMU_CFG_BYPASS);
 }
 
 int ih_event(uint8_t *ev, uint32_t *len, uint64_t tsc)
@@ -117,10 +86,11 @@ int ih_event(uint8_t *ev, uint32_t *len, uint64_t tsc)
 		fail_hex("eventq used id", id);
 		return -1;
 	}
-	memcpy(ev, ih_events[id], EVT_LEN);
+	memcpy(ev, ih_events[id], VIOMMU_FAULT_LEN);
 	/* The same buffer again, for the next report. */
-	memset(ih_events[id], 0xa5, EVT_LEN);
-	b = (struct vio_buf){ ih_events[id], EVT_LEN, VIO_DESC_F_WRITE };
+	memset(ih_events[id], 0xa5, VIOMMU_FAULT_LEN);
+	b = (struct vio_buf){ ih_events[id], VIOMMU_FAULT_LEN,
+			      VIO_DESC_F_WRITE };
 	vio_add(&ih_eq, (uint16_t)id, &b, 1);
 	vio_notify(&ih_dev, &ih_eq);
 	return 0;
@@ -168,7 +138,7 @@ static int request(const void *rd, uint32_t rdlen, uint8_t want,
 	};
 	uint32_t used;
 
-	tail = (struct tail){ S_NONE, { 0xff, 0xff, 0xff } };
+	tail = (struct viommu_req_tail){ S_NONE, { 0xff, 0xff, 0xff } };
 	if (ih_chain(b, 2, &used))
 		return -1;
 	if (tail.status != want) {
@@ -199,29 +169,29 @@ int must(const void *rd, uint32_t rdlen, uint8_t want, const char *what)
 	return request(rd, rdlen, want, what);
 }
 
-struct req_attach attach_req(uint32_t domain, uint32_t endpoint)
+struct viommu_req_attach attach_req(uint32_t domain, uint32_t endpoint)
 {
-	return (struct req_attach){
-		.type = T_ATTACH,
+	return (struct viommu_req_attach){
+		.type = VIOMMU_T_ATTACH,
 		.domain = domain,
 		.endpoint = endpoint,
 	};
 }
 
-struct req_attach detach_req(uint32_t domain, uint32_t endpoint)
+struct viommu_req_attach detach_req(uint32_t domain, uint32_t endpoint)
 {
-	return (struct req_attach){
-		.type = T_DETACH,
+	return (struct viommu_req_attach){
+		.type = VIOMMU_T_DETACH,
 		.domain = domain,
 		.endpoint = endpoint,
 	};
 }
 
-struct req_map map_req(uint32_t domain, uint64_t iova, uint64_t len,
-		       uint64_t pa)
+struct viommu_req_map map_req(uint32_t domain, uint64_t iova, uint64_t len,
+			      uint64_t pa)
 {
-	return (struct req_map){
-		.type = T_MAP,
+	return (struct viommu_req_map){
+		.type = VIOMMU_T_MAP,
 		.domain = domain,
 		.virt_start = iova,
 		.virt_end = iova + len - 1,
@@ -230,34 +200,37 @@ struct req_map map_req(uint32_t domain, uint64_t iova, uint64_t len,
 	};
 }
 
-struct req_unmap unmap_req(uint32_t domain, uint64_t iova, uint64_t len)
+struct viommu_req_unmap unmap_req(uint32_t domain, uint64_t iova, uint64_t len)
 {
-	return (struct req_unmap){
-		.type = T_UNMAP,
+	return (struct viommu_req_unmap){
+		.type = VIOMMU_T_UNMAP,
 		.domain = domain,
 		.virt_start = iova,
 		.virt_end = iova + len - 1,
 	};
 }
 
-struct req_probe probe_req(uint32_t endpoint)
+struct viommu_req_probe probe_req(uint32_t endpoint)
 {
-	return (struct req_probe){ .type = T_PROBE, .endpoint = endpoint };
+	return (struct viommu_req_probe){ .type = VIOMMU_T_PROBE,
+					  .endpoint = endpoint };
 }
 
 int fresh_domain(uint32_t domain)
 {
 	/* Through a parking domain: an ATTACH to the domain the endpoint is
 	 * in already changes nothing (ignis keeps its mappings). */
-	struct req_attach park = attach_req(PARK, EP);
-	struct req_attach a = attach_req(domain, EP);
+	struct viommu_req_attach park = attach_req(PARK, EP);
+	struct viommu_req_attach a = attach_req(domain, EP);
 
-	if (must(&park, sizeof(park), S_OK, "attach to the parking domain"))
+	if (must(&park, sizeof(park), VIOMMU_S_OK,
+		 "attach to the parking domain"))
 		return -1;
-	return must(&a, sizeof(a), S_OK, "attach to a fresh domain, status");
+	return must(&a, sizeof(a), VIOMMU_S_OK,
+		    "attach to a fresh domain, status");
 }
 
-uint8_t *probe_into(const struct req_probe *r, uint32_t rdlen,
+uint8_t *probe_into(const struct viommu_req_probe *r, uint32_t rdlen,
 		    const uint32_t *lens, unsigned int n, uint32_t *used)
 {
 	struct vio_buf b[8];
@@ -279,29 +252,22 @@ uint8_t *probe_into(const struct req_probe *r, uint32_t rdlen,
 	return probe_buf;
 }
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 const char *probe_list_bad(const uint8_t *p)
 {
 	static const struct {
 		uint8_t subtype;
 		uint64_t start, end;
 	} want[] = {
-		{ 0, HOLE_START, 0xfedfffffULL },
-		{ 1, MSI_START, MSI_END },
-		{ 0, 0xfef00000ULL, 0xffffffffULL },
+		{ VIOMMU_RESV_T_RESERVED, HOLE_START, 0xfedfffffULL },
+		{ VIOMMU_RESV_T_MSI, MSI_START, MSI_END },
+		{ VIOMMU_RESV_T_RESERVED, 0xfef00000ULL, 0xffffffffULL },
 	};
 	const unsigned int n = sizeof(want) / sizeof(want[0]);
 
 	/* Each a RESV_MEM of 20 bytes after its header (5.13.6.8.1). */
 	for (unsigned int i = 0; i < n; i++, p += 24) {
-		if (p[0] != 1 || p[1] != 0 || p[2] != 20 || p[3] != 0)
+		if (p[0] != VIOMMU_PROBE_T_RESV_MEM || p[1] != 0 ||
+		    p[2] != VIOMMU_RESV_MEM_LEN || p[3] != 0)
 			return "property header";
 		if (p[4] != want[i].subtype || p[5] | p[6] | p[7] ||
 		    get64(p + 8) != want[i].start ||
@@ -316,24 +282,30 @@ const char *probe_list_bad(const uint8_t *p)
 	return 0;
 }
 
-/* The device still answers: a PROBE of endpoint 0, whole and right. */
-static void good(void)
+void expect_probe_list(const uint8_t *p, uint32_t used, const char *what)
 {
-	const struct req_probe r = probe_req(EP);
-	const uint32_t len = PROBE_SIZE + sizeof(struct tail);
 	const char *bad;
-	uint32_t used;
-	uint8_t *p = probe_into(&r, sizeof(r), &len, 1, &used);
 
-	if (!p)
-		return;
-	if (used != len || p[PROBE_SIZE] != S_OK) {
-		fail_hex("good PROBE after, status", p[PROBE_SIZE]);
+	if (used != PROBE_SIZE + sizeof(struct viommu_req_tail) ||
+	    p[PROBE_SIZE] != VIOMMU_S_OK) {
+		fail_hex(what, p[PROBE_SIZE]);
 		return;
 	}
 	bad = probe_list_bad(p);
 	if (bad)
 		fail(bad);
+}
+
+/* The device still answers: a PROBE of endpoint 0, whole and right. */
+static void good(void)
+{
+	const struct viommu_req_probe r = probe_req(EP);
+	const uint32_t len = PROBE_SIZE + sizeof(struct viommu_req_tail);
+	uint32_t used;
+	uint8_t *p = probe_into(&r, sizeof(r), &len, 1, &used);
+
+	if (p)
+		expect_probe_list(p, used, "good PROBE after, status");
 }
 
 /* 2.1.2: DEVICE_NEEDS_RESET, and with DRIVER_OK set a configuration
@@ -372,7 +344,7 @@ void ih_run(const struct ih_check *c, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t st;
 
-		why = 0;
+		check_start();
 		c[i].fn();
 		if (c[i].breaks) {
 			expect_needs_reset();
@@ -389,33 +361,21 @@ void ih_run(const struct ih_check *c, unsigned int n)
 			if (failed())
 				baseline();
 		}
-		rt_puts("iommu_hostile: ");
-		rt_puts(c[i].name);
-		if (!why) {
-			rt_puts(" ok\n");
-			nr_ok++;
-			continue;
-		}
-		rt_puts(" FAILED ");
-		rt_puts(why);
-		if (why_has_v) {
-			rt_puts(" 0x");
-			rt_put_hex(why_v, 0);
-		}
-		rt_putc('\n');
-		nr_failed++;
+		check_end("iommu_hostile", c[i].name);
 	}
 }
 
 /* The configuration the checks rely on (vmm/builder.c create_iommu()). */
 static int config_ok(void)
 {
-	uint64_t mask = vio_config32(&ih_dev, 0) |
-			(uint64_t)vio_config32(&ih_dev, 4) << 32;
+	const uint32_t mask_at = VIOMMU_CFG_PAGE_SIZE_MASK;
+	uint64_t mask = vio_config32(&ih_dev, mask_at) |
+			(uint64_t)vio_config32(&ih_dev, mask_at + 4) << 32;
 
-	return mask == ~0xfffULL && vio_config32(&ih_dev, 24) == 0 &&
-	       vio_config32(&ih_dev, 28) == 0xffffffffu &&
-	       vio_config32(&ih_dev, 32) == PROBE_SIZE;
+	return mask == ~0xfffULL &&
+	       vio_config32(&ih_dev, VIOMMU_CFG_DOMAIN_START) == 0 &&
+	       vio_config32(&ih_dev, VIOMMU_CFG_DOMAIN_END) == 0xffffffffu &&
+	       vio_config32(&ih_dev, VIOMMU_CFG_PROBE_SIZE) == PROBE_SIZE;
 }
 
 void guest_main(unsigned int proto, uint64_t info)
@@ -427,7 +387,7 @@ void guest_main(unsigned int proto, uint64_t info)
 
 	rt_puts("iommu_hostile: start\n");
 	ih_pa = (uintptr_t)target;
-	if (vio_probe(&ih_dev, VIO_SLOT_BASE(IH_SLOT), IH_ID_IOMMU,
+	if (vio_probe(&ih_dev, VIO_SLOT_BASE(IH_SLOT), VIOMMU_DEVICE_ID,
 		      "iommu_hostile") ||
 	    ih_up(F_ALL, IH_QSIZE) || !config_ok()) {
 		rt_puts("iommu_hostile: setup FAILED\n");
@@ -445,10 +405,6 @@ void guest_main(unsigned int proto, uint64_t info)
 	}
 	if (all || cmdline_has(cmdline, "ih=flood"))
 		flood_checks();
-	rt_puts("iommu_hostile: done ");
-	rt_put_dec(nr_ok);
-	rt_puts(" ok ");
-	rt_put_dec(nr_failed);
-	rt_puts(" failed\n");
+	check_summary("iommu_hostile");
 	vio_reset(&ih_dev);
 }

@@ -5,8 +5,10 @@
 
 #include <stdint.h>
 
+#include "check.h"
 #include "rt.h"
 #include "vio.h"
+#include "viommu_wire.h"
 
 /*
  * A guest that sends the virtio-iommu (virtio 1.2/1.3, 5.13) every
@@ -25,46 +27,15 @@
  */
 
 #define IH_SLOT 1 /* the iommu's virtio-mmio slot */
-#define IH_ID_IOMMU 23 /* virtio device id (5.13.1) */
 #define IH_QSIZE 256 /* requestq entries: the device's maximum */
 #define IH_EQSIZE 8 /* eventq entries */
 
-/* Feature bits (5.13.3). */
-#define F_INPUT_RANGE (1ULL << 0)
-#define F_DOMAIN_RANGE (1ULL << 1)
-#define F_MAP_UNMAP (1ULL << 2)
-#define F_PROBE (1ULL << 4)
-#define F_MMIO (1ULL << 5)
-#define F_BYPASS_CONFIG (1ULL << 6)
 /* What a good driver takes of what ignis offers. */
-#define F_ALL                                                     \
-	(F_INPUT_RANGE | F_DOMAIN_RANGE | F_MAP_UNMAP | F_PROBE | \
-	 F_BYPASS_CONFIG | VIO_F_INDIRECT_DESC)
-
-/* Request types (5.13.6). */
-#define T_ATTACH 1
-#define T_DETACH 2
-#define T_MAP 3
-#define T_UNMAP 4
-#define T_PROBE 5
-
-/* Statuses (5.13.6). */
-#define S_OK 0
-#define S_IOERR 1
-#define S_UNSUPP 2
-#define S_DEVERR 3
-#define S_INVAL 4
-#define S_RANGE 5
-#define S_NOENT 6
-#define S_FAULT 7
-#define S_NOMEM 8
+#define F_ALL                                                                \
+	(VIOMMU_F_INPUT_RANGE | VIOMMU_F_DOMAIN_RANGE | VIOMMU_F_MAP_UNMAP | \
+	 VIOMMU_F_PROBE | VIOMMU_F_BYPASS_CONFIG | VIO_F_INDIRECT_DESC)
+#define MAP_F_RW (VIOMMU_MAP_F_READ | VIOMMU_MAP_F_WRITE)
 #define S_NONE 0xff /* what a tail holds before the answer */
-
-#define ATTACH_F_BYPASS 1u /* 5.13.6.3 (1.3) */
-#define MAP_F_READ 1u /* 5.13.6.5 */
-#define MAP_F_WRITE 2u
-#define MAP_F_MMIO 4u
-#define MAP_F_RW (MAP_F_READ | MAP_F_WRITE)
 
 #define EP 0 /* the rng's endpoint id */
 #define PARK 0xfffffff0u /* fresh_domain()'s way station */
@@ -75,53 +46,10 @@
 #define MSI_END 0xfeefffffULL
 #define HOLE_START 0xc0000000ULL /* the MMIO hole, reserved too */
 
-/*
- * The device-readable parts of the requests (5.13.6), little-endian as
- * x86 is; the 4-byte tail goes in writable descriptors. Our own copy of
- * the spec's layout (as tests/guest/virtio_iommu/iommu.h), not the
- * VMM's: the guest tests the device against the spec.
- */
-struct req_attach { /* ATTACH and DETACH */
-	uint8_t type, reserved[3];
-	uint32_t domain, endpoint, flags;
-	uint8_t reserved2[4];
-};
-
-struct req_map {
-	uint8_t type, reserved[3];
-	uint32_t domain;
-	uint64_t virt_start, virt_end, phys_start;
-	uint32_t flags;
-} __attribute__((packed));
-
-struct req_unmap {
-	uint8_t type, reserved[3];
-	uint32_t domain;
-	uint64_t virt_start, virt_end;
-	uint8_t reserved2[4];
-} __attribute__((packed));
-
-struct req_probe {
-	uint8_t type, reserved[3];
-	uint32_t endpoint;
-	uint8_t reserved2[64];
-};
-
-struct tail {
-	uint8_t status, reserved[3];
-};
-
-_Static_assert(sizeof(struct req_attach) == 20, "attach: 24 B less tail");
-_Static_assert(sizeof(struct req_map) == 36, "map: 40 B less tail");
-_Static_assert(sizeof(struct req_unmap) == 28, "unmap: 32 B less tail");
-_Static_assert(sizeof(struct req_probe) == 72, "probe readable part");
-
-#define EVT_LEN 24 /* struct virtio_iommu_fault */
-
 extern struct vio_dev ih_dev; /* the iommu */
 extern struct vio_queue ih_eq; /* its eventq while up */
 extern struct vio_ring ih_eq_ring; /* eventq's rings */
-extern uint8_t ih_events[IH_EQSIZE][EVT_LEN]; /* eventq's buffers */
+extern uint8_t ih_events[IH_EQSIZE][VIOMMU_FAULT_LEN]; /* eventq's buffers */
 extern struct vio_queue ih_rq; /* its requestq while up */
 extern struct vio_ring ih_rq_ring; /* requestq's rings */
 extern uint64_t ih_pa; /* a page of RAM to map to */
@@ -131,11 +59,32 @@ static inline void ih_fence(void)
 	__asm__ volatile("mfence" ::: "memory");
 }
 
-/* The check running now fails with (what) [and (v)]; the first failure
- * is the one printed. */
-void fail(const char *what);
-void fail_hex(const char *what, uint64_t v);
-int failed(void);
+/* Whether (n) bytes at (p) all hold (v). */
+static inline int all_are(const uint8_t *p, uint32_t n, uint8_t v)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (p[i] != v)
+			return 0;
+	}
+	return 1;
+}
+
+/* Little-endian fields at (p), which may be unaligned. */
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 /*
  * Reset, then 3.1.1 with (features) & offered | VERSION_1, requestq of
@@ -145,6 +94,15 @@ int failed(void);
 int ih_up(uint64_t features, uint16_t qsize);
 /* ih_up() posting only (nr_evt) eventq buffers, ih_events[0..]. */
 int ih_up_eq(uint64_t features, uint16_t qsize, unsigned int nr_evt);
+/* ih_up() of IH_QSIZE entries with (features) in the middle of a check:
+ * 0, or -1 after failing it with (what). */
+int ih_reinit(uint64_t features, const char *what);
+
+/* Writes the bypass byte of the configuration space, byte-wide as
+ * 4.2.2.2 wants for an 8-bit field; the device applies it later. */
+void ih_bypass_write(uint8_t v);
+/* The bypass byte as the device shows it now. */
+uint8_t ih_bypass_read(void);
 
 /*
  * Waits up to (tsc) ticks for the next fault report on the eventq: 0
@@ -171,13 +129,13 @@ int expect(const void *rd, uint32_t rdlen, uint8_t want);
 int must(const void *rd, uint32_t rdlen, uint8_t want, const char *what);
 
 /* Request builders. */
-struct req_attach attach_req(uint32_t domain, uint32_t endpoint);
-struct req_attach detach_req(uint32_t domain, uint32_t endpoint);
+struct viommu_req_attach attach_req(uint32_t domain, uint32_t endpoint);
+struct viommu_req_attach detach_req(uint32_t domain, uint32_t endpoint);
 /* [iova, iova + len) -> pa, read-write, in (domain). */
-struct req_map map_req(uint32_t domain, uint64_t iova, uint64_t len,
-		       uint64_t pa);
-struct req_unmap unmap_req(uint32_t domain, uint64_t iova, uint64_t len);
-struct req_probe probe_req(uint32_t endpoint);
+struct viommu_req_map map_req(uint32_t domain, uint64_t iova, uint64_t len,
+			      uint64_t pa);
+struct viommu_req_unmap unmap_req(uint32_t domain, uint64_t iova, uint64_t len);
+struct viommu_req_probe probe_req(uint32_t endpoint);
 
 /* Moves endpoint 0 to (domain), a new empty one (not PARK): the domain
  * it left dies with its mappings (5.13.6.4). 0 or -1 after fail(). */
@@ -188,11 +146,15 @@ int fresh_domain(uint32_t domain);
  * one after the other from a probe buffer preset to 0xa5; returns the
  * buffer and the used length in (*used), NULL after fail().
  */
-uint8_t *probe_into(const struct req_probe *r, uint32_t rdlen,
+uint8_t *probe_into(const struct viommu_req_probe *r, uint32_t rdlen,
 		    const uint32_t *lens, unsigned int n, uint32_t *used);
 /* Whether properties (p) hold ignis's x86 list (three RESV_MEM, then
  * zeros up to PROBE_SIZE): NULL or what is wrong. */
 const char *probe_list_bad(const uint8_t *p);
+/* A PROBE's answer (p, used) from probe_into(): OK after PROBE_SIZE
+ * bytes of ignis's list, used length PROBE_SIZE + 4; fails the check
+ * with (what) and the status, or with what is wrong in the list. */
+void expect_probe_list(const uint8_t *p, uint32_t used, const char *what);
 
 /* One check: its name, its body, and whether it breaks the queue on
  * purpose (then the runner expects DEVICE_NEEDS_RESET and re-inits). */

@@ -12,8 +12,8 @@
 
 #define DOM 30 /* these checks' domain */
 
-static struct req_map req;
-static struct tail tl;
+static struct viommu_req_map req;
+static struct viommu_req_tail tl;
 static struct vio_desc table[4] __attribute__((aligned(16)));
 
 static void setd(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -39,6 +39,27 @@ static void post(uint16_t head)
 	*(volatile uint16_t *)&q->r->avail.idx = q->avail_idx;
 	ih_fence();
 	vio_notify(&ih_dev, q);
+}
+
+/* req, a fresh MAP, readable in descriptor 0, chained to (next). */
+static void map_at_head(uint16_t next)
+{
+	req = map_req(DOM, IOVA, PAGE, ih_pa);
+	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, next);
+}
+
+/* A MAP through an indirect table of two entries, the request and its
+ * tail, the tail's entry with (tail_flags); descriptor 0 names the table
+ * as (len) bytes and is posted. */
+static void post_indirect_map(uint16_t tail_flags, uint32_t len)
+{
+	req = map_req(DOM, IOVA, PAGE, ih_pa);
+	table[0] = (struct vio_desc){ (uintptr_t)&req, sizeof(req),
+				      VIO_DESC_F_NEXT, 1 };
+	table[1] =
+		(struct vio_desc){ (uintptr_t)&tl, sizeof(tl), tail_flags, 0 };
+	setd(0, (uintptr_t)table, len, VIO_DESC_F_INDIRECT, 0);
+	post(0);
 }
 
 /* A MAP whose readable part is at (addr, len). */
@@ -72,8 +93,7 @@ static void desc_wraps(void)
  * row 12) is refused, never emulated. */
 static void desc_in_own_mmio(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, 1);
+	map_at_head(1);
 	setd(1, VIO_SLOT_BASE(IH_SLOT) + 0x70, 4, VIO_DESC_F_WRITE, 0);
 	post(0);
 }
@@ -81,8 +101,7 @@ static void desc_in_own_mmio(void)
 /* 0 -> 1 -> 2 -> 1: a loop of writable buffers. */
 static void desc_loop(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, 1);
+	map_at_head(1);
 	setd(1, (uintptr_t)&tl, sizeof(tl), VIO_DESC_F_WRITE | VIO_DESC_F_NEXT,
 	     2);
 	setd(2, (uintptr_t)&tl, sizeof(tl), VIO_DESC_F_WRITE | VIO_DESC_F_NEXT,
@@ -92,15 +111,13 @@ static void desc_loop(void)
 
 static void desc_self_loop(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, 0);
+	map_at_head(0);
 	post(0);
 }
 
 static void next_out_of_range(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, IH_QSIZE);
+	map_at_head(IH_QSIZE);
 	post(0);
 }
 
@@ -119,13 +136,8 @@ static void avail_idx_jump(void)
 /* An indirect table whose second entry points back at the first. */
 static void indirect_loop(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	table[0] = (struct vio_desc){ (uintptr_t)&req, sizeof(req),
-				      VIO_DESC_F_NEXT, 1 };
-	table[1] = (struct vio_desc){ (uintptr_t)&tl, sizeof(tl),
-				      VIO_DESC_F_WRITE | VIO_DESC_F_NEXT, 0 };
-	setd(0, (uintptr_t)table, 2 * sizeof(table[0]), VIO_DESC_F_INDIRECT, 0);
-	post(0);
+	post_indirect_map(VIO_DESC_F_WRITE | VIO_DESC_F_NEXT,
+			  2 * sizeof(table[0]));
 }
 
 static void indirect_outside_ram(void)
@@ -137,13 +149,7 @@ static void indirect_outside_ram(void)
 /* A table length that is not a whole number of descriptors. */
 static void indirect_len_24(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	table[0] = (struct vio_desc){ (uintptr_t)&req, sizeof(req),
-				      VIO_DESC_F_NEXT, 1 };
-	table[1] = (struct vio_desc){ (uintptr_t)&tl, sizeof(tl),
-				      VIO_DESC_F_WRITE, 0 };
-	setd(0, (uintptr_t)table, 24, VIO_DESC_F_INDIRECT, 0);
-	post(0);
+	post_indirect_map(VIO_DESC_F_WRITE, 24);
 }
 
 /*
@@ -154,8 +160,7 @@ static void indirect_len_24(void)
  */
 static void readable_after_writable(void)
 {
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	setd(0, (uintptr_t)&req, sizeof(req), VIO_DESC_F_NEXT, 1);
+	map_at_head(1);
 	setd(1, (uintptr_t)&tl, sizeof(tl), VIO_DESC_F_WRITE | VIO_DESC_F_NEXT,
 	     2);
 	setd(2, (uintptr_t)&req, 4, 0, 0);
@@ -168,12 +173,12 @@ static void readable_after_writable(void)
  * domain, and the device comes back empty. Under ASan this is where a
  * use after free would show.
  */
-static struct req_map many[IH_QSIZE / 2];
-static struct tail many_tl[IH_QSIZE / 2];
+static struct viommu_req_map many[IH_QSIZE / 2];
+static struct viommu_req_tail many_tl[IH_QSIZE / 2];
 
 static void reset_in_flight(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	struct vio_queue *q = &ih_rq;
 
 	if (fresh_domain(DOM))
@@ -200,7 +205,7 @@ static void reset_in_flight(void)
 		return;
 	}
 	/* Whatever was done before the reset is gone with the domain. */
-	expect(&m, sizeof(m), S_NOENT);
+	expect(&m, sizeof(m), VIOMMU_S_NOENT);
 }
 
 /*
@@ -246,32 +251,26 @@ static void eventq_kicks(void)
 /* An indirect descriptor when INDIRECT_DESC was not negotiated. */
 static void indirect_not_negotiated(void)
 {
-	if (ih_up(F_ALL & ~VIO_F_INDIRECT_DESC, IH_QSIZE)) {
-		fail("setup without INDIRECT_DESC");
+	if (ih_reinit(F_ALL & ~VIO_F_INDIRECT_DESC,
+		      "setup without INDIRECT_DESC"))
 		return;
-	}
-	req = map_req(DOM, IOVA, PAGE, ih_pa);
-	table[0] = (struct vio_desc){ (uintptr_t)&req, sizeof(req),
-				      VIO_DESC_F_NEXT, 1 };
-	table[1] = (struct vio_desc){ (uintptr_t)&tl, sizeof(tl),
-				      VIO_DESC_F_WRITE, 0 };
-	setd(0, (uintptr_t)table, 2 * sizeof(table[0]), VIO_DESC_F_INDIRECT, 0);
-	post(0);
+	post_indirect_map(VIO_DESC_F_WRITE, 2 * sizeof(table[0]));
 }
 
 /* 5.13.5: "When the device is reset, endpoints are not attached to any
  * domain": a domain made before a reset is gone after it. */
 static void reset_forgets(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 
-	if (fresh_domain(DOM) || must(&m, sizeof(m), S_OK, "MAP, status"))
+	if (fresh_domain(DOM) ||
+	    must(&m, sizeof(m), VIOMMU_S_OK, "MAP, status"))
 		return;
 	if (ih_up(F_ALL, IH_QSIZE)) {
 		fail_hex("re-init, status", vio_status(&ih_dev));
 		return;
 	}
-	expect(&m, sizeof(m), S_NOENT);
+	expect(&m, sizeof(m), VIOMMU_S_NOENT);
 }
 
 static const struct ih_check checks[] = {

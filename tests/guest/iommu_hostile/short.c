@@ -18,16 +18,6 @@
 static uint8_t raw[128] __attribute__((aligned(8)));
 static uint8_t wr[128] __attribute__((aligned(8)));
 
-/* Whether (n) bytes at (p) all hold (v). */
-static int all_are(const uint8_t *p, uint32_t n, uint8_t v)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		if (p[i] != v)
-			return 0;
-	}
-	return 1;
-}
-
 /* A readable part of (n) bytes: the first (n) of (req), padded with
  * (pad) up to (n) when (req) is shorter. */
 static const void *shaped(const void *req, uint32_t req_len, uint32_t n,
@@ -38,12 +28,35 @@ static const void *shaped(const void *req, uint32_t req_len, uint32_t n,
 	return raw;
 }
 
+/* Sends the chain of (n) buffers (b), whose writable ones lie in wr,
+ * preset to S_NONE: 0 with the used length in (*used), or -1 after
+ * fail(). */
+static int send_chain(const struct vio_buf *b, unsigned int n, uint32_t *used)
+{
+	memset(wr, S_NONE, sizeof(wr));
+	return ih_chain(b, n, used);
+}
+
+/* The MAP (m) sent in a shape the device must refuse was not done: the
+ * whole MAP fits now. */
+static void expect_map_not_done(const struct viommu_req_map *m)
+{
+	must(m, sizeof(*m), VIOMMU_S_OK, "MAP after (was it done?), status");
+}
+
+/* The MAP (m) sent in an odd but valid shape was done: the same MAP
+ * again overlaps it. */
+static void expect_map_done(const struct viommu_req_map *m)
+{
+	must(m, sizeof(*m), VIOMMU_S_INVAL, "MAP again (was it done?), status");
+}
+
 /* A head of 2 bytes: not even the type's reserved bytes. */
 static void head_short(void)
 {
-	static const uint8_t runt[2] = { T_ATTACH, 0 };
+	static const uint8_t runt[2] = { VIOMMU_T_ATTACH, 0 };
 
-	expect(runt, sizeof(runt), S_IOERR);
+	expect(runt, sizeof(runt), VIOMMU_S_IOERR);
 }
 
 /* No readable byte at all: a chain of only the tail. */
@@ -52,67 +65,68 @@ static void head_missing(void)
 	const struct vio_buf b = { &wr, 4, VIO_DESC_F_WRITE };
 	uint32_t used;
 
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(&b, 1, &used))
+	if (send_chain(&b, 1, &used))
 		return;
-	if (wr[0] != S_IOERR || used != 4 || !all_are(wr + 1, 3, 0))
+	if (wr[0] != VIOMMU_S_IOERR || used != 4 || !all_are(wr + 1, 3, 0))
 		fail_hex("want IOERR, used 4; status", wr[0]);
 }
 
 /* One byte short of the type's fields: IOERR, and nothing done. */
 static void attach_short(void)
 {
-	struct req_attach a = attach_req(DOM + 1, EP);
-	struct req_map m = map_req(DOM + 1, IOVA, PAGE, ih_pa);
+	struct viommu_req_attach a = attach_req(DOM + 1, EP);
+	struct viommu_req_map m = map_req(DOM + 1, IOVA, PAGE, ih_pa);
 
-	if (fresh_domain(DOM) || expect(&a, sizeof(a) - 1, S_IOERR))
+	if (fresh_domain(DOM) || expect(&a, sizeof(a) - 1, VIOMMU_S_IOERR))
 		return;
 	/* Not attached there: the domain was never made. */
-	must(&m, sizeof(m), S_NOENT, "MAP into it after, status");
+	must(&m, sizeof(m), VIOMMU_S_NOENT, "MAP into it after, status");
 }
 
 static void detach_short(void)
 {
-	struct req_attach d = detach_req(DOM, EP);
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_attach d = detach_req(DOM, EP);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 
-	if (fresh_domain(DOM) || expect(&d, sizeof(d) - 1, S_IOERR))
+	if (fresh_domain(DOM) || expect(&d, sizeof(d) - 1, VIOMMU_S_IOERR))
 		return;
 	/* Still attached: the domain lives. */
-	must(&m, sizeof(m), S_OK, "MAP into it after, status");
+	must(&m, sizeof(m), VIOMMU_S_OK, "MAP into it after, status");
 }
 
 static void map_short(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 
-	if (fresh_domain(DOM) || expect(&m, sizeof(m) - 1, S_IOERR))
+	if (fresh_domain(DOM) || expect(&m, sizeof(m) - 1, VIOMMU_S_IOERR))
 		return;
 	/* Nothing mapped: the whole MAP now fits. */
-	must(&m, sizeof(m), S_OK, "whole MAP after, status");
+	must(&m, sizeof(m), VIOMMU_S_OK, "whole MAP after, status");
 }
 
 static void unmap_short(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
-	struct req_unmap u = unmap_req(DOM, IOVA, PAGE);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_unmap u = unmap_req(DOM, IOVA, PAGE);
 
-	if (fresh_domain(DOM) || must(&m, sizeof(m), S_OK, "MAP, status") ||
-	    expect(&u, sizeof(u) - 1, S_IOERR))
+	if (fresh_domain(DOM) ||
+	    must(&m, sizeof(m), VIOMMU_S_OK, "MAP, status") ||
+	    expect(&u, sizeof(u) - 1, VIOMMU_S_IOERR))
 		return;
 	/* Still mapped: a second MAP overlaps (INVAL). */
-	must(&m, sizeof(m), S_INVAL, "MAP again after, status");
+	must(&m, sizeof(m), VIOMMU_S_INVAL, "MAP again after, status");
 }
 
 /* The headers alone, for each type: the body is missing, not short. */
 static void body_missing(void)
 {
-	static const uint8_t types[] = { T_ATTACH, T_DETACH, T_MAP, T_UNMAP };
+	static const uint8_t types[] = { VIOMMU_T_ATTACH, VIOMMU_T_DETACH,
+					 VIOMMU_T_MAP, VIOMMU_T_UNMAP };
 	uint8_t head[4] = { 0 };
 
 	for (unsigned int i = 0; i < sizeof(types) && !failed(); i++) {
 		head[0] = types[i];
-		expect(head, sizeof(head), S_IOERR);
+		expect(head, sizeof(head), VIOMMU_S_IOERR);
 	}
 }
 
@@ -120,14 +134,14 @@ static void body_missing(void)
  * (after probe_size bytes, zeroed: no property). */
 static void probe_short(void)
 {
-	const struct req_probe r = probe_req(EP);
+	const struct viommu_req_probe r = probe_req(EP);
 	const uint32_t len = PROBE_SIZE + 4;
 	uint32_t used;
 	uint8_t *p = probe_into(&r, sizeof(r) - 1, &len, 1, &used);
 
 	if (!p)
 		return;
-	if (p[PROBE_SIZE] != S_IOERR || used != len)
+	if (p[PROBE_SIZE] != VIOMMU_S_IOERR || used != len)
 		fail_hex("want IOERR used 516; status", p[PROBE_SIZE]);
 	else if (!all_are(p, PROBE_SIZE, 0))
 		fail("properties not zeroed");
@@ -136,7 +150,7 @@ static void probe_short(void)
 /* A MAP with no writable buffer: used 0, not done, its buffer intact. */
 static void readable_only(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const struct vio_buf b = { raw, sizeof(m), 0 };
 	uint32_t used = 1;
 
@@ -150,37 +164,34 @@ static void readable_only(void)
 	else if (memcmp(raw, &m, sizeof(m)))
 		fail("readable buffer written");
 	else
-		must(&m, sizeof(m), S_OK, "MAP after (was it done?), status");
+		expect_map_not_done(&m);
 }
 
 /* Three writable bytes: no room for a tail. Used 0, none written. */
 static void tail_3_bytes(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const struct vio_buf b[2] = {
 		{ &m, sizeof(m), 0 },
 		{ wr, 3, VIO_DESC_F_WRITE },
 	};
 	uint32_t used = 1;
 
-	if (fresh_domain(DOM))
-		return;
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 2, &used))
+	if (fresh_domain(DOM) || send_chain(b, 2, &used))
 		return;
 	if (used != 0)
 		fail_hex("used length", used);
 	else if (!all_are(wr, sizeof(wr), S_NONE))
 		fail("tail written");
 	else
-		must(&m, sizeof(m), S_OK, "MAP after (was it done?), status");
+		expect_map_not_done(&m);
 }
 
 /* The request in three readable pieces, the tail in 1 + 3 bytes: OK,
  * the status in the first piece, reserved zeroed in the second. */
 static void split_everywhere(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const uint8_t *p = (const uint8_t *)&m;
 	const struct vio_buf b[5] = {
 		{ p, 3, 0 },
@@ -191,43 +202,35 @@ static void split_everywhere(void)
 	};
 	uint32_t used;
 
-	if (fresh_domain(DOM))
+	if (fresh_domain(DOM) || send_chain(b, 5, &used))
 		return;
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 5, &used))
-		return;
-	if (wr[0] != S_OK || used != 4)
+	if (wr[0] != VIOMMU_S_OK || used != 4)
 		fail_hex("want OK used 4; status", wr[0]);
 	else if (!all_are(wr + 64, 3, 0) || !all_are(wr + 1, 63, S_NONE) ||
 		 !all_are(wr + 67, sizeof(wr) - 67, S_NONE))
 		fail("tail pieces");
 	else
-		must(&m, sizeof(m), S_INVAL,
-		     "MAP again (was it done?), status");
+		expect_map_done(&m);
 }
 
 /* A MAP one byte per descriptor, its tail too: 40 buffers. */
 static void map_bytewise(void)
 {
 	static struct vio_buf b[40];
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const uint8_t *p = (const uint8_t *)&m;
 	uint32_t used;
 
-	if (fresh_domain(DOM))
-		return;
-	memset(wr, S_NONE, sizeof(wr));
 	for (unsigned int i = 0; i < 36; i++)
 		b[i] = (struct vio_buf){ p + i, 1, 0 };
 	for (unsigned int i = 0; i < 4; i++)
 		b[36 + i] = (struct vio_buf){ wr + 8 * i, 1, VIO_DESC_F_WRITE };
-	if (ih_chain(b, 40, &used))
+	if (fresh_domain(DOM) || send_chain(b, 40, &used))
 		return;
-	if (wr[0] != S_OK || wr[8] || wr[16] || wr[24] || used != 4)
+	if (wr[0] != VIOMMU_S_OK || wr[8] || wr[16] || wr[24] || used != 4)
 		fail_hex("want OK used 4; status", wr[0]);
 	else
-		must(&m, sizeof(m), S_INVAL,
-		     "MAP again (was it done?), status");
+		expect_map_done(&m);
 }
 
 /* Zero-length descriptors are skipped (devices/virtio/queue.h): one as
@@ -235,27 +238,24 @@ static void map_bytewise(void)
  * amid the readable pieces changes nothing. */
 static void zero_len_tail(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const struct vio_buf b[2] = {
 		{ &m, sizeof(m), 0 },
 		{ wr, 0, VIO_DESC_F_WRITE },
 	};
 	uint32_t used = 1;
 
-	if (fresh_domain(DOM))
-		return;
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 2, &used))
+	if (fresh_domain(DOM) || send_chain(b, 2, &used))
 		return;
 	if (used != 0 || wr[0] != S_NONE)
 		fail_hex("used length", used);
 	else
-		must(&m, sizeof(m), S_OK, "MAP after (was it done?), status");
+		expect_map_not_done(&m);
 }
 
 static void zero_len_amid(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const uint8_t *p = (const uint8_t *)&m;
 	const struct vio_buf b[5] = {
 		{ p, 8, 0 },
@@ -266,22 +266,18 @@ static void zero_len_amid(void)
 	};
 	uint32_t used;
 
-	if (fresh_domain(DOM))
+	if (fresh_domain(DOM) || send_chain(b, 5, &used))
 		return;
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 5, &used))
-		return;
-	if (wr[0] != S_OK || used != 4)
+	if (wr[0] != VIOMMU_S_OK || used != 4)
 		fail_hex("want OK used 4; status", wr[0]);
 	else
-		must(&m, sizeof(m), S_INVAL,
-		     "MAP again (was it done?), status");
+		expect_map_done(&m);
 }
 
 /* The tail in 2 + 2 bytes. */
 static void tail_split(void)
 {
-	struct req_attach a = attach_req(DOM, EP);
+	struct viommu_req_attach a = attach_req(DOM, EP);
 	const struct vio_buf b[3] = {
 		{ &a, sizeof(a), 0 },
 		{ wr, 2, VIO_DESC_F_WRITE },
@@ -289,10 +285,9 @@ static void tail_split(void)
 	};
 	uint32_t used;
 
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 3, &used))
+	if (send_chain(b, 3, &used))
 		return;
-	if (wr[0] != S_OK || wr[1] || wr[8] || wr[9] || used != 4)
+	if (wr[0] != VIOMMU_S_OK || wr[1] || wr[8] || wr[9] || used != 4)
 		fail_hex("want OK used 4; status", wr[0]);
 	else if (!all_are(wr + 2, 6, S_NONE) || !all_are(wr + 10, 8, S_NONE))
 		fail("bytes outside the tail written");
@@ -305,13 +300,13 @@ static void tail_split(void)
  * it, the used length all of it. */
 static void probe_room(uint32_t len)
 {
-	const struct req_probe r = probe_req(EP);
+	const struct viommu_req_probe r = probe_req(EP);
 	uint32_t used;
 	uint8_t *p = probe_into(&r, sizeof(r), &len, 1, &used);
 
 	if (!p)
 		return;
-	if (used != len || p[len - 4] != S_INVAL)
+	if (used != len || p[len - 4] != VIOMMU_S_INVAL)
 		fail_hex("want INVAL at the end; used", used);
 	else if (!all_are(p, len - 4, 0) || !all_are(p + len - 3, 3, 0))
 		fail("bytes before the tail not zeroed");
@@ -337,35 +332,27 @@ static void probe_room_515(void)
 /* PROBE's properties and tail over four buffers: all of it right. */
 static void probe_split(void)
 {
-	const struct req_probe r = probe_req(EP);
+	const struct viommu_req_probe r = probe_req(EP);
 	/* The last two hold the tail's halves. */
 	const uint32_t lens[4] = { 30, 300, PROBE_SIZE + 2 - 330, 2 };
 	uint32_t used;
 	uint8_t *p = probe_into(&r, sizeof(r), lens, 4, &used);
-	const char *bad;
 
-	if (!p)
-		return;
-	if (used != PROBE_SIZE + 4 || p[PROBE_SIZE] != S_OK) {
-		fail_hex("want OK used 516; status", p[PROBE_SIZE]);
-		return;
-	}
-	bad = probe_list_bad(p);
-	if (bad)
-		fail(bad);
+	if (p)
+		expect_probe_list(p, used, "want OK used 516; status");
 }
 
 /* Writable room past the tail: left alone, not counted. */
 static void probe_room_more(void)
 {
-	const struct req_probe r = probe_req(EP);
+	const struct viommu_req_probe r = probe_req(EP);
 	const uint32_t len = 1024;
 	uint32_t used;
 	uint8_t *p = probe_into(&r, sizeof(r), &len, 1, &used);
 
 	if (!p)
 		return;
-	if (used != PROBE_SIZE + 4 || p[PROBE_SIZE] != S_OK)
+	if (used != PROBE_SIZE + 4 || p[PROBE_SIZE] != VIOMMU_S_OK)
 		fail_hex("want OK used 516; used", used);
 	else if (probe_list_bad(p))
 		fail(probe_list_bad(p));
@@ -377,52 +364,50 @@ static void probe_room_more(void)
  * future fields would be"), the request done. */
 static void map_long(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 
 	if (fresh_domain(DOM) ||
-	    expect(shaped(&m, sizeof(m), 96, 0xff), 96, S_OK))
+	    expect(shaped(&m, sizeof(m), 96, 0xff), 96, VIOMMU_S_OK))
 		return;
-	must(&m, sizeof(m), S_INVAL, "MAP again (was it done?), status");
+	expect_map_done(&m);
 }
 
 static void attach_long(void)
 {
-	struct req_attach a = attach_req(DOM + 1, EP);
-	struct req_map m = map_req(DOM + 1, IOVA, PAGE, ih_pa);
+	struct viommu_req_attach a = attach_req(DOM + 1, EP);
+	struct viommu_req_map m = map_req(DOM + 1, IOVA, PAGE, ih_pa);
 
 	if (fresh_domain(DOM) ||
-	    expect(shaped(&a, sizeof(a), 64, 0xff), 64, S_OK))
+	    expect(shaped(&a, sizeof(a), 64, 0xff), 64, VIOMMU_S_OK))
 		return;
-	must(&m, sizeof(m), S_OK, "MAP into it (was it done?), status");
+	must(&m, sizeof(m), VIOMMU_S_OK, "MAP into it (was it done?), status");
 }
 
 static void unmap_long(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
-	struct req_unmap u = unmap_req(DOM, IOVA, PAGE);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_unmap u = unmap_req(DOM, IOVA, PAGE);
 
-	if (fresh_domain(DOM) || must(&m, sizeof(m), S_OK, "MAP, status") ||
-	    expect(shaped(&u, sizeof(u), 100, 0xff), 100, S_OK))
+	if (fresh_domain(DOM) ||
+	    must(&m, sizeof(m), VIOMMU_S_OK, "MAP, status") ||
+	    expect(shaped(&u, sizeof(u), 100, 0xff), 100, VIOMMU_S_OK))
 		return;
-	must(&m, sizeof(m), S_OK, "MAP again (was it done?), status");
+	must(&m, sizeof(m), VIOMMU_S_OK, "MAP again (was it done?), status");
 }
 
 /* A MAP's tail in 64 writable bytes: status at 0, used 4, rest intact. */
 static void map_room_more(void)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const struct vio_buf b[2] = {
 		{ &m, sizeof(m), 0 },
 		{ wr, 64, VIO_DESC_F_WRITE },
 	};
 	uint32_t used;
 
-	if (fresh_domain(DOM))
+	if (fresh_domain(DOM) || send_chain(b, 2, &used))
 		return;
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 2, &used))
-		return;
-	if (wr[0] != S_OK || used != 4 || !all_are(wr + 1, 3, 0))
+	if (wr[0] != VIOMMU_S_OK || used != 4 || !all_are(wr + 1, 3, 0))
 		fail_hex("want OK used 4; used", used);
 	else if (!all_are(wr + 4, sizeof(wr) - 4, S_NONE))
 		fail("written past the tail");
@@ -431,7 +416,7 @@ static void map_room_more(void)
 /* Unknown types: used 0 and the tail untouched (5.13.6.2). */
 static void unknown_type(uint8_t type)
 {
-	struct req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
+	struct viommu_req_map m = map_req(DOM, IOVA, PAGE, ih_pa);
 	const struct vio_buf b[2] = {
 		{ &m, sizeof(m), 0 },
 		{ wr, 4, VIO_DESC_F_WRITE },
@@ -439,8 +424,7 @@ static void unknown_type(uint8_t type)
 	uint32_t used = 1;
 
 	m.type = type;
-	memset(wr, S_NONE, sizeof(wr));
-	if (fresh_domain(DOM) || ih_chain(b, 2, &used))
+	if (fresh_domain(DOM) || send_chain(b, 2, &used))
 		return;
 	if (used != 0)
 		fail_hex("used length", used);
@@ -473,11 +457,10 @@ static void type_6_short(void)
 	};
 	uint32_t used = 1;
 
-	memset(wr, S_NONE, sizeof(wr));
-	if (ih_chain(b, 2, &used))
+	if (send_chain(b, 2, &used))
 		return;
 	/* Too short for a head: IOERR comes before the type is read. */
-	if (used != 4 || wr[0] != S_IOERR)
+	if (used != 4 || wr[0] != VIOMMU_S_IOERR)
 		fail_hex("want IOERR used 4; status", wr[0]);
 }
 

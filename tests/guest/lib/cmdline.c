@@ -2,10 +2,10 @@
 /* tests/guest/lib/cmdline.c: the PVH command line, read by test guests. */
 #include "cmdline.h"
 
+#include "pvh.h"
 #include "rt.h"
 
-/* hvm_start_info.cmdline_paddr (xen/include/public/arch-x86/hvm/start_info.h). */
-#define HVM_CMDLINE_OFF	24
+#define HVM_CMDLINE_OFF	offsetof(struct hvm_start_info, cmdline_paddr)
 
 const char *cmdline_get(unsigned int proto, uint64_t info)
 {

@@ -107,6 +107,29 @@ int vio_probe(struct vio_dev *d, uint64_t base, uint32_t id, const char *name)
 	return 0;
 }
 
+/* The 64 feature bits the device offers. */
+static uint64_t offered_features(const struct vio_dev *d)
+{
+	uint64_t offered;
+
+	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 0);
+	offered = vio_read32(d, VIO_R_DEV_FEATURES);
+	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 1);
+	return offered | (uint64_t)vio_read32(d, VIO_R_DEV_FEATURES) << 32;
+}
+
+/* Takes (want) | VERSION_1 of (offered) into d->features and writes
+ * them as the driver's. */
+static void accept_features(struct vio_dev *d, uint64_t want,
+			    uint64_t offered)
+{
+	d->features = (want | VIO_F_VERSION_1) & offered;
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
+	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
+	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
+}
+
 int vio_negotiate(struct vio_dev *d, uint64_t want)
 {
 	uint32_t status = VIO_S_ACKNOWLEDGE;
@@ -120,10 +143,7 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 	vio_write32(d, VIO_R_STATUS, status);
 	status |= VIO_S_DRIVER;
 	vio_write32(d, VIO_R_STATUS, status);
-	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 0);
-	offered = vio_read32(d, VIO_R_DEV_FEATURES);
-	vio_write32(d, VIO_R_DEV_FEATURES_SEL, 1);
-	offered |= (uint64_t)vio_read32(d, VIO_R_DEV_FEATURES) << 32;
+	offered = offered_features(d);
 	rt_puts(d->name);
 	rt_puts(": features ");
 	rt_put_hex(offered, 16);
@@ -132,11 +152,7 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 		vio_fail(d, "no VERSION_1");
 		return -1;
 	}
-	d->features = (want | VIO_F_VERSION_1) & offered;
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 0);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)d->features);
-	vio_write32(d, VIO_R_DRV_FEATURES_SEL, 1);
-	vio_write32(d, VIO_R_DRV_FEATURES, (uint32_t)(d->features >> 32));
+	accept_features(d, want, offered);
 	status |= VIO_S_FEATURES_OK;
 	vio_write32(d, VIO_R_STATUS, status);
 	if (!(vio_read32(d, VIO_R_STATUS) & VIO_S_FEATURES_OK)) {
@@ -144,6 +160,26 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 		return -1;
 	}
 	return 0;
+}
+
+int vio_negotiate_quiet(struct vio_dev *d, uint64_t want, uint32_t *status)
+{
+	const uint32_t features_ok =
+		VIO_S_ACKNOWLEDGE | VIO_S_DRIVER | VIO_S_FEATURES_OK;
+	uint32_t st;
+
+	vio_reset(d);
+	st = vio_status(d);
+	if (st == 0) {
+		vio_write32(d, VIO_R_STATUS, VIO_S_ACKNOWLEDGE);
+		vio_write32(d, VIO_R_STATUS, VIO_S_ACKNOWLEDGE | VIO_S_DRIVER);
+		accept_features(d, want, offered_features(d));
+		vio_write32(d, VIO_R_STATUS, features_ok);
+		st = vio_status(d);
+	}
+	if (status)
+		*status = st;
+	return st == features_ok ? 0 : -1;
 }
 
 int vio_queue_setup(struct vio_dev *d, struct vio_queue *q, uint16_t index,

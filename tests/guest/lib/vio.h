@@ -139,6 +139,16 @@ int vio_probe(struct vio_dev *d, uint64_t base, uint32_t id, const char *name);
  */
 int vio_negotiate(struct vio_dev *d, uint64_t want);
 
+/*
+ * vio_negotiate() without a word and without insisting on VERSION_1, for
+ * guests that judge the device's answers themselves: reset, ACKNOWLEDGE,
+ * DRIVER, (want) & offered | VERSION_1, FEATURES_OK. 0 when the device
+ * then shows exactly those three bits, else -1 (a reset that did not
+ * take stops there); what Status then shows goes to (*status) if
+ * (status) is not NULL.
+ */
+int vio_negotiate_quiet(struct vio_dev *d, uint64_t want, uint32_t *status);
+
 /* Sets up queue (index) of (size) entries on rings (r). 0 or -1. */
 int vio_queue_setup(struct vio_dev *d, struct vio_queue *q, uint16_t index,
 		    uint16_t size, struct vio_ring *r);

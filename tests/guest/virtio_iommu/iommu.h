@@ -6,65 +6,11 @@
 #include <stdint.h>
 
 #include "vio.h"
+#include "viommu_wire.h"
 
-/* Request types (5.13.6). */
-#define T_ATTACH	1
-#define T_DETACH	2
-#define T_MAP		3
-#define T_UNMAP		4
-#define T_PROBE		5
-
-/* Statuses (5.13.6). */
-#define S_OK		0
-#define S_IOERR		1
-#define S_INVAL		4
-#define S_RANGE		5
-#define S_NOENT		6
+#define MAP_F_RW	(VIOMMU_MAP_F_READ | VIOMMU_MAP_F_WRITE)
 #define S_NONE		0xff	/* what the tail holds before the answer */
-
-#define MAP_F_RW	3	/* VIRTIO_IOMMU_MAP_F_READ | _WRITE */
 #define DOMAIN		1	/* the one domain the guest uses */
-
-/*
- * The device-readable parts of the requests (5.13.6), little-endian as
- * x86 is; the 4-byte tail (struct tail) goes in its own writable
- * descriptor. Our own copy of the spec's layout, not the VMM's header:
- * the guest tests the device against the spec.
- */
-struct req_attach {		/* ATTACH and DETACH */
-	uint8_t type, reserved[3];
-	uint32_t domain, endpoint, flags;
-	uint8_t reserved2[4];
-};
-
-struct req_map {
-	uint8_t type, reserved[3];
-	uint32_t domain;
-	uint64_t virt_start, virt_end, phys_start;
-	uint32_t flags;
-} __attribute__((packed));
-
-struct req_unmap {
-	uint8_t type, reserved[3];
-	uint32_t domain;
-	uint64_t virt_start, virt_end;
-	uint8_t reserved2[4];
-} __attribute__((packed));
-
-struct req_probe {
-	uint8_t type, reserved[3];
-	uint32_t endpoint;
-	uint8_t reserved2[64];
-};
-
-struct tail {
-	uint8_t status, reserved[3];
-};
-
-_Static_assert(sizeof(struct req_attach) == 20, "attach: 24 B less tail");
-_Static_assert(sizeof(struct req_map) == 36, "map: 40 B less tail");
-_Static_assert(sizeof(struct req_unmap) == 28, "unmap: 32 B less tail");
-_Static_assert(sizeof(struct req_probe) == 72, "probe readable part");
 
 extern struct vio_dev iommu_dev;	/* the device, once set up */
 extern unsigned int iommu_kicks;	/* QueueNotify writes to requestq */
@@ -80,10 +26,10 @@ int iommu_request(const void *rd, uint32_t rdlen, uint32_t *used,
 		  uint64_t *ticks);
 
 /* A MAP of [iova, iova + len) to (pa), read-write, in DOMAIN. */
-struct req_map iommu_map_req(uint64_t iova, uint64_t len, uint64_t pa);
+struct viommu_req_map iommu_map_req(uint64_t iova, uint64_t len, uint64_t pa);
 
 /* An UNMAP of [iova, iova + len) in DOMAIN. */
-struct req_unmap iommu_unmap_req(uint64_t iova, uint64_t len);
+struct viommu_req_unmap iommu_unmap_req(uint64_t iova, uint64_t len);
 
 /* "virtio_iommu: NAME ok", counted. */
 void iommu_ok(const char *name);

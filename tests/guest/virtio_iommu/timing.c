@@ -120,8 +120,8 @@ void iommu_timing(uint64_t pa, int bench)
 	t0 = rt_rdtsc();
 	for (; done < TIMING_N; done++) {
 		uint64_t iova = IOVA_TIMED + (uint64_t)done * 4096;
-		struct req_map m = iommu_map_req(iova, 4096, pa);
-		struct req_unmap u = iommu_unmap_req(iova, 4096);
+		struct viommu_req_map m = iommu_map_req(iova, 4096, pa);
+		struct viommu_req_unmap u = iommu_unmap_req(iova, 4096);
 		uint64_t ticks;
 		uint32_t used;
 		int st;
@@ -129,12 +129,14 @@ void iommu_timing(uint64_t pa, int bench)
 		st = iommu_request(&m, sizeof(m), &used, &ticks);
 		if (st < 0)
 			break;
-		bad += st != S_OK || used != sizeof(struct tail);
+		bad += st != VIOMMU_S_OK ||
+		       used != sizeof(struct viommu_req_tail);
 		map_ticks[done] = clamp32(ticks);
 		st = iommu_request(&u, sizeof(u), &used, &ticks);
 		if (st < 0)
 			break;
-		bad += st != S_OK || used != sizeof(struct tail);
+		bad += st != VIOMMU_S_OK ||
+		       used != sizeof(struct viommu_req_tail);
 		unmap_ticks[done] = clamp32(ticks);
 	}
 	t1 = rt_rdtsc();

@@ -28,25 +28,15 @@
 #include "rt.h"
 #include "vio.h"
 
-#define ID_IOMMU	23
 #define NR_SLOTS	8
 #define RQ_SIZE		16
 #define EQ_SIZE		8
-#define EVT_LEN		24	/* struct virtio_iommu_fault */
 #define MAX_PROBE	4096	/* largest probe_size handled */
 
-/* Feature bits (5.13.3). */
-#define F_INPUT_RANGE	(1ULL << 0)
-#define F_DOMAIN_RANGE	(1ULL << 1)
-#define F_MAP_UNMAP	(1ULL << 2)
-#define F_PROBE		(1ULL << 4)
-#define F_BYPASS_CONFIG	(1ULL << 6)
-#define WANT (F_INPUT_RANGE | F_DOMAIN_RANGE | F_MAP_UNMAP | F_PROBE | \
-	      F_BYPASS_CONFIG | VIO_F_INDIRECT_DESC | VIO_F_EVENT_IDX)
-
-#define PROP_RESV_MEM	1
-#define RESV_RESERVED	0
-#define RESV_MSI	1
+/* Every feature the driver knows (5.13.3). */
+#define WANT (VIOMMU_F_INPUT_RANGE | VIOMMU_F_DOMAIN_RANGE | \
+	      VIOMMU_F_MAP_UNMAP | VIOMMU_F_PROBE | VIOMMU_F_BYPASS_CONFIG | \
+	      VIO_F_INDIRECT_DESC | VIO_F_EVENT_IDX)
 
 #define AVAIL_F_NO_INTERRUPT	1
 #define USED_F_NO_NOTIFY	1
@@ -57,11 +47,11 @@ struct vio_dev iommu_dev;
 unsigned int iommu_kicks;
 static struct vio_queue rq, eq;
 static struct vio_ring rq_ring, eq_ring;
-static uint8_t events[EQ_SIZE][EVT_LEN] __attribute__((aligned(8)));
+static uint8_t events[EQ_SIZE][VIOMMU_FAULT_LEN] __attribute__((aligned(8)));
 static uint8_t target[8192] __attribute__((aligned(4096)));
-static uint8_t probe_out[MAX_PROBE + sizeof(struct tail)]
+static uint8_t probe_out[MAX_PROBE + sizeof(struct viommu_req_tail)]
 	__attribute__((aligned(8)));
-static struct tail tail;
+static struct viommu_req_tail tail;
 static unsigned int nr_ok, nr_failed;
 static int broken;	/* a request timed out: the queue is unusable */
 
@@ -179,7 +169,8 @@ static int submit(const void *rd, uint32_t rdlen, void *wr, uint32_t wrlen,
 int iommu_request(const void *rd, uint32_t rdlen, uint32_t *used,
 		  uint64_t *ticks)
 {
-	tail = (struct tail){ .status = S_NONE, .reserved = { 1, 1, 1 } };
+	tail = (struct viommu_req_tail){ .status = S_NONE,
+					 .reserved = { 1, 1, 1 } };
 	if (submit(rd, rdlen, &tail, sizeof(tail), used, ticks))
 		return -1;
 	return *(volatile uint8_t *)&tail.status;
@@ -215,27 +206,27 @@ static void expect(const char *name, const void *rd, uint32_t rdlen,
 	rt_putc('\n');
 }
 
-static struct req_attach attach_req(uint8_t type, uint32_t domain,
-				    uint32_t endpoint)
+static struct viommu_req_attach attach_req(uint8_t type, uint32_t domain,
+					   uint32_t endpoint)
 {
-	return (struct req_attach){
+	return (struct viommu_req_attach){
 		.type = type, .domain = domain, .endpoint = endpoint,
 	};
 }
 
-struct req_map iommu_map_req(uint64_t iova, uint64_t len, uint64_t pa)
+struct viommu_req_map iommu_map_req(uint64_t iova, uint64_t len, uint64_t pa)
 {
-	return (struct req_map){
-		.type = T_MAP, .domain = DOMAIN, .virt_start = iova,
+	return (struct viommu_req_map){
+		.type = VIOMMU_T_MAP, .domain = DOMAIN, .virt_start = iova,
 		.virt_end = iova + len - 1, .phys_start = pa,
 		.flags = MAP_F_RW,
 	};
 }
 
-struct req_unmap iommu_unmap_req(uint64_t iova, uint64_t len)
+struct viommu_req_unmap iommu_unmap_req(uint64_t iova, uint64_t len)
 {
-	return (struct req_unmap){
-		.type = T_UNMAP, .domain = DOMAIN, .virt_start = iova,
+	return (struct viommu_req_unmap){
+		.type = VIOMMU_T_UNMAP, .domain = DOMAIN, .virt_start = iova,
 		.virt_end = iova + len - 1,
 	};
 }
@@ -247,7 +238,7 @@ static int find_iommu(void)
 	for (int n = 0; n < NR_SLOTS; n++) {
 		uint64_t base = VIO_SLOT_BASE(n);
 
-		if (vio_is_device(base, ID_IOMMU))
+		if (vio_is_device(base, VIOMMU_DEVICE_ID))
 			return n;
 	}
 	return -1;
@@ -274,12 +265,13 @@ static void say_range(const char *what, uint64_t a, uint64_t b)
  * probe_size. */
 static uint32_t read_config(void)
 {
-	uint64_t mask = config64(0), in_start = config64(8);
-	uint64_t in_end = config64(16);
-	uint32_t dom_start = vio_config32(&iommu_dev, 24);
-	uint32_t dom_end = vio_config32(&iommu_dev, 28);
-	uint32_t probe_size = vio_config32(&iommu_dev, 32);
-	uint32_t bypass = vio_config32(&iommu_dev, 36) & 0xff;
+	uint64_t mask = config64(VIOMMU_CFG_PAGE_SIZE_MASK);
+	uint64_t in_start = config64(VIOMMU_CFG_INPUT_START);
+	uint64_t in_end = config64(VIOMMU_CFG_INPUT_END);
+	uint32_t dom_start = vio_config32(&iommu_dev, VIOMMU_CFG_DOMAIN_START);
+	uint32_t dom_end = vio_config32(&iommu_dev, VIOMMU_CFG_DOMAIN_END);
+	uint32_t probe_size = vio_config32(&iommu_dev, VIOMMU_CFG_PROBE_SIZE);
+	uint32_t bypass = vio_config32(&iommu_dev, VIOMMU_CFG_BYPASS) & 0xff;
 
 	/* Not vio_say_hex(): it prints two digits. */
 	rt_puts("virtio_iommu: page_size_mask 0x");
@@ -310,11 +302,22 @@ struct resv {
 };
 
 static const struct resv want_resv[] = {
-	{ RESV_RESERVED, 0xc0000000ULL, 0xfedfffffULL },
-	{ RESV_MSI, 0xfee00000ULL, 0xfeefffffULL },
-	{ RESV_RESERVED, 0xfef00000ULL, 0xffffffffULL },
+	{ VIOMMU_RESV_T_RESERVED, 0xc0000000ULL, 0xfedfffffULL },
+	{ VIOMMU_RESV_T_MSI, 0xfee00000ULL, 0xfeefffffULL },
+	{ VIOMMU_RESV_T_RESERVED, 0xfef00000ULL, 0xffffffffULL },
 };
 #define NR_WANT_RESV (sizeof(want_resv) / sizeof(want_resv[0]))
+
+/* "resv msi", "resv reserved" or "resv other", as the region's line
+ * starts. */
+static const char *resv_name(uint8_t subtype)
+{
+	if (subtype == VIOMMU_RESV_T_MSI)
+		return "resv msi";
+	if (subtype == VIOMMU_RESV_T_RESERVED)
+		return "resv reserved";
+	return "resv other";
+}
 
 static uint64_t get64(const uint8_t *p)
 {
@@ -341,22 +344,19 @@ static const char *parse_probe(uint32_t size, uint64_t *where)
 			return "no NONE property at";
 		type = (uint16_t)((p[0] | p[1] << 8) & 0xfff);
 		len = (uint16_t)(p[2] | p[3] << 8);
-		if (type == 0)
+		if (type == VIOMMU_PROBE_T_NONE)
 			break;
 		if (off + 4 + len > size)
 			return "property overruns probe_size at";
-		if (type == PROP_RESV_MEM) {
+		if (type == VIOMMU_PROBE_T_RESV_MEM) {
 			struct resv r = { p[4], get64(p + 8), get64(p + 16) };
 			int hit = 0;
 
-			if (len != 20)
+			if (len != VIOMMU_RESV_MEM_LEN)
 				return "RESV_MEM length wrong at";
 			if (p[5] | p[6] | p[7])
 				return "RESV_MEM reserved not zero at";
-			say_range(r.subtype == RESV_MSI ? "resv msi" :
-				  r.subtype == RESV_RESERVED ? "resv reserved" :
-							       "resv other",
-				  r.start, r.end);
+			say_range(resv_name(r.subtype), r.start, r.end);
 			for (unsigned int i = 0; i < NR_WANT_RESV; i++) {
 				if (want_resv[i].subtype == r.subtype &&
 				    want_resv[i].start == r.start &&
@@ -385,7 +385,7 @@ static const char *parse_probe(uint32_t size, uint64_t *where)
 
 static void check_probe(uint32_t probe_size)
 {
-	struct req_probe r = { .type = T_PROBE, .endpoint = 0 };
+	struct viommu_req_probe r = { .type = VIOMMU_T_PROBE, .endpoint = 0 };
 	uint32_t used = 0;
 	const char *why;
 	uint64_t where;
@@ -396,13 +396,13 @@ static void check_probe(uint32_t probe_size)
 		return;
 	}
 	memset(probe_out, 0xa5, sizeof(probe_out));
-	if (submit(&r, sizeof(r), probe_out, probe_size + sizeof(struct tail),
-		   &used, NULL)) {
+	if (submit(&r, sizeof(r), probe_out, probe_size + sizeof(tail), &used,
+		   NULL)) {
 		iommu_failed("probe", "no answer, broken", (uint64_t)broken);
 		return;
 	}
 	st = probe_out[probe_size];
-	if (st != S_OK || used != probe_size + sizeof(struct tail)) {
+	if (st != VIOMMU_S_OK || used != probe_size + sizeof(tail)) {
 		fail_begin("probe");
 		rt_puts("status ");
 		put_status(st);
@@ -421,39 +421,39 @@ static void check_probe(uint32_t probe_size)
 static void checks(uint32_t probe_size, int bench)
 {
 	const uint64_t pa = (uintptr_t)target;
-	struct req_attach a = attach_req(T_ATTACH, DOMAIN, 0);
-	struct req_attach a99 = attach_req(T_ATTACH, DOMAIN, 99);
-	struct req_attach det = attach_req(T_DETACH, DOMAIN, 0);
-	struct req_map m = iommu_map_req(IOVA, 8192, pa);
-	struct req_map overlap = iommu_map_req(IOVA + 4096, 8192, pa);
-	struct req_map msi = iommu_map_req(0xfee00000ULL, 4096, pa);
-	struct req_unmap half = iommu_unmap_req(IOVA, 4096);
-	struct req_unmap whole = iommu_unmap_req(IOVA, 8192);
+	struct viommu_req_attach a = attach_req(VIOMMU_T_ATTACH, DOMAIN, 0);
+	struct viommu_req_attach a99 = attach_req(VIOMMU_T_ATTACH, DOMAIN, 99);
+	struct viommu_req_attach det = attach_req(VIOMMU_T_DETACH, DOMAIN, 0);
+	struct viommu_req_map m = iommu_map_req(IOVA, 8192, pa);
+	struct viommu_req_map overlap = iommu_map_req(IOVA + 4096, 8192, pa);
+	struct viommu_req_map msi = iommu_map_req(0xfee00000ULL, 4096, pa);
+	struct viommu_req_unmap half = iommu_unmap_req(IOVA, 4096);
+	struct viommu_req_unmap whole = iommu_unmap_req(IOVA, 8192);
 	/* A request shorter than its head: ATTACH's type and one byte. */
-	static const uint8_t runt[2] = { T_ATTACH, 0 };
+	static const uint8_t runt[2] = { VIOMMU_T_ATTACH, 0 };
 
-	expect("attach", &a, sizeof(a), S_OK);
+	expect("attach", &a, sizeof(a), VIOMMU_S_OK);
 	check_probe(probe_size);
-	expect("map", &m, sizeof(m), S_OK);
+	expect("map", &m, sizeof(m), VIOMMU_S_OK);
 	/* 5.13.6.5.2: "If a mapping already exists in the requested range,
 	 * the device SHOULD reject the request and set status to
 	 * VIRTIO_IOMMU_S_INVAL." */
-	expect("map_overlap", &overlap, sizeof(overlap), S_INVAL);
+	expect("map_overlap", &overlap, sizeof(overlap), VIOMMU_S_INVAL);
 	/* 5.13.6.8.1.2: the device SHOULD reject a MAP that overlaps a
 	 * RESV_MEM region; ignis names it INVAL, as for a taken range. */
-	expect("map_msi", &msi, sizeof(msi), S_INVAL);
+	expect("map_msi", &msi, sizeof(msi), VIOMMU_S_INVAL);
 	/* 5.13.6.6.2: an UNMAP that would split a mapping: RANGE, and
 	 * nothing removed (the whole UNMAP below still finds it). */
-	expect("unmap_split", &half, sizeof(half), S_RANGE);
-	expect("unmap", &whole, sizeof(whole), S_OK);
+	expect("unmap_split", &half, sizeof(half), VIOMMU_S_RANGE);
+	expect("unmap", &whole, sizeof(whole), VIOMMU_S_OK);
 	/* Nothing there any more: OK (5.13.6.6, example 1). */
-	expect("unmap_again", &whole, sizeof(whole), S_OK);
-	expect("attach_unknown", &a99, sizeof(a99), S_NOENT);
-	expect("detach", &det, sizeof(det), S_OK);
+	expect("unmap_again", &whole, sizeof(whole), VIOMMU_S_OK);
+	expect("attach_unknown", &a99, sizeof(a99), VIOMMU_S_NOENT);
+	expect("detach", &det, sizeof(det), VIOMMU_S_OK);
 	/* ignis answers a chain whose readable part is shorter than the
 	 * head with IOERR ("virtio communication error"). */
-	expect("malformed", runt, sizeof(runt), S_IOERR);
-	expect("after_malformed", &a, sizeof(a), S_OK);
+	expect("malformed", runt, sizeof(runt), VIOMMU_S_IOERR);
+	expect("after_malformed", &a, sizeof(a), VIOMMU_S_OK);
 	iommu_timing(pa, bench);
 	iommu_exit_baseline(bench);
 	/* No DMA happened, so no fault may have been reported. */
@@ -489,7 +489,7 @@ static int setup(int slot)
 	/* The eventq's buffers, each room for one fault report (5.13.6.9),
 	 * posted ahead of any fault as Linux's driver does. */
 	for (unsigned int i = 0; i < EQ_SIZE; i++) {
-		const struct vio_buf b = { events[i], EVT_LEN,
+		const struct vio_buf b = { events[i], VIOMMU_FAULT_LEN,
 					   VIO_DESC_F_WRITE };
 
 		vio_add(&eq, (uint16_t)i, &b, 1);
