@@ -307,7 +307,8 @@ int viommu_reset(struct viommu_core *c)
 			viommu_dom_free(&c->doms[i]);
 	}
 	c->negotiated = 0;
-	c->revocations++;
+	for (unsigned int i = 0; i < c->nr_eps; i++)
+		viommu_revoke(c, &c->eps[i]);
 	/* broken stays: what a backend holds is unknown, and only the
 	 * device layer can start it afresh (VFIO: a new container). */
 	return first;
@@ -369,8 +370,9 @@ int viommu_write_bypass(struct viommu_core *c, uint8_t v)
 			goto err_undo;
 	}
 	c->bypass = want;
-	if (!want)
-		c->revocations++;
+	for (i = 0; !want && i < c->nr_eps; i++)
+		if (!c->eps[i].domain)
+			viommu_revoke(c, &c->eps[i]);
 	return 0;
 
 err_undo:
@@ -471,9 +473,30 @@ identity:
 	return VIOMMU_XLATE_BYPASS;
 }
 
+void viommu_revoke(struct viommu_core *c, struct viommu_ep *ep)
+{
+	ep->revocations++;
+	c->revocations++;
+}
+
+void viommu_revoke_domain(struct viommu_core *c,
+			  const struct viommu_domain *d)
+{
+	for (unsigned int i = 0; i < c->nr_eps; i++)
+		if (c->eps[i].domain == d)
+			viommu_revoke(c, &c->eps[i]);
+}
+
 uint64_t viommu_revocations(const struct viommu_core *c)
 {
 	return c->revocations;
+}
+
+uint64_t viommu_ep_revocations(const struct viommu_core *c, uint32_t endpoint)
+{
+	const struct viommu_ep *ep = viommu_ep_find(c, endpoint);
+
+	return ep ? ep->revocations : 0;
 }
 
 bool viommu_is_broken(const struct viommu_core *c)

@@ -200,6 +200,10 @@ enum viommu_xlate_kind viommu_translate(const struct viommu_core *c,
  */
 uint64_t viommu_revocations(const struct viommu_core *c);
 
+/* The same count for endpoint (endpoint) alone (0 if unknown): the
+ * translation layer waits only for the devices whose access went. */
+uint64_t viommu_ep_revocations(const struct viommu_core *c, uint32_t endpoint);
+
 /*
  * Whether a rollback failed, leaving a backend unlike the domains: the
  * device layer sets DEVICE_NEEDS_RESET. Sticky, resets included: what

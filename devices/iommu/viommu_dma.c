@@ -223,6 +223,7 @@ int viommu_dma_init(struct viommu_dma *x, struct viommu_core *core,
 		v->owner = x;
 		v->endpoint = ids[i];
 		v->device_fd = -1;
+		v->revocations = viommu_ep_revocations(core, ids[i]);
 		atomic_init(&v->held, UINT64_MAX);
 	}
 	return 0;
@@ -262,6 +263,16 @@ uint64_t viommu_dma_unlock(struct viommu_dma *x)
 	if (r != x->revocations) {
 		x->revocations = r;
 		e = atomic_fetch_add(&x->epoch, 1) + 1;
+		/* Whose access went: only their threads are waited for. */
+		for (unsigned int i = 0; i < x->nr_views; i++) {
+			struct viommu_dma_view *v = &x->views[i];
+
+			r = viommu_ep_revocations(x->core, v->endpoint);
+			if (r != v->revocations) {
+				v->revocations = r;
+				v->must_reach = e;
+			}
+		}
 	}
 	pthread_rwlock_unlock(&x->lock);
 	return e;
@@ -275,7 +286,7 @@ bool viommu_dma_drained(struct viommu_dma *x, uint64_t epoch)
 	for (unsigned int i = 0; i < x->nr_views; i++) {
 		struct viommu_dma_view *v = &x->views[i];
 
-		if (atomic_load(&v->held) >= epoch)
+		if (v->must_reach != epoch || atomic_load(&v->held) >= epoch)
 			continue;
 		drained = false;
 		if (v->device_fd >= 0 && v->poked < epoch) {

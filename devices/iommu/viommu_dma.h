@@ -27,10 +27,11 @@
  *  - Each view publishes (held) the oldest epoch its thread's chains in
  *    flight were translated in, UINT64_MAX when it holds none. The
  *    iommu answers a request that took access away (an UNMAP, say) only
- *    once every view's held is at least the epoch that request began
- *    (viommu_dma_drained()): by then no chain translated before it is
- *    still being served, so the guest never sees a mapping used after
- *    its UNMAP completed (the issue's concurrency rule). The iommu thread
+ *    once the views of the endpoints it took access from (those in the
+ *    domain, for an UNMAP) hold nothing older than the epoch that
+ *    request began (viommu_dma_drained()): by then no chain translated
+ *    before it is still being served, so the guest never sees a mapping
+ *    used after its UNMAP completed (the issue's concurrency rule). The iommu thread
  *    stores (waiting) then reads held; a view stores held then reads
  *    waiting: one of the two sees the other, so no wake-up is lost.
  *  - A translation that fails fails its request and leaves a fault
@@ -60,7 +61,10 @@ struct viommu_dma_view {
 	uint32_t endpoint;
 	_Atomic uint64_t held;		/* oldest epoch still in use */
 	int device_fd;			/* wakes the device's thread, or -1 */
-	uint64_t poked;			/* iommu thread: epoch last woken for */
+	/* The iommu thread's own: */
+	uint64_t revocations;		/* the endpoint's, at the last unlock */
+	uint64_t must_reach;		/* epoch its access last went at */
+	uint64_t poked;			/* epoch last woken for */
 	/* The device thread's own: */
 	uint64_t cache_epoch;		/* the cache's generation */
 	unsigned int cache_next;	/* round-robin victim */

@@ -162,7 +162,7 @@ uint8_t viommu_do_attach(struct viommu_core *c, uint32_t domain,
 	if (ep->domain)
 		unlink_ep(ep);
 	link_ep(ep, d);
-	c->revocations++;	/* what it reached before is gone */
+	viommu_revoke(c, ep);	/* what it reached before is gone */
 	return VIRTIO_IOMMU_S_OK;
 
 err_free:
@@ -197,7 +197,7 @@ uint8_t viommu_do_detach(struct viommu_core *c, uint32_t domain,
 	if (ret)
 		return viommu_status_of(ret);
 	unlink_ep(ep);
-	c->revocations++;
+	viommu_revoke(c, ep);
 	return VIRTIO_IOMMU_S_OK;
 }
 
@@ -343,7 +343,7 @@ uint8_t viommu_do_unmap(struct viommu_core *c, uint32_t domain,
 	 */
 	ret = viommu_fanout_unmap(c, d, virt_start, virt_end);
 	if (ret > 0)
-		c->revocations++;
+		viommu_revoke_domain(c, d);
 	if (ret >= 0)
 		return VIRTIO_IOMMU_S_OK;
 	switch (ret) {

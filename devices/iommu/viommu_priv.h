@@ -37,6 +37,7 @@ struct viommu_ep {
 	void *backend_ctx;			/* backend's argument */
 	unsigned int nr_resv;			/* entries in resv[] */
 	struct viommu_resv resv[VIOMMU_MAX_RESV]; /* its own regions */
+	uint64_t revocations;			/* viommu_ep_revocations() */
 };
 
 struct viommu_core {
@@ -98,6 +99,12 @@ const struct viommu_resv *viommu_resv_hit(const struct viommu_core *c,
 					  const struct viommu_ep *ep,
 					  uint64_t start, uint64_t last,
 					  bool msi_only);
+
+/* Access was taken away from (ep), or from every endpoint attached to
+ * (d): counted for viommu_revocations() and viommu_ep_revocations(). */
+void viommu_revoke(struct viommu_core *c, struct viommu_ep *ep);
+void viommu_revoke_domain(struct viommu_core *c,
+			  const struct viommu_domain *d);
 
 /* viommu_view.c */
 /* The view (ep) has now; the one it has unattached (bypass or none). */

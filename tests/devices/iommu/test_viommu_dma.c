@@ -215,9 +215,10 @@ Test(viommu_dma, reset_drops_records_and_stops_waiting)
 	struct vq_seg s[1];
 
 	attach(EP_A);
+	map(IOVA, 0x1000, LOW, RW);
 	va->begin(va->ctx);
-	cr_assert_eq(xlate(va, IOVA, 4, false, s, 1), -EFAULT);
-	cr_assert_not(viommu_dma_drained(&dma, 99));
+	cr_assert_eq(xlate(va, IOVA + 0x1000, 4, false, s, 1), -EFAULT);
+	cr_assert_not(viommu_dma_drained(&dma, unmap(IOVA, 0x1000)));
 	viommu_dma_reset(&dma);
 	cr_assert_not(viommu_dma_peek_fault(&dma, &f));
 	cr_assert_not(atomic_load(&dma.waiting));
@@ -285,6 +286,58 @@ Test(viommu_dma, unmap_waits_for_chains_in_flight)
 	cr_assert(viommu_dma_drained(&dma, e));
 	cr_assert_not(atomic_load(&dma.waiting));
 	/* B never held anything: nothing to wait for. */
+}
+
+/* An UNMAP waits only for the endpoints of its domain: B's thread,
+ * holding a chain in another domain, does not hold A's UNMAP up; a
+ * DETACH of B waits for B alone. */
+Test(viommu_dma, unmap_waits_only_for_its_domain)
+{
+	uint64_t e;
+
+	attach(EP_A);
+	map(IOVA, 0x1000, LOW, RW);
+	viommu_dma_lock(&dma);
+	cr_assert_eq(viommu_do_attach(core, DOM + 1, EP_B, 0),
+		     VIRTIO_IOMMU_S_OK);
+	viommu_dma_unlock(&dma);
+	vb->begin(vb->ctx);	/* B holds a chain */
+	e = unmap(IOVA, 0x1000);
+	cr_assert_gt(e, 0);
+	cr_assert(viommu_dma_drained(&dma, e), "B is in another domain");
+	viommu_dma_lock(&dma);
+	cr_assert_eq(viommu_do_detach(core, DOM + 1, EP_B), VIRTIO_IOMMU_S_OK);
+	e = viommu_dma_unlock(&dma);
+	cr_assert_not(viommu_dma_drained(&dma, e), "B's own DETACH");
+	vb->release(vb->ctx, UINT64_MAX);
+	cr_assert(viommu_dma_drained(&dma, e));
+}
+
+/* Bypass switched off takes access from the unattached endpoints only;
+ * a reset from every one. */
+Test(viommu_dma, bypass_off_and_reset_wait_for_whom_they_concern)
+{
+	uint64_t e;
+
+	attach(EP_A);
+	va->begin(va->ctx);	/* both hold a chain */
+	vb->begin(vb->ctx);
+	viommu_dma_lock(&dma);
+	cr_assert_eq(viommu_write_bypass(core, 0), 0);
+	e = viommu_dma_unlock(&dma);
+	cr_assert_gt(e, 0);
+	cr_assert_not(viommu_dma_drained(&dma, e), "B bypassed");
+	vb->release(vb->ctx, UINT64_MAX);
+	cr_assert(viommu_dma_drained(&dma, e), "A is attached: unaffected");
+	vb->begin(vb->ctx);
+	viommu_dma_lock(&dma);
+	cr_assert_eq(viommu_reset(core), 0);
+	e = viommu_dma_unlock(&dma);
+	cr_assert_not(viommu_dma_drained(&dma, e));
+	va->release(va->ctx, UINT64_MAX);
+	cr_assert_not(viommu_dma_drained(&dma, e), "B too");
+	vb->release(vb->ctx, UINT64_MAX);
+	cr_assert(viommu_dma_drained(&dma, e));
 }
 
 /* A chain popped after the UNMAP belongs to the new epoch: it does not
