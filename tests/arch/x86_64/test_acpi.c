@@ -751,12 +751,11 @@ static void iasl_viot(const struct built *b, uint64_t gpa, const char *iasl)
 
 TestSuite(acpi, .timeout = 120);
 
-/* --iommu: three devices behind the virtio-iommu (the fourth), one not. */
-Test(acpi, viot_with_iommu)
+/* --iommu: two vCPUs and five devices, the first three behind the
+ * virtio-iommu (the fourth) with endpoint ids 10-12, the fifth not. */
+static struct acpi_desc pc_with_iommu(void)
 {
 	struct acpi_desc d = pc(2, 5);
-	uint64_t x, f, m, s, v;
-	struct built b;
 
 	for (unsigned int i = 0; i < 3; i++) {
 		mmio[i].translated = true;
@@ -764,6 +763,16 @@ Test(acpi, viot_with_iommu)
 	}
 	d.has_iommu = true;
 	d.iommu = 3;
+	return d;
+}
+
+/* A VIOT with a node per endpoint; without an iommu, none. */
+Test(acpi, viot_with_iommu)
+{
+	struct acpi_desc d = pc_with_iommu();
+	uint64_t x, f, m, s, v;
+	struct built b;
+
 	build(&b, &d);
 	check_all(&b, &x, &f, &m, &s);	/* the iommu is a DSDT device too */
 	v = find_viot(&b, x);
@@ -783,19 +792,13 @@ Test(acpi, viot_with_iommu)
 Test(acpi, viot_through_iasl)
 {
 	const char *iasl = getenv("IGNIS_IASL");
-	struct acpi_desc d = pc(2, 5);
+	struct acpi_desc d = pc_with_iommu();
 	uint64_t x, f, m, s;
 	struct built b;
 
 	if (!iasl || !*iasl)
 		cr_skip_test("IGNIS_IASL unset: no iasl that knows the VIOT "
 			     "(scripts/fetch-iasl.sh)");
-	for (unsigned int i = 0; i < 3; i++) {
-		mmio[i].translated = true;
-		mmio[i].endpoint = 10 + i;
-	}
-	d.has_iommu = true;
-	d.iommu = 3;
 	build(&b, &d);
 	check_all(&b, &x, &f, &m, &s);
 	iasl_viot(&b, find_viot(&b, x), iasl);
