@@ -20,8 +20,8 @@
  *
  * Threading: one thread at a time (the iommu's worker). The device layer
  * brings config writes (bypass) and resets onto that thread; readers of
- * viommu_translate() on other threads need the translation layer's own
- * quiescence scheme (issue 5), not provided here.
+ * viommu_translate() on other threads go through the translation layer
+ * (viommu_dma.h), which adds the locking and the quiescence rule.
  *
  * Endpoint ids are chosen by the VMM and fixed at creation (5.13.6.3:
  * "platform specific"). ignis's numbering: the virtio-mmio device in
