@@ -9,6 +9,7 @@ static const char *const jail_class_names[JAIL_CLASS_COUNT] = {
 	[JAIL_VMM] = "vmm",
 	[JAIL_VCPU] = "vcpu",
 	[JAIL_VIRTIO] = "virtio",
+	[JAIL_API] = "api",
 };
 
 const char *jail_class_name(enum jail_class cls)

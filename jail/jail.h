@@ -8,10 +8,11 @@ enum jail_class {
 	JAIL_VMM,	/* main thread: event loop, device set-up */
 	JAIL_VCPU,	/* one per vCPU: KVM_RUN and exit handling */
 	JAIL_VIRTIO,	/* one per virtio device: its io_uring worker */
+	JAIL_API,	/* the API server ("fc_api"): socket I/O, no VM state */
 	JAIL_CLASS_COUNT,
 };
 
-/* A printable name for (cls), "vmm", "vcpu", "virtio". */
+/* A printable name for (cls), "vmm", "vcpu", "virtio", "api". */
 const char *jail_class_name(enum jail_class cls);
 
 /*

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	build-essential cmake pkg-config	# the build
 	libcriterion-dev			# unit and integration tests
+	libhttp-parser-dev curl			# the API server's HTTP parser; its tests' client
 	acpica-tools				# iasl and acpiexec check the ACPI tables (test_acpi)
 	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
 	xz-utils zstd gzip lz4			# unpacking Debian's kernel in the tests

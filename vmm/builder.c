@@ -9,6 +9,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "api/fc_config.h"
 #include "arch.h"
 #include "devices/iommu/viommu.h"
 #include "devices/virtio/blk.h"
@@ -20,6 +21,7 @@
 const struct cli_group *const builder_cli_groups[] = {
 	&config_cli_group,
 	&vdevs_cli_group,
+	&fc_config_cli_group,
 	NULL,
 };
 
@@ -245,16 +247,22 @@ static int build_virtio_devices(struct vm *vm)
 	return 0;
 }
 
-/* The kernel's command line: the user's, then how to find each virtio-mmio
- * device (virtio_mmio.device=, as Firecracker announces them). */
+/* The kernel's command line: the user's, the root drive's root= (from a
+ * Firecracker config), then how to find each virtio-mmio device
+ * (virtio_mmio.device=, as Firecracker announces them). */
 static int build_cmdline(struct vm *vm)
 {
-	size_t size = strlen(vm->cfg->cmdline) + BUILD_CMDLINE_EXTRA + 1;
+	size_t size = strlen(vm->cfg->cmdline) + CONFIG_ROOT_ARGS_MAX +
+		      BUILD_CMDLINE_EXTRA + 1;
+	int err;
 
 	vm->cmdline = malloc(size);
 	if (!vm->cmdline)
 		return -ENOMEM;
 	strcpy(vm->cmdline, vm->cfg->cmdline);
+	err = config_root_args_append(vm->cfg, vm->cmdline, size);
+	if (err)
+		return err;
 	if (vm->cfg->no_cmdline_devices)
 		return 0;
 	return vdevs_cmdline_append(&vm->vdevs, vm->cmdline, size);

@@ -29,10 +29,96 @@ void config_free(struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].id);
+		free(cfg->disks[i].drive_id);
+		free(cfg->disks[i].partuuid);
 	}
-	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		free(cfg->nets[i].tap);
+		free(cfg->nets[i].iface_id);
+	}
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Replaces (*field) with a copy of itself; NULL stays NULL. 0 or -ENOMEM
+ * (then *field is NULL, so that config_free() can run). */
+static int dup_in_place(char **field)
+{
+	if (!*field)
+		return 0;
+	*field = strdup(*field);
+	return *field ? 0 : -ENOMEM;
+}
+
+int config_copy(struct vm_config *dst, const struct vm_config *src)
+{
+	int err = 0;
+
+	*dst = *src;
+	/* Every owned string gets its own copy. One that fails becomes NULL,
+	 * the rest are still copied, and config_free() frees them all. */
+	err |= dup_in_place(&dst->kernel_path);
+	err |= dup_in_place(&dst->initrd_path);
+	err |= dup_in_place(&dst->cmdline);
+	for (unsigned int i = 0; i < dst->nr_disks; i++) {
+		err |= dup_in_place(&dst->disks[i].path);
+		err |= dup_in_place(&dst->disks[i].id);
+		err |= dup_in_place(&dst->disks[i].drive_id);
+		err |= dup_in_place(&dst->disks[i].partuuid);
+	}
+	for (unsigned int i = 0; i < dst->nr_nets; i++) {
+		err |= dup_in_place(&dst->nets[i].tap);
+		err |= dup_in_place(&dst->nets[i].iface_id);
+	}
+	if (err) {
+		config_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+bool config_is_default(const struct vm_config *cfg)
+{
+	return !cfg->kernel_path && !cfg->initrd_path && cfg->cmdline &&
+	       !strcmp(cfg->cmdline, CONFIG_DEFAULT_CMDLINE) &&
+	       cfg->nr_cpus == 1 && cfg->mem_size == CONFIG_DEFAULT_MEM_SIZE &&
+	       !cfg->rng && !cfg->no_cmdline_devices && !cfg->iommu &&
+	       cfg->iommu_poll_us == CONFIG_IOMMU_POLL_US && !cfg->nr_disks &&
+	       !cfg->nr_nets && !cfg->from_file;
+}
+
+int config_root_args_append(const struct vm_config *cfg, char *buf,
+			    size_t size)
+{
+	const struct disk_config *d = &cfg->disks[0];
+	size_t used = strlen(buf);
+	int n;
+
+	if (!cfg->nr_disks || !d->root)
+		return 0;
+	/* Firecracker's order: the user's words, then root=, then how to
+	 * find each device. The root drive is always the first: vda. */
+	if (d->partuuid)
+		n = snprintf(buf + used, size - used, "%sroot=PARTUUID=%s %s",
+			     used ? " " : "", d->partuuid,
+			     d->read_only ? "ro" : "rw");
+	else
+		n = snprintf(buf + used, size - used, "%sroot=/dev/vda %s",
+			     used ? " " : "", d->read_only ? "ro" : "rw");
+	if (n < 0 || (size_t)n >= size - used) {
+		buf[used] = '\0';
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int config_check_flag(const struct vm_config *cfg, char *why, size_t len)
+{
+	/* One source of truth, not a file quietly overridden by a flag. */
+	if (!cfg->from_file)
+		return 0;
+	snprintf(why, len, "give either --config-file or the machine and "
+		 "device flags, not both");
+	return -EINVAL;
 }
 
 static int set_string(char **field, const char *value, char *why,
@@ -55,20 +141,27 @@ static int set_string(char **field, const char *value, char *why,
 static int set_kernel(struct vm_config *cfg, const char *v, char *why,
 		      size_t len)
 {
-	return set_string(&cfg->kernel_path, v, why, len);
+	int err = config_check_flag(cfg, why, len);
+
+	return err ? err : set_string(&cfg->kernel_path, v, why, len);
 }
 
 static int set_initrd(struct vm_config *cfg, const char *v, char *why,
 		      size_t len)
 {
-	return set_string(&cfg->initrd_path, v, why, len);
+	int err = config_check_flag(cfg, why, len);
+
+	return err ? err : set_string(&cfg->initrd_path, v, why, len);
 }
 
 static int set_cmdline(struct vm_config *cfg, const char *v, char *why,
 		       size_t len)
 {
-	char *copy = strdup(v);	/* an empty command line is allowed */
+	char *copy;
 
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
+	copy = strdup(v);	/* an empty command line is allowed */
 	if (!copy)
 		return -ENOMEM;
 	free(cfg->cmdline);
@@ -80,8 +173,11 @@ static int set_cpus(struct vm_config *cfg, const char *v, char *why,
 		    size_t len)
 {
 	uint64_t n;
-	int err = uint_parse(v, 1, CONFIG_MAX_CPUS, &n);
+	int err = config_check_flag(cfg, why, len);
 
+	if (err)
+		return err;
+	err = uint_parse(v, 1, CONFIG_MAX_CPUS, &n);
 	if (err) {
 		snprintf(why, len, "expected a number of vCPUs from 1 to %d",
 			 CONFIG_MAX_CPUS);
@@ -95,8 +191,11 @@ static int set_memory(struct vm_config *cfg, const char *v, char *why,
 		      size_t len)
 {
 	uint64_t size;
-	int err = size_parse(v, &size);
+	int err = config_check_flag(cfg, why, len);
 
+	if (err)
+		return err;
+	err = size_parse(v, &size);
 	if (err) {
 		snprintf(why, len, err == -ERANGE ? "size too large" :
 			 "expected a size such as 128M or 1G");

@@ -4,6 +4,7 @@
 #define IGNIS_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -18,6 +19,9 @@
 #define CONFIG_MAX_POLL_US	10000	/* a polling window's upper bound */
 #define CONFIG_DISK_ID_MAX	20	/* virtio-blk GET_ID bytes */
 #define CONFIG_TAP_NAME_MAX	15	/* IFNAMSIZ - 1 */
+#define CONFIG_PARTUUID_MAX	36	/* a GPT GUID; MBR ones are shorter */
+/* The most config_root_args_append() adds: " root=PARTUUID=<36> rw". */
+#define CONFIG_ROOT_ARGS_MAX	(15 + CONFIG_PARTUUID_MAX + 3)
 
 /* One --disk. */
 struct disk_config {
@@ -26,6 +30,12 @@ struct disk_config {
 	bool read_only;		/* readonly=on */
 	bool direct;		/* direct=on: O_DIRECT */
 	bool iommu;		/* behind --iommu (default; iommu=off) */
+	char *drive_id;		/* Firecracker's drive_id; NULL from --disk;
+				 * owned */
+	bool root;		/* Firecracker's is_root_device: root= on the
+				 * command line; only disks[0] */
+	char *partuuid;		/* root=PARTUUID= instead of /dev/vda; NULL:
+				 * none; owned */
 };
 
 /* One --net. */
@@ -34,6 +44,8 @@ struct net_config {
 	uint8_t mac[6];		/* the guest's MAC when has_mac */
 	bool has_mac;		/* mac= given */
 	bool iommu;		/* behind --iommu (default; iommu=off) */
+	char *iface_id;		/* Firecracker's iface_id; NULL from --net;
+				 * owned */
 };
 
 /* One microVM's configuration. Strings are owned (malloc'd). */
@@ -52,6 +64,7 @@ struct vm_config {
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */
 	unsigned int nr_nets;
+	bool from_file;		/* set by --config-file: no other flags */
 };
 
 /* Fills (cfg) with the defaults (1 vCPU, 128 MiB, console=ttyS0). 0 or
@@ -60,6 +73,28 @@ int config_init(struct vm_config *cfg);
 
 /* Frees what (cfg) owns; accepts NULL. */
 void config_free(struct vm_config *cfg);
+
+/* Makes (dst) a deep copy of (src), so that a change can be tried on the
+ * copy and swapped in whole or dropped. 0 or -ENOMEM ((dst) then holds
+ * nothing to free). */
+int config_copy(struct vm_config *dst, const struct vm_config *src);
+
+/* For the set() of a machine or device flag: -EINVAL with the reason in
+ * (why) when --config-file came before it (the file or the flags, not
+ * both), else 0. */
+int config_check_flag(const struct vm_config *cfg, char *why, size_t len);
+
+/* Whether (cfg) is still what config_init() made: no flag has set it. */
+bool config_is_default(const struct vm_config *cfg);
+
+/*
+ * Appends what Firecracker adds to the command line for a root drive
+ * (disks[0] with root set): " root=/dev/vda" or " root=PARTUUID=<uuid>",
+ * then " ro" or " rw", to the NUL-terminated (buf) of capacity (size).
+ * Nothing without a root drive. 0 or -E2BIG.
+ */
+int config_root_args_append(const struct vm_config *cfg, char *buf,
+			    size_t size);
 
 /* The CLI options that set machine and boot fields (--kernel, --initrd,
  * --cmdline, --cpus, --memory). */

@@ -185,6 +185,8 @@ static int set_rng(struct vm_config *cfg, const char *v, char *why,
 	bool iommu = true;
 	int ret = 0;
 
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	if (v && !*v)
 		ret = -EINVAL;	/* "--rng=" */
 	while (v && ret == 0 && (ret = cli_kv_next(&v, &kv)) > 0) {
@@ -209,6 +211,8 @@ static int set_disk(struct vm_config *cfg, const char *v, char *why,
 	const char *s = v;
 	int ret;
 
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	if (cfg->nr_disks == CONFIG_MAX_DISKS) {
 		snprintf(why, len, "at most %d disks", CONFIG_MAX_DISKS);
 		return -E2BIG;
@@ -299,6 +303,8 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	const char *s = v;
 	int ret;
 
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	if (cfg->nr_nets == CONFIG_MAX_NETS) {
 		snprintf(why, len, "at most %d network interfaces",
 			 CONFIG_MAX_NETS);
@@ -357,6 +363,8 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 static int set_iommu(struct vm_config *cfg, const char *v, char *why,
 		     size_t len)
 {
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	cfg->iommu = true;
 	return 0;
 }
@@ -367,6 +375,8 @@ static int set_iommu_poll_us(struct vm_config *cfg, const char *v, char *why,
 	uint64_t us;
 	int err = uint_parse(v, 0, CONFIG_MAX_POLL_US, &us);
 
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	if (err) {
 		snprintf(why, len, "expected microseconds from 0 to %d",
 			 CONFIG_MAX_POLL_US);
@@ -379,6 +389,8 @@ static int set_iommu_poll_us(struct vm_config *cfg, const char *v, char *why,
 static int set_no_cmdline_devices(struct vm_config *cfg, const char *v,
 				  char *why, size_t len)
 {
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
 	cfg->no_cmdline_devices = true;
 	return 0;
 }

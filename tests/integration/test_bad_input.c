@@ -408,3 +408,112 @@ Test(bad_input, iommu_without_endpoints)
 	expect_error(EXIT_ERROR, alone);
 	expect_error(EXIT_ERROR, exempt);
 }
+
+/* --config-file FILE (a Firecracker-format file): what is wrong with the
+ * file is bad usage, one line, exit 2; (text) is written to a scratch
+ * file, followed by (extra) arguments (NULL-terminated, up to 4). */
+static void expect_config_error(int code, const char *text,
+				const char *const extra[])
+{
+	const char *args[8] = { "--config-file" };
+	char *path = tmpfile_with(text, strlen(text));
+	unsigned int i;
+
+	cr_assert_not_null(path, "cannot write a scratch config file");
+	args[1] = path;
+	for (i = 0; extra && extra[i] && i < 4; i++)
+		args[2 + i] = extra[i];
+	expect_error(code, args);
+	unlink(path);
+	free(path);
+}
+
+#define CONFIG_OK							\
+	"{\"boot-source\": {\"kernel_image_path\": \"" HELLO "\"}, "	\
+	"\"drives\": []}"
+
+Test(bad_input, config_file_missing)
+{
+	const char *const args[] = { "--config-file", MISSING, NULL };
+
+	expect_error(EXIT_USAGE, args);
+}
+
+Test(bad_input, config_file_is_directory)
+{
+	const char *const args[] = { "--config-file", GUEST_DIR, NULL };
+
+	expect_error(EXIT_USAGE, args);
+}
+
+Test(bad_input, config_file_malformed_json)
+{
+	expect_config_error(EXIT_USAGE, "{\"boot-source\": {", NULL);
+	expect_config_error(EXIT_USAGE, "", NULL);
+	expect_config_error(EXIT_USAGE, "[]", NULL);
+	expect_config_error(EXIT_USAGE, CONFIG_OK "garbage", NULL);
+}
+
+Test(bad_input, config_file_unknown_field)
+{
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    HELLO "\", \"kernel_args\": \"x\"}, "
+			    "\"drives\": []}", NULL);
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    HELLO "\"}, \"drives\": [], \"machine_config\": "
+			    "{}}", NULL);
+}
+
+Test(bad_input, config_file_bad_values)
+{
+	/* missing required, wrong type, out of range, duplicate key */
+	expect_config_error(EXIT_USAGE, "{\"drives\": []}", NULL);
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": 1}, "
+			    "\"drives\": []}", NULL);
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    HELLO "\"}, \"drives\": [], \"machine-config\": "
+			    "{\"vcpu_count\": 0, \"mem_size_mib\": 64}}", NULL);
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    HELLO "\"}, \"drives\": [], \"drives\": []}", NULL);
+}
+
+/* Firecracker's, but not ignis's yet: refused, not ignored. */
+Test(bad_input, config_file_unsupported)
+{
+	expect_config_error(EXIT_USAGE,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    HELLO "\"}, \"drives\": [], \"vsock\": "
+			    "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v\"}}",
+			    NULL);
+}
+
+/* The file or the flags, not both, in either order. */
+Test(bad_input, config_file_with_flags)
+{
+	const char *const after[] = { "--memory", "64M", NULL };
+	const char *const device_after[] = { "--rng", NULL };
+	char *path = tmpfile_with(CONFIG_OK, strlen(CONFIG_OK));
+	const char *const before[] = { "--kernel", HELLO, "--config-file",
+				       path, NULL };
+
+	cr_assert_not_null(path);
+	expect_config_error(EXIT_USAGE, CONFIG_OK, after);
+	expect_config_error(EXIT_USAGE, CONFIG_OK, device_after);
+	expect_error(EXIT_USAGE, before);
+	unlink(path);
+	free(path);
+}
+
+/* A well-formed file naming a kernel that is not there: found when the VM
+ * is built, as for --kernel. */
+Test(bad_input, config_file_kernel_missing)
+{
+	expect_config_error(EXIT_ERROR,
+			    "{\"boot-source\": {\"kernel_image_path\": \""
+			    MISSING "\"}, \"drives\": []}", NULL);
+}
