@@ -9,6 +9,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "api/fc_api.h"
 #include "api/fc_config.h"
 #include "arch.h"
 #include "devices/iommu/viommu.h"
@@ -22,6 +23,7 @@ const struct cli_group *const builder_cli_groups[] = {
 	&config_cli_group,
 	&vdevs_cli_group,
 	&fc_config_cli_group,
+	&fc_api_cli_group,
 	NULL,
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* vmm/main.c: the ignis binary: parse, build, run, clean up; the only exit(). */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "api/fc_api.h"
 #include "builder.h"
 #include "jail/jail.h"
 #include "log.h"
@@ -73,10 +76,79 @@ static int fd_leaks(void)
 	return leaks;
 }
 
+/* What InstanceStart builds: the VM from the configuration the API made. */
+struct start_ctx {
+	struct vm *vm;			/* built here */
+	const struct vm_config *cfg;	/* from */
+	bool built;			/* builder_build() succeeded */
+};
+
+/* The builder, as the CLI runs it; a failure is cleaned up at once, so
+ * that a corrected configuration can be started again. */
+static int start_vm(void *ctx, char *why, size_t len)
+{
+	struct start_ctx *s = ctx;
+	int err = builder_build(s->vm, s->cfg);
+
+	if (err) {
+		/* The builder logged its line on stderr. */
+		snprintf(why, len, "%s (ignis's stderr has the details)",
+			 strerror(-err));
+		builder_destroy(s->vm);
+		return err;
+	}
+	s->built = true;
+	return 0;
+}
+
+static void api_poll(void *api)
+{
+	fc_api_serve(api);
+}
+
+/*
+ * Firecracker's "Not started" state: answers the API until InstanceStart
+ * built the VM (true) or SIGINT/SIGTERM came (false).
+ */
+static bool api_wait_start(struct fc_api *api, int sig_fd, int *status)
+{
+	while (!fc_api_is_running(api)) {
+		struct pollfd fds[2] = {
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = fc_api_fd(api), .events = POLLIN },
+		};
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			*status = EXIT_FAILURE;
+			return false;
+		}
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("%s: stopping",
+					 strsignal((int)si.ssi_signo));
+				*status = EXIT_SUCCESS;
+				return false;
+			}
+		}
+		if (fds[1].revents & POLLIN)
+			fc_api_serve(api);
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
+	const struct fc_api_options *api_opts = fc_api_options();
+	struct fc_api *api = NULL;
 	struct vm_config cfg;
-	struct vm vm;
+	struct vm vm = { .stop_fd = -1 };
+	struct start_ctx start = { .vm = &vm, .cfg = &cfg };
+	char why[256];
 	int sig_fd, ret;
 
 	bool check_fds = getenv("IGNIS_CHECK_FDS") != NULL;
@@ -94,7 +166,13 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return ret == CLI_DONE ? EXIT_SUCCESS : EXIT_USAGE;
 	}
-	if (!cfg.kernel_path) {
+	if (fc_api_options_check(&cfg, why, sizeof(why))) {
+		log_error("%s", why);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	/* Without a kernel, --api-sock waits for one over the API. */
+	if (!cfg.kernel_path && !api_opts->sock_path) {
 		log_error("--kernel is required (try --help)");
 		config_free(&cfg);
 		return EXIT_USAGE;
@@ -105,14 +183,40 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_FAILURE;
 	}
-	ret = builder_build(&vm, &cfg);
-	if (!ret)
-		ret = jail_thread_enter(JAIL_VMM);
-	if (!ret)
-		ret = vm_run(&vm, sig_fd);
-	else
-		ret = EXIT_FAILURE;
-	builder_destroy(&vm);
+	if (api_opts->sock_path) {
+		/* First: orchestrators poll the socket from exec on. */
+		const struct fc_api_hooks hooks = { start_vm, &start };
+
+		ret = fc_api_create(api_opts, &cfg, cfg.kernel_path != NULL,
+				    &hooks, &api, why, sizeof(why));
+		if (ret) {
+			log_error("--api-sock %s: %s", api_opts->sock_path,
+				  why);
+			close(sig_fd);
+			config_free(&cfg);
+			return EXIT_FAILURE;
+		}
+	}
+	ret = EXIT_SUCCESS;
+	if (cfg.kernel_path) {
+		/* Built from the command line or the config file. */
+		if (start_vm(&start, why, sizeof(why)))
+			ret = EXIT_FAILURE;
+	} else {
+		/* Built by InstanceStart, or stopped before it (ret). */
+		api_wait_start(api, sig_fd, &ret);
+	}
+	if (start.built) {
+		if (api)
+			vm_set_poll_source(&vm, fc_api_fd(api), api_poll, api);
+		ret = jail_thread_enter(JAIL_VMM) ? EXIT_FAILURE :
+						    vm_run(&vm, sig_fd);
+	}
+	/* The socket goes first: clients see the VM gone, not a socket that
+	 * answers nothing. */
+	fc_api_destroy(api);
+	if (start.built)
+		builder_destroy(&vm);
 	close(sig_fd);
 	config_free(&cfg);
 	if (check_fds && fd_leaks())

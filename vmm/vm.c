@@ -33,6 +33,12 @@ bool vm_is_stopping(const struct vm *vm)
 	return atomic_load(&vm->stop_reason) != VM_STOP_NONE;
 }
 
+void vm_set_poll_source(struct vm *vm, int fd, void (*fn)(void *ctx),
+			void *ctx)
+{
+	vm->extra = (struct vm_poll_source){ .fd = fd, .fn = fn, .ctx = ctx };
+}
+
 static void vm_handle_signal(struct vm *vm, int sig_fd)
 {
 	struct signalfd_siginfo si;
@@ -86,17 +92,19 @@ int vm_run(struct vm *vm, int sig_fd)
 		}
 	}
 	while (!vm_is_stopping(vm)) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = vm->extra.fn ? vm->extra.fd : -1,
+			  .events = POLLIN },
 		};
 		/* A full receive buffer: look again shortly rather than spin. */
 		int timeout = stdin_open && !serial_rx_room(vm->serial) ? 10 : -1;
 
 		if (timeout > 0)
 			fds[2].fd = -1;
-		if (poll(fds, 3, timeout) < 0) {
+		if (poll(fds, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -107,6 +115,8 @@ int vm_run(struct vm *vm, int sig_fd)
 			vm_handle_signal(vm, sig_fd);
 		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
 			vm_handle_stdin(vm, &stdin_open);
+		if (fds[3].revents & POLLIN)
+			vm->extra.fn(vm->extra.ctx);
 	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);

@@ -27,6 +27,17 @@ enum vm_stop_reason {
 	VM_STOP_ERROR,		/* KVM or ignis failed */
 };
 
+/*
+ * A descriptor the VMM thread polls while the VM runs, besides its own
+ * (the API server's eventfd): (fn)(ctx) runs on the VMM thread whenever
+ * (fd) is readable. fn NULL: none (builder_build() zeroes it).
+ */
+struct vm_poll_source {
+	int fd;				/* polled for POLLIN; -1: none */
+	void (*fn)(void *ctx);		/* called when it is readable */
+	void *ctx;			/* for fn */
+};
+
 struct vm {
 	const struct vm_config *cfg;	/* what was asked for */
 	struct kvm kvm;			/* /dev/kvm and the VM fd */
@@ -43,6 +54,7 @@ struct vm {
 	struct arch_vm arch;		/* arch-private state */
 	int stop_fd;			/* eventfd: a stop was requested */
 	atomic_int stop_reason;		/* enum vm_stop_reason */
+	struct vm_poll_source extra;	/* see vm_set_poll_source() */
 };
 
 /*
@@ -53,6 +65,15 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 
 /* True once a stop was requested. Any thread. */
 bool vm_is_stopping(const struct vm *vm);
+
+/*
+ * Makes vm_run() also poll (fd) and call (fn)(ctx) on the VMM thread when
+ * it is readable; (fn) must consume what made it readable (or the loop
+ * spins). One source; a later call replaces it. After builder_build(),
+ * before vm_run(). vmm/ knows nothing of what the source is.
+ */
+void vm_set_poll_source(struct vm *vm, int fd, void (*fn)(void *ctx),
+			void *ctx);
 
 /*
  * Runs (vm): starts its vCPU threads, then serves signals, the console's
