@@ -12,13 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blk_image.h"
 #include "run.h"
 #include "support/tmpfile.h"
 
 #define SPIN GUEST_DIR "/spin"
 #define VIRTIO_RNG GUEST_DIR "/virtio_rng"
 #define VIRTIO_BLK GUEST_DIR "/virtio_blk"
-#define IMG_SIZE (1u << 20)
+#define IMG_SIZE	BLK_IMAGE_SIZE
 #define POST_BOOT \
 	"The requested operation is not supported after starting the microVM."
 #define PRE_BOOT \
@@ -170,40 +171,13 @@ static void api_finish(struct api *a, int sig, struct run_result *r)
 	rmdir(a->dir);
 }
 
-/* A 1 MiB image of known bytes (test_config_file's); its path. */
-static char *make_image(uint8_t *copy)
-{
-	uint8_t *data = malloc(IMG_SIZE);
-	char *path;
-
-	cr_assert_not_null(data);
-	for (uint32_t i = 0; i < IMG_SIZE; i++)
-		data[i] = (uint8_t)(i * 7 + (i >> 9) + 1);
-	path = tmpfile_with(data, IMG_SIZE);
-	cr_assert_not_null(path);
-	memcpy(copy, data, IMG_SIZE);
-	free(data);
-	return path;
-}
-
-static void fnv_line(const uint8_t *data, size_t len, char *line, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(line, n, "virtio_blk: fnv1a %016llx", (unsigned long long)h);
-}
-
 /* Firecracker's getting-started sequence (docs/getting-started.md):
  * boot source, machine config, root drive, InstanceStart; the guest reads
  * its disk and writes sectors 8-15; ignis exits at the guest's reset. */
 Test(api, getting_started_with_a_drive)
 {
 	static uint8_t orig[IMG_SIZE];
-	char *img = make_image(orig), body[512], line[64];
+	char *img = blk_image_make(orig), body[512], line[64];
 	struct run_result r;
 	struct api a;
 
@@ -229,7 +203,7 @@ Test(api, getting_started_with_a_drive)
 	       204, "");
 	api_finish(&a, 0, &r);
 	run_expect_line(&r, "virtio_blk: capacity 2048");
-	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	blk_image_fnv_line(orig, IMG_SIZE, line, sizeof(line));
 	run_expect_line(&r, line);
 	run_expect_line(&r, "virtio_blk: write ok");
 	run_expect_line(&r, "virtio_blk: status 0x0f");

@@ -9,13 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blk_image.h"
 #include "run.h"
 #include "support/tmpfile.h"
 
 #define BOOTINFO GUEST_DIR "/bootinfo"
 #define VIRTIO_RNG GUEST_DIR "/virtio_rng"
 #define VIRTIO_BLK GUEST_DIR "/virtio_blk"
-#define IMG_SIZE (1u << 20)
+#define IMG_SIZE	BLK_IMAGE_SIZE
 
 TestSuite(config_file, .init = run_need_kvm, .timeout = 60);
 
@@ -54,41 +55,13 @@ static void expect_no(const struct run_result *r, const char *text)
 		       r->out, r->err);
 }
 
-/* A 1 MiB image of known bytes; its path (malloc'd), its bytes in (copy). */
-static char *make_image(uint8_t *copy)
-{
-	uint8_t *data = malloc(IMG_SIZE);
-	char *path;
-
-	cr_assert_not_null(data);
-	for (uint32_t i = 0; i < IMG_SIZE; i++)
-		data[i] = (uint8_t)(i * 7 + (i >> 9) + 1);
-	path = tmpfile_with(data, IMG_SIZE);
-	cr_assert_not_null(path);
-	memcpy(copy, data, IMG_SIZE);
-	free(data);
-	return path;
-}
-
-/* The line the guest prints for (data): FNV-1a 64 over every byte. */
-static void fnv_line(const uint8_t *data, size_t len, char *line, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(line, n, "virtio_blk: fnv1a %016llx", (unsigned long long)h);
-}
-
 /* The VM of tests/framework/vm_config.json, with the test guest for a
  * kernel and a scratch image for a root drive: the guest reads every
  * byte of it and writes sectors 8-15 through. */
 Test(config_file, drive_from_the_file)
 {
 	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];
-	char *img = make_image(orig), line[64];
+	char *img = blk_image_make(orig), line[64];
 	struct run_result r;
 	int fd;
 
@@ -114,7 +87,7 @@ Test(config_file, drive_from_the_file)
 			VIRTIO_BLK, img),
 		&r);
 	run_expect_line(&r, "virtio_blk: capacity 2048");
-	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	blk_image_fnv_line(orig, IMG_SIZE, line, sizeof(line));
 	run_expect_line(&r, line);
 	run_expect_line(&r, "virtio_blk: write ok");
 	run_expect_line(&r, "virtio_blk: readback ok");
@@ -134,7 +107,7 @@ Test(config_file, drive_from_the_file)
 Test(config_file, read_only_drive)
 {
 	static uint8_t orig[IMG_SIZE];
-	char *img = make_image(orig);
+	char *img = blk_image_make(orig);
 	struct run_result r;
 
 	boot_file(
@@ -213,7 +186,7 @@ Test(config_file, iommu_extension)
 Test(config_file, command_line_and_memory)
 {
 	static uint8_t orig[IMG_SIZE];
-	char *img = make_image(orig);
+	char *img = blk_image_make(orig);
 	struct run_result r;
 
 	boot_file(

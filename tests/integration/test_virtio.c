@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "guest_output.h"
+#include "blk_image.h"
 #include "run.h"
 #include "support/tmpfile.h"
 
@@ -27,7 +28,7 @@
 #define VIRTIO_BLK	GUEST_DIR "/virtio_blk"
 #define VIRTIO_NET	GUEST_DIR "/virtio_net"
 #define TAP		"ignis-t0"
-#define IMG_SIZE	(1u << 20)
+#define IMG_SIZE	BLK_IMAGE_SIZE
 
 TestSuite(virtio, .init = run_need_kvm, .timeout = 60);
 
@@ -74,34 +75,6 @@ Test(virtio, rng_with_two_cpus)
 	run_result_free(&r);
 }
 
-/* A 1 MiB image of known bytes; returns its path (malloc'd). */
-static char *make_image(uint8_t *copy)
-{
-	uint8_t *data = malloc(IMG_SIZE);
-	char *path;
-
-	cr_assert_not_null(data);
-	for (uint32_t i = 0; i < IMG_SIZE; i++)
-		data[i] = (uint8_t)(i * 7 + (i >> 9) + 1);
-	path = tmpfile_with(data, IMG_SIZE);
-	cr_assert_not_null(path);
-	memcpy(copy, data, IMG_SIZE);
-	free(data);
-	return path;
-}
-
-/* The line the guest prints for (data): FNV-1a 64 over every byte. */
-static void fnv_line(const uint8_t *data, size_t len, char *line, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(line, n, "virtio_blk: fnv1a %016llx", (unsigned long long)h);
-}
-
 static void read_image(const char *path, uint8_t *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -120,7 +93,7 @@ static uint8_t written_byte(unsigned int i)
 Test(virtio, blk_reads_the_image_and_writes_through)
 {
 	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];
-	char *img = make_image(orig), disk[256], line[64];
+	char *img = blk_image_make(orig), disk[256], line[64];
 	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
 				     "--disk", disk, NULL };
 	struct run_result r;
@@ -129,7 +102,7 @@ Test(virtio, blk_reads_the_image_and_writes_through)
 	run_boot(&r, args);
 	run_expect_line(&r, "virtio_blk: capacity 2048");
 	run_expect_line(&r, "virtio_blk: id ignis-test-disk");
-	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	blk_image_fnv_line(orig, IMG_SIZE, line, sizeof(line));
 	run_expect_line(&r, line);	/* every byte of the image, in order */
 	run_expect_line(&r, "virtio_blk: write ok");
 	run_expect_line(&r, "virtio_blk: readback ok");
@@ -158,7 +131,7 @@ Test(virtio, iommu_endpoints_require_access_platform)
 	const char *const rng_args[] = { "--kernel", VIRTIO_RNG, "--memory",
 					 "64M", "--rng", "--iommu", NULL };
 	static uint8_t orig[IMG_SIZE];
-	char *img = make_image(orig), disk[256], line[64];
+	char *img = blk_image_make(orig), disk[256], line[64];
 	const char *const blk_args[] = { "--kernel", VIRTIO_BLK, "--memory",
 					 "64M", "--disk", disk, "--rng",
 					 "--iommu", NULL };
@@ -172,7 +145,7 @@ Test(virtio, iommu_endpoints_require_access_platform)
 
 	snprintf(disk, sizeof(disk), "path=%s,iommu=off", img);
 	run_boot(&r, blk_args);
-	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	blk_image_fnv_line(orig, IMG_SIZE, line, sizeof(line));
 	run_expect_line(&r, line);
 	run_expect_line(&r, "virtio_blk: status 0x0f");
 	run_result_free(&r);
@@ -183,7 +156,7 @@ Test(virtio, iommu_endpoints_require_access_platform)
 Test(virtio, blk_read_only_refuses_writes)
 {
 	static uint8_t orig[IMG_SIZE], after[IMG_SIZE];
-	char *img = make_image(orig), disk[256], line[64];
+	char *img = blk_image_make(orig), disk[256], line[64];
 	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
 				     "--disk", disk, NULL };
 	struct run_result r;
@@ -191,7 +164,7 @@ Test(virtio, blk_read_only_refuses_writes)
 	snprintf(disk, sizeof(disk), "path=%s,readonly=on", img);
 	run_boot(&r, args);
 	run_expect_line(&r, "virtio_blk: read-only");
-	fnv_line(orig, IMG_SIZE, line, sizeof(line));
+	blk_image_fnv_line(orig, IMG_SIZE, line, sizeof(line));
 	run_expect_line(&r, line);
 	run_expect_line(&r, "virtio_blk: write refused");
 	read_image(img, after);
@@ -235,7 +208,7 @@ static bool has_thread(pid_t pid, const char *name)
 Test(virtio, device_threads_are_named)
 {
 	static uint8_t orig[IMG_SIZE];
-	char *img = make_image(orig), disk[256];
+	char *img = blk_image_make(orig), disk[256];
 	const char *const args[] = { "--kernel", VIRTIO_BLK, "--memory", "64M",
 				     "--disk", disk, "--cmdline", "hold",
 				     NULL };
