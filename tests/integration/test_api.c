@@ -3,12 +3,16 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -530,5 +534,383 @@ Test(api, api_with_kernel_flag)
 	expect(&a, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
 	       400, POST_BOOT);
 	api_finish(&a, SIGINT, &r);
+	run_result_free(&r);
+}
+
+/* --- concurrency, from raw clients ------------------------------------- */
+
+#define RAW_WAIT_MS 5000 /* bound of every wait on an answer */
+#define RAW_CLIENTS 8 /* parallel clients in many_clients */
+#define RAW_ROUNDS 50 /* GET / + PUT /machine-config, per client */
+#define API_MAX_CONNS 10 /* Firecracker's, and ignis's default */
+/* The API's per-request deadline (10 s, docs/API.md) and a margin. */
+#define STALL_WAIT_MS 20000
+
+/* A keep-alive connection to ignis's socket, read one answer at a time;
+ * no Criterion assertion inside, so that threads may use it. */
+struct raw {
+	int fd; /* the connection; -1: none */
+	size_t len; /* bytes in buf */
+	char buf[16384]; /* what arrived, NUL-terminated */
+};
+
+/* Connects (c) to (a)'s socket: 0 or -errno. */
+static int raw_connect(const struct api *a, struct raw *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	c->len = 0;
+	c->buf[0] = '\0';
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->sock);
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(c->fd);
+		c->fd = -1;
+		return e;
+	}
+	return 0;
+}
+
+static void raw_close(struct raw *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Sends (len) bytes of (s): 0 or -errno. */
+static int raw_send(struct raw *c, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads more into (c) within (ms): bytes read, 0 at EOF (or reset),
+ * -ETIMEDOUT, -ENOBUFS when full, or -errno. */
+static ssize_t raw_fill(struct raw *c, int ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+	int k;
+
+	if (c->len >= sizeof(c->buf) - 1)
+		return -ENOBUFS;
+	do
+		k = poll(&p, 1, ms);
+	while (k < 0 && errno == EINTR);
+	if (k <= 0)
+		return k ? -errno : -ETIMEDOUT;
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (n < 0)
+		return errno == ECONNRESET ? 0 : -errno;
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	return n;
+}
+
+/* The next answer's status, its body in (body) (NUL-terminated, at most
+ * (cap) bytes; NULL: dropped), or -1 if none comes within RAW_WAIT_MS. */
+static int raw_answer(struct raw *c, char *body, size_t cap)
+{
+	size_t head, len = 0, total;
+	char *end, *cl;
+	int status;
+
+	while (!(end = strstr(c->buf, "\r\n\r\n")))
+		if (raw_fill(c, RAW_WAIT_MS) <= 0)
+			return -1;
+	head = (size_t)(end - c->buf) + 4;
+	cl = strcasestr(c->buf, "\r\nContent-Length:");
+	if (cl && cl < end)
+		len = strtoul(cl + strlen("\r\nContent-Length:"), NULL, 10);
+	total = head + len;
+	if (total >= sizeof(c->buf))
+		return -1;
+	while (c->len < total)
+		if (raw_fill(c, RAW_WAIT_MS) <= 0)
+			return -1;
+	if (sscanf(c->buf, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	if (body && cap) {
+		len = len < cap - 1 ? len : cap - 1;
+		memcpy(body, c->buf + head, len);
+		body[len] = '\0';
+	}
+	memmove(c->buf, c->buf + total, c->len - total + 1);
+	c->len -= total;
+	return status;
+}
+
+/* One request on (c) (keep-alive): the answer's status, as raw_answer(). */
+static int raw_request(struct raw *c, const char *method, const char *path,
+		       const char *body, char *out, size_t cap)
+{
+	char head[256];
+	size_t blen = body ? strlen(body) : 0;
+	int n;
+
+	if (out && cap)
+		out[0] = '\0';
+	n = snprintf(head, sizeof(head),
+		     "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n",
+		     method, path, blen);
+	if (raw_send(c, head, (size_t)n) || (blen && raw_send(c, body, blen)))
+		return -1;
+	return raw_answer(c, out, cap);
+}
+
+/* Whether the server closes (c) within (ms), whatever it sends first. */
+static bool raw_closed_by_server(struct raw *c, int ms)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->len > sizeof(c->buf) / 2) {
+			c->len = 0;
+			c->buf[0] = '\0';
+		}
+		n = raw_fill(c, ms);
+		if (!n)
+			return true;
+		if (n < 0)
+			return false;
+	}
+}
+
+/* One of many_clients's clients and what it saw. */
+struct raw_job {
+	const struct api *a; /* the ignis to talk to */
+	unsigned int idx; /* the client's number: its values */
+	int err; /* 0, or the first failure (-errno, or the status) */
+	unsigned int answered; /* requests answered as expected */
+	char what[160]; /* the first failure, in words */
+};
+
+/* The machine config client (idx) writes in round (i): a pair that tells
+ * a whole write from a mix of two. */
+static unsigned int job_vcpus(unsigned int idx)
+{
+	return idx + 1;
+}
+
+static unsigned int job_mem_mib(unsigned int idx, unsigned int i)
+{
+	return 64 + idx * 1000 + i;
+}
+
+static void *raw_job_run(void *arg)
+{
+	struct raw_job *j = arg;
+	char body[256], out[512];
+	struct raw c;
+	int s;
+
+	j->err = raw_connect(j->a, &c);
+	if (j->err) {
+		snprintf(j->what, sizeof(j->what), "connect: %s",
+			 strerror(-j->err));
+		return NULL;
+	}
+	for (unsigned int i = 0; i < RAW_ROUNDS; i++) {
+		s = raw_request(&c, "GET", "/", NULL, out, sizeof(out));
+		if (s != 200 || !strstr(out, "\"state\":\"Not started\"")) {
+			j->err = s ? s : -1;
+			snprintf(j->what, sizeof(j->what),
+				 "round %u: GET /: %d %.100s", i, s, out);
+			break;
+		}
+		j->answered++;
+		snprintf(body, sizeof(body),
+			 "{\"vcpu_count\": %u, \"mem_size_mib\": %u}",
+			 job_vcpus(j->idx), job_mem_mib(j->idx, i));
+		s = raw_request(&c, "PUT", "/machine-config", body, out,
+				sizeof(out));
+		if (s != 204) {
+			j->err = s ? s : -1;
+			snprintf(j->what, sizeof(j->what),
+				 "round %u: PUT /machine-config: %d %.100s", i,
+				 s, out);
+			break;
+		}
+		j->answered++;
+	}
+	raw_close(&c);
+	return NULL;
+}
+
+/* Eight clients at once, each with 50 GET / and 50 PUT /machine-config on
+ * a keep-alive connection: every request is answered, and the machine
+ * config left is one that a client wrote, whole. */
+Test(api_requests, many_clients)
+{
+	static struct raw_job jobs[RAW_CLIENTS];
+	pthread_t th[RAW_CLIENTS];
+	unsigned int vcpus, mem, idx;
+	struct run_result r;
+	struct reply cfg;
+	struct api a;
+
+	api_start(&a);
+	for (unsigned int i = 0; i < RAW_CLIENTS; i++) {
+		jobs[i] = (struct raw_job){ .a = &a, .idx = i };
+		cr_assert_eq(
+			pthread_create(&th[i], NULL, raw_job_run, &jobs[i]), 0);
+	}
+	for (unsigned int i = 0; i < RAW_CLIENTS; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(jobs[i].err, 0, "client %u: %s", i, jobs[i].what);
+		cr_expect_eq(jobs[i].answered, 2 * RAW_ROUNDS,
+			     "client %u: %u answered", i, jobs[i].answered);
+	}
+	call(&a, "GET", "/machine-config", NULL, &cfg);
+	cr_assert_eq(cfg.status, 200, "%s", cfg.body);
+	cr_assert_eq(sscanf(cfg.body, "{\"vcpu_count\":%u,\"mem_size_mib\":%u",
+			    &vcpus, &mem),
+		     2, "%s", cfg.body);
+	idx = vcpus - 1;
+	cr_expect(vcpus >= 1 && vcpus <= RAW_CLIENTS &&
+			  mem >= job_mem_mib(idx, 0) &&
+			  mem < job_mem_mib(idx, RAW_ROUNDS),
+		  "not a value any client wrote: %s", cfg.body);
+	api_finish(&a, SIGTERM, &r);
+	run_result_free(&r);
+}
+
+/* A client that sends half a request head and stalls delays nobody: other
+ * clients are served meanwhile; at the request deadline ignis closes it,
+ * nothing of it applied, and goes on serving. */
+Test(api_requests, stalled_client)
+{
+	static const char half[] = "PUT /machine-config HTTP/1.1\r\nHost: loc";
+	struct raw stalled, other;
+	struct run_result r;
+	struct api a;
+
+	api_start(&a);
+	cr_assert_eq(raw_connect(&a, &stalled), 0);
+	cr_assert_eq(raw_send(&stalled, half, sizeof(half) - 1), 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		cr_assert_eq(raw_connect(&a, &other), 0);
+		for (unsigned int k = 0; k < 10; k++) {
+			cr_expect_eq(
+				raw_request(&other, "GET", "/", NULL, NULL, 0),
+				200, "client %u, request %u", i, k);
+			cr_expect_eq(
+				raw_request(&other, "PATCH", "/machine-config",
+					    "{\"vcpu_count\": 2}", NULL, 0),
+				204, "client %u, request %u", i, k);
+		}
+		raw_close(&other);
+	}
+	expect(&a, "GET", "/machine-config", NULL, 200,
+	       "{\"vcpu_count\":2,\"mem_size_mib\":128,");
+	/* The deadline (10 s) passes: a 408 perhaps, then the door. */
+	cr_expect(raw_closed_by_server(&stalled, STALL_WAIT_MS),
+		  "the stalled client was not closed: %s", stalled.buf);
+	raw_close(&stalled);
+	expect(&a, "GET", "/", NULL, 200, "\"state\":\"Not started\"");
+	expect(&a, "GET", "/machine-config", NULL, 200,
+	       "{\"vcpu_count\":2,\"mem_size_mib\":128,");
+	api_finish(&a, SIGTERM, &r);
+	run_result_free(&r);
+}
+
+/* A client that announces a 1000-byte body and goes away after 10 bytes
+ * changes nothing, and the server keeps serving. */
+Test(api_requests, client_gone_mid_body)
+{
+	static const char head[] = "PUT /machine-config HTTP/1.1\r\n"
+				   "Host: localhost\r\n"
+				   "Content-Type: application/json\r\n"
+				   "Content-Length: 1000\r\n\r\n"
+				   "{\"vcpu_cou";
+	struct run_result r;
+	struct raw c;
+	struct api a;
+
+	api_start(&a);
+	for (unsigned int i = 0; i < 3; i++) {
+		cr_assert_eq(raw_connect(&a, &c), 0);
+		cr_assert_eq(raw_send(&c, head, sizeof(head) - 1), 0);
+		raw_close(&c);
+		expect(&a, "GET", "/", NULL, 200, "\"state\":\"Not started\"");
+	}
+	/* Half-closed instead: the server sees EOF mid-body, and must not
+	 * take what came for a request either. */
+	cr_assert_eq(raw_connect(&a, &c), 0);
+	cr_assert_eq(raw_send(&c, head, sizeof(head) - 1), 0);
+	cr_assert_eq(shutdown(c.fd, SHUT_WR), 0);
+	cr_expect(raw_closed_by_server(&c, RAW_WAIT_MS),
+		  "the server kept a client that sent EOF mid-body");
+	cr_expect(!strstr(c.buf, "HTTP/1.1 2"), "answered: %s", c.buf);
+	raw_close(&c);
+	expect(&a, "GET", "/machine-config", NULL, 200,
+	       "{\"vcpu_count\":1,\"mem_size_mib\":128,");
+	expect(&a, "PUT", "/machine-config",
+	       "{\"vcpu_count\": 2, \"mem_size_mib\": 64}", 204, "");
+	expect(&a, "GET", "/machine-config", NULL, 200,
+	       "{\"vcpu_count\":2,\"mem_size_mib\":64,");
+	api_finish(&a, SIGTERM, &r);
+	run_result_free(&r);
+}
+
+/* Ten connections held open are served; the eleventh gets 503 and is
+ * closed; the ten still work, and once they close others get in. */
+Test(api_requests, connection_limit)
+{
+	static struct raw held[API_MAX_CONNS + 1];
+	struct run_result r;
+	struct api a;
+	char out[512];
+
+	api_start(&a);
+	/* Each answered before the next connects: all ten are counted (and
+	 * curl's connection from api_start() is gone) before the 11th. */
+	for (unsigned int i = 0; i < API_MAX_CONNS; i++) {
+		cr_assert_eq(raw_connect(&a, &held[i]), 0);
+		cr_assert_eq(raw_request(&held[i], "GET", "/", NULL, out,
+					 sizeof(out)),
+			     200, "connection %u: %s", i, out);
+	}
+	cr_assert_eq(raw_connect(&a, &held[API_MAX_CONNS]), 0);
+	cr_expect_eq(raw_answer(&held[API_MAX_CONNS], out, sizeof(out)), 503,
+		     "the 11th connection: %s", held[API_MAX_CONNS].buf);
+	cr_expect(raw_closed_by_server(&held[API_MAX_CONNS], RAW_WAIT_MS),
+		  "the 11th connection stays open");
+	raw_close(&held[API_MAX_CONNS]);
+	for (unsigned int i = 0; i < API_MAX_CONNS; i++)
+		cr_expect_eq(raw_request(&held[i], "GET", "/machine-config",
+					 NULL, out, sizeof(out)),
+			     200, "connection %u: %s", i, out);
+	for (unsigned int i = 0; i < API_MAX_CONNS; i++)
+		raw_close(&held[i]);
+	/* Closed connections free their slots (bounded wait: the server
+	 * notices the closes in its own time). */
+	{
+		struct reply rep = { 0 };
+
+		for (int i = 0; i < 500 && rep.status != 200; i++) {
+			call(&a, "GET", "/", NULL, &rep);
+			if (rep.status != 200)
+				usleep(10000);
+		}
+		cr_expect_eq(rep.status, 200, "%s", rep.body);
+	}
+	api_finish(&a, SIGTERM, &r);
 	run_result_free(&r);
 }
