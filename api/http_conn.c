@@ -322,12 +322,8 @@ static const struct {
 	{ 200, "OK" },
 	{ 204, "No Content" },
 	{ 400, "Bad Request" },
-	{ 404, "Not Found" },
-	{ 405, "Method Not Allowed" },
 	{ 408, "Request Timeout" },
-	{ 413, "Payload Too Large" },
 	{ 500, "Internal Server Error" },
-	{ 501, "Not Implemented" },
 	{ 503, "Service Unavailable" },
 };
 
