@@ -216,6 +216,22 @@ Test(api, getting_started_with_a_drive)
 	free(img);
 }
 
+/* Boots (text) as a --config-file, with (flag) too unless NULL, and
+ * expects the virtio_rng guest it names to get random bytes. */
+static void boot_rng_from_file(const char *text, const char *flag)
+{
+	char *path = tmpfile_with(text, strlen(text));
+	const char *const args[] = { "--config-file", path, flag, NULL };
+	struct run_result r;
+
+	cr_assert_not_null(path);
+	run_boot(&r, args);
+	run_expect_line(&r, "virtio_rng: random ok");
+	run_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
 /* PUT /entropy (docs/entropy.md) gives the guest its virtio-rng; and GET
  * /vm/config is a config file that boots the same VM. */
 Test(api, entropy_device_and_vm_config)
@@ -223,7 +239,6 @@ Test(api, entropy_device_and_vm_config)
 	struct run_result r;
 	struct reply cfg;
 	struct api a;
-	char *path;
 
 	api_start(&a);
 	expect(&a, "PUT", "/boot-source",
@@ -240,17 +255,7 @@ Test(api, entropy_device_and_vm_config)
 	run_expect_line(&r, "virtio_rng: status 0x0f");
 	run_result_free(&r);
 
-	path = tmpfile_with(cfg.body, strlen(cfg.body));
-	cr_assert_not_null(path);
-	{
-		const char *const args[] = { "--config-file", path, NULL };
-
-		run_boot(&r, args);
-	}
-	run_expect_line(&r, "virtio_rng: random ok");
-	run_result_free(&r);
-	unlink(path);
-	free(path);
+	boot_rng_from_file(cfg.body, NULL);
 }
 
 /* A guest that stays up: "Running", then Firecracker's post-boot matrix,
@@ -507,16 +512,8 @@ Test(api, no_api_with_config_file)
 		"{\"boot-source\": {\"kernel_image_path\": \"" VIRTIO_RNG
 		"\", \"boot_args\": \"console=ttyS0\"}, \"drives\": [], "
 		"\"entropy\": {}}";
-	char *path = tmpfile_with(text, sizeof(text) - 1);
-	const char *const args[] = { "--no-api", "--config-file", path, NULL };
-	struct run_result r;
 
-	cr_assert_not_null(path);
-	run_boot(&r, args);
-	run_expect_line(&r, "virtio_rng: random ok");
-	run_result_free(&r);
-	unlink(path);
-	free(path);
+	boot_rng_from_file(text, "--no-api");
 }
 
 /* --kernel with --api-sock: the VM boots at once and the API is served
