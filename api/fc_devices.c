@@ -176,45 +176,6 @@ int fc_drive_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "06:00:ac:10:00:02": six pairs of hex digits (Firecracker's MacAddr),
- * and, as --net asks, a unicast address other than all zeros. */
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	uint8_t any = 0;
-
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		any |= mac[i];
-	}
-	return any && !(mac[0] & 1) ? 0 : -EINVAL;
-}
-
-/* A Linux interface name, as --net takes it (and dev_valid_name()). */
-static bool tap_is_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n && n <= CONFIG_TAP_NAME_MAX && strcmp(s, ".") &&
-	       strcmp(s, "..") && !strpbrk(s, "/%: \t\n\r\v\f");
-}
-
 /* Another interface (not (id)) already on (tap) or with (mac). */
 static int net_conflict(const struct vm_config *cfg, const char *id,
 			const char *tap, const uint8_t *mac, const char *where,
@@ -261,12 +222,12 @@ int fc_net_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
 	err = check_id(id, "iface_id", path_id, where, why, len);
 	if (err)
 		return err;
-	if (!tap_is_valid(tap))
+	if (!config_tap_name_ok(tap, strlen(tap)))
 		return fc_fail(why, len, -EINVAL, where, "host_dev_name",
 			       "expected an interface name of 1 to %d "
 			       "characters, no '/', '%%', ':' or spaces",
 			       CONFIG_TAP_NAME_MAX);
-	if (mac && parse_mac(mac, n.mac))
+	if (mac && config_mac_parse(mac, strlen(mac), n.mac))
 		return fc_fail(why, len, -EINVAL, where, "guest_mac",
 			       "expected a unicast MAC such as "
 			       "06:00:ac:10:00:02");

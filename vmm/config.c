@@ -111,6 +111,46 @@ int config_root_args_append(const struct vm_config *cfg, char *buf,
 	return 0;
 }
 
+bool config_tap_name_ok(const char *s, size_t n)
+{
+	if (!n || n > CONFIG_TAP_NAME_MAX || (n == 1 && s[0] == '.') ||
+	    (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	/* strchr() finds the terminator too: no NUL inside either. */
+	for (size_t i = 0; i < n; i++)
+		if (strchr("/%: \t\n\r\v\f", s[i]))
+			return false;
+	return true;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int config_mac_parse(const char *s, size_t n, uint8_t mac[6])
+{
+	uint8_t any = 0;
+
+	if (n != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+		any |= mac[i];
+	}
+	return any && !(mac[0] & 1) ? 0 : -EINVAL;
+}
+
 int config_check_flag(const struct vm_config *cfg, char *why, size_t len)
 {
 	/* One source of truth, not a file quietly overridden by a flag. */

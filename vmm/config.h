@@ -84,6 +84,16 @@ int config_copy(struct vm_config *dst, const struct vm_config *src);
  * both), else 0. */
 int config_check_flag(const struct vm_config *cfg, char *why, size_t len);
 
+/* Whether the (n) bytes at (s) name a tap as Linux's dev_valid_name()
+ * allows: 1 to CONFIG_TAP_NAME_MAX bytes, not "." or "..", no '/', ':'
+ * or whitespace (and no '%', which TUNSETIFF would expand). */
+bool config_tap_name_ok(const char *s, size_t n);
+
+/* Parses the (n) bytes at (s) as "aa:bb:cc:dd:ee:ff" into (mac): six
+ * pairs of hex digits, a unicast address other than all zeros. 0 or
+ * -EINVAL. */
+int config_mac_parse(const char *s, size_t n, uint8_t mac[6]);
+
 /* Whether (cfg) is still what config_init() made: no flag has set it. */
 bool config_is_default(const struct vm_config *cfg);
 

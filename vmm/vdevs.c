@@ -273,27 +273,6 @@ static int set_disk(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
-/* "aa:bb:cc:dd:ee:ff", a unicast address other than all zeros. */
-static int parse_mac(const char *v, size_t n, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char buf[18], end;
-
-	if (n != 17)
-		return -EINVAL;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-		   &b[3], &b[4], &b[5], &end) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	if (mac[0] & 1)
-		return -EINVAL;	/* multicast */
-	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) ? 0 :
-								       -EINVAL;
-}
-
 /* "tap=NAME[,mac=MAC][,iommu=on|off]" */
 static int set_net(struct vm_config *cfg, const char *v, char *why,
 		   size_t len)
@@ -312,11 +291,10 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	}
 	while ((ret = cli_kv_next(&s, &kv)) > 0) {
 		if (cli_kv_is(&kv, "tap") && !n.tap) {
-			if (kv.val_len > CONFIG_TAP_NAME_MAX ||
-			    memchr(kv.val, '/', kv.val_len) ||
-			    memchr(kv.val, '%', kv.val_len)) {
+			if (!config_tap_name_ok(kv.val, kv.val_len)) {
 				snprintf(why, len, "a tap name is 1 to %d "
-					 "characters, no '/' or '%%'",
+					 "characters, no '/', '%%', ':' or "
+					 "spaces",
 					 CONFIG_TAP_NAME_MAX);
 				ret = -EINVAL;
 				break;
@@ -329,7 +307,7 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 			continue;
 		}
 		if (cli_kv_is(&kv, "mac") && !n.has_mac) {
-			if (parse_mac(kv.val, kv.val_len, n.mac)) {
+			if (config_mac_parse(kv.val, kv.val_len, n.mac)) {
 				snprintf(why, len, "mac must be a unicast "
 					 "address such as 06:00:ac:10:00:02");
 				ret = -EINVAL;

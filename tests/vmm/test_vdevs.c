@@ -121,6 +121,9 @@ Test(vdevs_cli, net_items_and_refusals, .init = cr_redirect_stderr)
 		"--net=mac=06:00:00:00:00:01",		/* no tap */
 		"--net=tap=a-very-long-tap-name",	/* > 15 */
 		"--net=tap=../x",			/* '/' */
+		"--net=tap=..",				/* dev_valid_name() */
+		"--net=tap=eth0:1",			/* an alias, not a tap */
+		"--net=tap=t0,mac=0g:00:00:00:00:01",	/* not hex */
 		"--net=tap=t0,mac=01:00:00:00:00:01",	/* multicast */
 		"--net=tap=t0,mac=00:00:00:00:00:00",	/* zero */
 		"--net=tap=t0,mac=06:00:00:00:00",	/* short */
