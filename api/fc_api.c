@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "fc_api_priv.h"
+#include "fc_schema.h"
 #include "http_server.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "vmm/size.h"
 
 /* The largest --http-api-max-payload-size: every connection may hold a
  * body this big (Firecracker has no bound; ignis has no MMDS to fill). */
@@ -46,13 +46,9 @@ static int set_no_api(struct vm_config *cfg, const char *v, char *why,
 static int set_max_payload(struct vm_config *cfg, const char *v, char *why,
 			   size_t len)
 {
-	unsigned long long n;
-	char *end;
+	uint64_t n;
 
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || !n ||
-	    n > FC_API_MAX_PAYLOAD) {
+	if (uint_parse(v, 1, FC_API_MAX_PAYLOAD, &n)) {
 		snprintf(why, len, "expected a byte count from 1 to %u",
 			 FC_API_MAX_PAYLOAD);
 		return -EINVAL;

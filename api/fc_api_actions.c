@@ -9,8 +9,6 @@
 #include "fc_config.h"
 #include "fc_schema.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 static bool has_drive(const struct vm_config *cfg, const char *id)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++)

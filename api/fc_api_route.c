@@ -11,8 +11,6 @@
 #include "fc_config.h"
 #include "fc_schema.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 void route_answer(struct route *r, int status, char *json)
 {
 	r->status = status;

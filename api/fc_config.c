@@ -13,8 +13,6 @@
 #include "fc_devices.h"
 #include "fc_schema.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 int fc_json_parse(const char *text, size_t len, json_t **out, char *why,
 		  size_t len_why)
 {

@@ -9,8 +9,6 @@
 #include "fc_config.h"
 #include "fc_schema.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The id rules and the URL's id (PUT /drives/{id}): Firecracker answers a
  * mismatch with 400 before looking at anything else. */
 static int check_id(const char *id, const char *name, const char *path_id,

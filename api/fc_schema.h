@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Entries in the array (a): the field tables and the api's own lists. */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 /* What a field's value must be when it is not null. */
 enum fc_type {
 	FC_T_STRING, /* a JSON string */
