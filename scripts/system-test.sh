@@ -14,6 +14,8 @@
 # through ignis's virtio-iommu vs QEMU's virtio-iommu-pci) and a summary.
 # Exit 0 when every case passed or all were skipped (no QEMU, no archive),
 # 1 otherwise. With --bench, only the two figures (one outer guest, no ctest).
+# The outer guest runs every case whatever ctest's -R picks;
+# IGNIS_SYSTEM_SUITE=CASE,CASE... runs only those (the others are skipped).
 # See tests/system/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

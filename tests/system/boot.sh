@@ -6,18 +6,20 @@
 #
 # Reads STATE_DIR/kernels.env (from prepare.sh), packs an initramfs for the
 # outer guest (busybox, kvm-amd, static ignis and tsexec, the inner kernels
-# and initramfs, QEMU for the two figures) in a temporary folder, boots
+# and initramfs, curl for the API case, QEMU for the two figures) in a
+# temporary folder, boots
 # Debian's kernel on it under qemu-system-x86_64 -accel tcg with an emulated
 # AMD CPU with SVM, and writes the console to STATE_DIR/system.log. The
 # cases' verdicts are the "SYSTEM-TEST" lines in that log (verdict.sh reads
-# them). SUITE: all (default), tests, bench (see cases.sh). Exit 0 when the
+# them). SUITE: all (default), tests, bench, or a comma-separated list of
+# case names (see cases.sh; IGNIS_SYSTEM_SUITE when not given). Exit 0 when the
 # outer guest ran to its end, 77 when prepare.sh skipped, 1 otherwise.
 set -euo pipefail
 
 src=$(cd "$1" && pwd)
 state=$(cd "$2" && pwd)
 tsexec=$3
-suite=${4:-all}
+suite=${4:-${IGNIS_SYSTEM_SUITE:-all}}
 here="$src/tests/system"
 # The whole outer run: ~1.5 min expected; every inner boot has its own bound
 # (cases.sh), and all of them together fit in this.
@@ -58,6 +60,21 @@ cp "$debian_dir"/modules/inner/* "$r3/lib/modules/"
 
 # ---- The outer guest's initramfs.
 r2="$work/l2"
+
+# pack_dynamic PROGRAM: a dynamically linked host program in the outer
+# initramfs: its binary in /usr/bin and every library it links, at the
+# paths ld.so looks in.
+pack_dynamic() {
+	local bin lib
+	bin=$(command -v "$1")
+	mkdir -p "$r2/usr/bin"
+	cp "$bin" "$r2/usr/bin/$1"
+	ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		mkdir -p "$r2$(dirname "$lib")"
+		cp -L "$lib" "$r2$lib"
+	done
+}
+
 mkdir -p "$r2/bin" "$r2/img" "$r2/systest" "$r2/lib/modules"
 cp /bin/busybox "$r2/bin/busybox"
 install -m 755 "$here/l2init.sh" "$r2/init"
@@ -72,19 +89,16 @@ cp "$kernel_dir/bzImage" "$r2/img/tiny-bzImage"
 if [ "$suite" != bench ]; then
 	cp "$debian_dir/vmlinuz" "$r2/img/debian-vmlinuz"
 	cp "$debian_dir/vmlinux" "$r2/img/debian-vmlinux"
+	# curl, the API case's client (Firecracker's documented one); it
+	# talks over the Unix socket only: no DNS, no network.
+	pack_dynamic curl
 fi
 if [ "$suite" != tests ]; then
-	# QEMU as the reference VMM: its binary, every library it links (at
-	# the paths ld.so looks in), and the firmware microvm and q35 load
-	# (qboot, SeaBIOS, and the option ROMs that start a PVH or bzImage
-	# kernel).
-	qemu=$(command -v qemu-system-x86_64)
-	mkdir -p "$r2/usr/bin" "$r2/usr/share/qemu"
-	cp "$qemu" "$r2/usr/bin/qemu-system-x86_64"
-	ldd "$qemu" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-		mkdir -p "$r2$(dirname "$lib")"
-		cp -L "$lib" "$r2$lib"
-	done
+	# QEMU as the reference VMM: its binary, its libraries, and the
+	# firmware microvm and q35 load (qboot, SeaBIOS, and the option ROMs
+	# that start a PVH or bzImage kernel).
+	pack_dynamic qemu-system-x86_64
+	mkdir -p "$r2/usr/share/qemu"
 	# Debian's QEMU finds SeaBIOS in /usr/share/seabios (its firmware
 	# path); in the initramfs everything lies in /usr/share/qemu.
 	for f in bios-microvm.bin qboot.rom bios-256k.bin pvh.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do

@@ -21,11 +21,35 @@ DMAB_SECS=10		# each dma_map_benchmark run (the tool's -s)
 # boot RUN SECS VMM ARGS...: boot an inner guest; sets rc, timed_out,
 # first, marker (the time of "L3-INIT"), wall, all in seconds from exec.
 boot() {
-	local run=$1 secs=$2 res
+	local run=$1 secs=$2
 	shift 2
 	echo "=== RUN $run: $*"
-	res=$(/bin/tsexec -t "$secs" -o "/tmp/$run.log" -m L3-INIT -- "$@" \
-		</dev/null 2>"/tmp/$run.err")
+	/bin/tsexec -t "$secs" -o "/tmp/$run.log" -m L3-INIT -- "$@" \
+		</dev/null >"/tmp/$run.res" 2>"/tmp/$run.err"
+	boot_result "$run"
+}
+
+# boot_bg RUN SECS VMM ARGS...: as boot, but in the background (the API
+# case talks to the VMM meanwhile): sets boot_pid, tsexec's; boot_wait RUN
+# waits for it and sets what boot sets.
+boot_bg() {
+	local run=$1 secs=$2
+	shift 2
+	echo "=== RUN $run: $*"
+	/bin/tsexec -t "$secs" -o "/tmp/$run.log" -m L3-INIT -- "$@" \
+		</dev/null >"/tmp/$run.res" 2>"/tmp/$run.err" &
+	boot_pid=$!
+}
+
+boot_wait() {
+	wait "$boot_pid"
+	boot_result "$1"
+}
+
+# boot_result RUN: tsexec's figures of a finished boot, and its console.
+boot_result() {
+	local run=$1 res
+	res=$(cat "/tmp/$run.res")
 	rc=$(echo "$res" | sed -n 's/.*rc=\([0-9-]*\).*/\1/p')
 	timed_out=$(echo "$res" | sed -n 's/.*timeout=\([0-9]*\).*/\1/p')
 	first=$(echo "$res" | sed -n 's/.*first=\([0-9.-]*\).*/\1/p')
@@ -369,6 +393,189 @@ case_debian_acpi_devices() {
 	fi
 }
 
+# --- Firecracker's interface: one VM, Debian's stock kernel (a guest none
+# of us wrote) with its virtio-mmio modules in the initrd as root (so no
+# root drive: is_root_device false, and ignis appends no root=), 2 vCPUs,
+# 256 MiB, a read-only data disk whose content the guest checks, an entropy
+# device; configured with curl over the API socket (api_curl), and written
+# as a config file (api_config_file). The stock kernel finds the devices
+# through ACPI (it has no virtio_mmio.device= support; the words ignis
+# appends, as Firecracker does, are ignored).
+
+API_SOCK=/tmp/ignis-api.sock
+API_ARGS="$CMDLINE systest=api"
+API_BOOT_SOURCE="{\"kernel_image_path\": \"$IMG/debian-vmlinuz\", \"initrd_path\": \"$IMG/l3-debian.cpio\", \"boot_args\": \"$API_ARGS\"}"
+API_MACHINE='{"vcpu_count": 2, "mem_size_mib": 256}'
+API_DRIVE='{"drive_id": "data", "path_on_host": "/tmp/api.img", "is_root_device": false, "is_read_only": true}'
+
+# api_image: the data disk of both cases (1 MiB, 2048 sectors); sets api_md5.
+api_image() {
+	yes ignis-api-image | head -c 1048576 >/tmp/api.img
+	api_md5=$(md5sum </tmp/api.img | cut -d' ' -f1)
+}
+
+# api METHOD PATH [BODY]: one request with curl over the API socket, as in
+# Firecracker's getting-started guide; sets code (the HTTP status, 000 when
+# no answer came) and body, and logs both.
+api() {
+	local method=$1 path=$2
+	shift 2
+	rm -f /tmp/api.body
+	if [ $# -gt 0 ]; then
+		code=$(curl -sS -m 10 --unix-socket $API_SOCK -o /tmp/api.body -w '%{http_code}' \
+			-X "$method" -H 'Accept: application/json' -H 'Content-Type: application/json' \
+			-d "$1" "http://localhost$path" 2>/tmp/api.curlerr)
+	else
+		code=$(curl -sS -m 10 --unix-socket $API_SOCK -o /tmp/api.body -w '%{http_code}' \
+			-X "$method" -H 'Accept: application/json' "http://localhost$path" 2>/tmp/api.curlerr)
+	fi
+	body=$(cat /tmp/api.body 2>/dev/null)
+	echo "=== API $method $path ${1:-} -> $code $body $(cat /tmp/api.curlerr)"
+}
+
+# api_step WANT METHOD PATH [BODY]: the request, unless an earlier step
+# failed (why is set); an answer other than WANT sets why.
+api_step() {
+	local want=$1
+	shift
+	[ -z "$why" ] || return 1
+	api "$@"
+	[ "$code" = "$want" ] && return 0
+	why="$1 $2: HTTP $code '$body', want $want"
+	return 1
+}
+
+# api_json FIELD VALUE: the last answer's body has "FIELD": VALUE (VALUE as
+# JSON: 2, "Running"); else why says what it has.
+api_json() {
+	[ -z "$why" ] || return 1
+	echo "$body" | grep -q "\"$1\": *$2 *[,}]" && return 0
+	why="the answer '$body' has no \"$1\": $2"
+	return 1
+}
+
+# api_fault WORDS: the last answer is a fault_message that contains WORDS.
+api_fault() {
+	[ -z "$why" ] || return 1
+	echo "$body" | grep -q "^{ *\"fault_message\": *\".*$1.*\" *}$" && return 0
+	why="the 400's body '$body' is not a fault_message naming '$1'"
+	return 1
+}
+
+# api_guest_problem RUN: where the guest is not the VM configured; empty
+# when it is.
+api_guest_problem() {
+	local run=$1 got
+	got=$(l3 "$run" cmdline)
+	case $got in
+	"$API_ARGS"*) ;;
+	*)
+		echo "/proc/cmdline '$got' does not start with boot_args '$API_ARGS'"
+		return
+		;;
+	esac
+	if [ "$(l3 "$run" nproc)" != 2 ]; then
+		echo "nproc=$(l3 "$run" nproc), want vcpu_count 2"
+	elif ! in_range "$(l3 "$run" memtotal_kb)" 131073 262144; then
+		echo "MemTotal $(l3 "$run" memtotal_kb) kB, want more than 128 MiB (the default), at most mem_size_mib 256"
+	elif [ "$(l3 "$run" virtio_devices)" != 2 ]; then
+		echo "$(l3 "$run" virtio_devices) virtio devices ($(l3 "$run" virtio_ids)), want the drive and the entropy device"
+	elif [ "$(l3 "$run" vda_sectors)" != 2048 ] || [ "$(l3 "$run" vda_md5)" != "$api_md5" ]; then
+		echo "vda: $(l3 "$run" vda_sectors) sectors, md5 $(l3 "$run" vda_md5); the image: 2048, $api_md5"
+	elif [ "$(l3 "$run" vda_ro)" != 1 ]; then
+		echo "vda's ro is '$(l3 "$run" vda_ro)', want 1 (is_read_only)"
+	elif [ "$(l3 "$run" hwrng)" != virtio_rng.0 ] || [ "$(l3 "$run" hwrng_bytes)" != 64 ] ||
+		[ "$(l3 "$run" hwrng_nonzero)" = 0 ]; then
+		echo "hw_random '$(l3 "$run" hwrng)' gave $(l3 "$run" hwrng_bytes) bytes, $(l3 "$run" hwrng_nonzero) nonzero hex digits; want virtio_rng.0, 64"
+	fi
+}
+
+# Under tsexec, ignis --api-sock alone: curl configures the VM (each body
+# in Firecracker's documented shape), bad bodies get 400s naming the
+# problem and change nothing, GET /machine-config gives back what was set,
+# InstanceStart boots it, GET / says Running, and after the guest's
+# reboot -f ignis exits 0 and removes its socket.
+case_api_curl() {
+	local run=api-curl p why="" i=0 started=0 vmm
+	api_image
+	rm -f $API_SOCK
+	boot_bg $run $IGNIS_SECS $IGNIS --api-sock $API_SOCK
+	# Ready when GET / answers, as Firecracker's Go SDK waits (bounded:
+	# 10 s, or ignis's end).
+	until curl -s -m 1 --unix-socket $API_SOCK -o /dev/null http://localhost/ 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 200 ] || ! kill -0 "$boot_pid" 2>/dev/null; then
+			why="the API socket did not answer GET / within 10 s"
+			break
+		fi
+		sleep 0.05
+	done
+	api_step 200 GET / && api_json state '"Not started"'
+	api_step 204 PUT /boot-source "$API_BOOT_SOURCE"
+	api_step 204 PUT /machine-config "$API_MACHINE"
+	api_step 204 PUT /drives/data "$API_DRIVE"
+	api_step 204 PUT /entropy '{}'
+	# Refused, each with its reason, and nothing of them applied.
+	api_step 400 PUT /machine-config '{"vcpu_count": "two", "mem_size_mib": 512}' &&
+		api_fault vcpu_count
+	api_step 400 PUT /machine-config '{"vcpu_count": 4, "mem_size_mib": 512' &&
+		api_fault 'deserializing the json body'
+	api_step 400 PUT /drives/data '{"drive_id": "data", "path_on_host": "/tmp/api.img", "is_root_device": false, "is_read_only": false, "speed": 1}' &&
+		api_fault speed
+	api_step 200 GET /machine-config && api_json vcpu_count 2 && api_json mem_size_mib 256 &&
+		api_json smt false
+	api_step 204 PUT /actions '{"action_type": "InstanceStart"}' && started=1
+	api_step 200 GET / && api_json state '"Running"'
+	api_step 400 PUT /machine-config "$API_MACHINE" && api_fault 'after starting the microVM'
+	if [ $started = 0 ]; then
+		# No guest will end it: SIGTERM (ignis exits 0 on it).
+		vmm=$(ps -o pid,ppid | awk -v p="$boot_pid" '$2 == p { print $1 }')
+		[ -z "$vmm" ] || kill "$vmm"
+	fi
+	boot_wait $run
+	p=$(run_problem $run $IGNIS_SECS)
+	[ -n "$p" ] || p=$(api_guest_problem $run)
+	if [ -n "$why" ]; then
+		verdict api_curl FAIL "$why"
+	elif [ -n "$p" ]; then
+		verdict api_curl FAIL "$p"
+	elif [ -e $API_SOCK ]; then
+		verdict api_curl FAIL "ignis exited but left its socket $API_SOCK"
+	else
+		verdict api_curl PASS "curl configured Debian's kernel, 2 vCPUs, 256 MiB, a read-only drive, entropy; 3 bad bodies got 400s naming the problem and changed nothing; GET /machine-config as set; InstanceStart: Running, /init after $marker s, the drive read whole ($api_md5, ro), virtio_rng.0; exit 0, socket removed"
+	fi
+}
+
+# The same VM as a Firecracker config file, with --no-api: it boots the
+# same way and reads the same disk. A file with a bad field is refused
+# before anything starts (exit 2, the field named on stderr).
+case_api_config_file() {
+	local run=api-config-file p bad_rc
+	api_image
+	cat >/tmp/api-vm.json <<-JSON
+		{
+		  "boot-source": $API_BOOT_SOURCE,
+		  "machine-config": $API_MACHINE,
+		  "drives": [ $API_DRIVE ],
+		  "entropy": {}
+		}
+	JSON
+	sed 's/"vcpu_count": 2/"vcpu_count": "two"/' /tmp/api-vm.json >/tmp/api-bad.json
+	timeout 20 $IGNIS --config-file /tmp/api-bad.json --no-api >/tmp/api-bad.out 2>/tmp/api-bad.err
+	bad_rc=$?
+	echo "=== RUN api-bad-config: exit $bad_rc, stderr: $(cat /tmp/api-bad.err)"
+	boot $run $IGNIS_SECS $IGNIS --config-file /tmp/api-vm.json --no-api
+	p=$(run_problem $run $IGNIS_SECS)
+	[ -n "$p" ] || p=$(api_guest_problem $run)
+	if [ $bad_rc != 2 ] || ! grep -q 'machine-config.vcpu_count' /tmp/api-bad.err; then
+		verdict api_config_file FAIL "a config file with \"vcpu_count\": \"two\": exit $bad_rc, stderr '$(head -n 2 /tmp/api-bad.err | tr '\n' '|')'; want 2 and the field named"
+	elif [ -n "$p" ]; then
+		verdict api_config_file FAIL "$p"
+	else
+		verdict api_config_file PASS "the same VM from a config file (--no-api): /init after $marker s, 2 vCPUs, the drive read whole ($api_md5, ro), virtio_rng.0; exit 0; a bad vcpu_count refused first (exit 2, named)"
+	fi
+}
+
 # boot_simple NAME RUN KERNEL [INITRD]: /init, then a clean reboot. With
 # Debian's initrd, its virtio_mmio module must load too.
 boot_simple() {
@@ -539,24 +746,45 @@ case_dma_map_benchmark() {
 	fi
 }
 
-# systest_run SUITE: all | tests | bench
+# selected SUITE CASE...: whether SUITE (all, tests, bench, or a
+# comma-separated list of case names) has any of the CASEs.
+selected() {
+	local suite=$1 c
+	shift
+	for c in "$@"; do
+		case $suite in
+		all) return 0 ;;
+		tests) [ "$c" = boot_ratio ] || [ "$c" = dma_map_benchmark ] || return 0 ;;
+		bench) [ "$c" != boot_ratio ] && [ "$c" != dma_map_benchmark ] || return 0 ;;
+		*) case ",$suite," in *",$c,"*) return 0 ;; esac ;;
+		esac
+	done
+	return 1
+}
+
+# systest_run SUITE: the cases SUITE selects, in this order (the one of
+# IGNIS_SYSTEM_CASES in CMakeLists.txt). A function that judges several
+# cases runs when any of them is selected.
 systest_run() {
-	if [ "$1" != bench ]; then
+	local s=$1
+	selected "$s" tiny_boot_1cpu tiny_reboot tiny_cmdline tiny_memory tiny_e820 tiny_timer &&
 		case_tiny_1cpu
-		case_tiny_2cpu
-		boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
-		case_tiny_virtio_rng
-		case_tiny_virtio_blk
-		case_tiny_virtio_net
-		case_tiny_virtio_iommu
-		case_tiny_iommu_strict
+	selected "$s" tiny_boot_2cpu && case_tiny_2cpu
+	selected "$s" tiny_bzimage && boot_simple tiny_bzimage tiny-bzimage-1cpu $IMG/tiny-bzImage
+	selected "$s" tiny_virtio_rng && case_tiny_virtio_rng
+	selected "$s" tiny_virtio_blk && case_tiny_virtio_blk
+	selected "$s" tiny_virtio_net && case_tiny_virtio_net
+	selected "$s" tiny_virtio_iommu && case_tiny_virtio_iommu
+	selected "$s" tiny_iommu_strict && case_tiny_iommu_strict
+	selected "$s" debian_bzimage &&
 		boot_simple debian_bzimage debian-bzimage-1cpu $IMG/debian-vmlinuz $IMG/l3-debian.cpio
+	selected "$s" debian_pvh &&
 		boot_simple debian_pvh debian-pvh-1cpu $IMG/debian-vmlinux $IMG/l3-debian.cpio
-		case_debian_acpi_devices
-		case_harness_hang
-	fi
-	if [ "$1" != tests ]; then
-		case_boot_ratio
-		case_dma_map_benchmark
-	fi
+	selected "$s" debian_acpi_devices && case_debian_acpi_devices
+	selected "$s" api_curl && case_api_curl
+	selected "$s" api_config_file && case_api_config_file
+	selected "$s" harness_hang && case_harness_hang
+	selected "$s" boot_ratio && case_boot_ratio
+	selected "$s" dma_map_benchmark && case_dma_map_benchmark
+	return 0
 }

@@ -6,7 +6,8 @@
 # AMD CPU with SVM, so /dev/kvm here is a normal KVM (nested, emulated).
 # systest_suite (from the kernel command line, "all" unless given) picks
 # the cases: "all", "tests" (none of the figures that boot QEMU) or "bench"
-# (only those: boot time and dma_map_benchmark).
+# (only those: boot time and dma_map_benchmark), or a comma-separated list
+# of case names (IGNIS_SYSTEM_SUITE).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
@@ -15,7 +16,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
 
-echo "=== L2 INIT uptime $(cut -d' ' -f1 /proc/uptime)"
+echo "=== L2 INIT uptime $(cut -d' ' -f1 /proc/uptime) suite ${systest_suite:-all}"
 while read -r ko; do
 	insmod "/lib/modules/$ko" || echo "=== L2 insmod $ko FAILED"
 done </lib/modules/order

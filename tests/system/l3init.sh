@@ -153,7 +153,13 @@ if [ "${systest:-}" != bench ]; then
 		nc 172.16.0.1 5000 </tmp/tx
 		echo "L3 tcp_rc=$?"
 	fi
-	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ]; then
+	if [ "${systest:-}" = api ]; then
+		# Firecracker's interface (api_curl, api_config_file): the drive
+		# read whole, and read-only as is_read_only asked.
+		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
+		echo "L3 vda_ro=$(cat /sys/block/vda/ro 2>/dev/null)"
+	fi
+	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ] || [ "${systest:-}" = api ]; then
 		# virtio-rng on ignis: the kernel's hw_random core picked it, and
 		# /dev/hwrng gives bytes that are not all zero.
 		echo "L3 hwrng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"

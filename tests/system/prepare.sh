@@ -40,7 +40,7 @@ skip() {
 	exit 77
 }
 
-for tool in qemu-system-x86_64 cpio readelf mkfs.ext4 flock apt-get dpkg dpkg-deb depmod modprobe make cc; do
+for tool in qemu-system-x86_64 cpio readelf mkfs.ext4 flock apt-get dpkg dpkg-deb depmod modprobe make cc curl; do
 	command -v "$tool" >/dev/null 2>&1 || skip "needs $tool (run scripts/setup.sh)"
 done
 # The outer guest boots with TCG, so no /dev/kvm is needed here; but the
