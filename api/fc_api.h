@@ -47,7 +47,18 @@ struct fc_api_hooks {
 	 * (why) for the 400's fault_message, having cleaned up after a
 	 * failed build so that a later InstanceStart may try again. */
 	int (*start)(void *ctx, char *why, size_t len);
-	void *ctx; /* for start */
+	/* PATCH /vm: parks every vCPU (pause true) or lets them run;
+	 * returns once done. After a successful start only. */
+	void (*pause)(void *ctx, bool pause);
+	/* SendCtrlAltDel: the keys, through the i8042 (x86). 0, or -errno
+	 * with the reason in (why). After a successful start only. */
+	int (*ctrl_alt_del)(void *ctx, char *why, size_t len);
+	/* PATCH /drives/{id} path_on_host: the image at (path) under disk
+	 * (index) of the running VM. 0, or -errno with the reason in
+	 * (why): nothing changed. */
+	int (*update_drive)(void *ctx, unsigned int index, const char *path,
+			    char *why, size_t len);
+	void *ctx; /* for each */
 };
 
 struct fc_api;

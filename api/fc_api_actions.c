@@ -2,27 +2,61 @@
 /* api/fc_api_actions.c: PUT /actions (InstanceStart ...) and the PATCHes of a running VM. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fc_api_priv.h"
 #include "fc_config.h"
 #include "fc_schema.h"
+#include "vmm/metrics.h"
 
-static bool has_drive(const struct vm_config *cfg, const char *id)
+static bool has_net(const struct vm_config *cfg, const char *id)
 {
-	for (unsigned int i = 0; i < cfg->nr_disks; i++)
-		if (cfg->disks[i].drive_id &&
-		    !strcmp(cfg->disks[i].drive_id, id))
+	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].iface_id && !strcmp(cfg->nets[i].iface_id, id))
 			return true;
 	return false;
+}
+
+/* The index of drive (id) in (cfg), or -1. */
+static int drive_index(const struct vm_config *cfg, const char *id)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		if (cfg->disks[i].drive_id && !strcmp(cfg->disks[i].drive_id, id))
+			return (int)i;
+	return -1;
+}
+
+/* PATCH /drives/{id} on the running VM: a new image under disk (i) (the
+ * placeholder drive Kata and firecracker-containerd swap), kept in the
+ * configuration once the device took it. */
+static void update_drive(struct route *r, unsigned int i, const char *path)
+{
+	struct fc_api *api = r->api;
+	struct disk_config *d = &api->cfg->disks[i];
+	char why[FC_API_WHY_LEN] = "", *copy = strdup(path);
+	int err = copy ? api->hooks.update_drive(api->hooks.ctx, i, path, why,
+						  sizeof(why)) :
+			 -ENOMEM;
+
+	if (err) {
+		free(copy);
+		route_fault(r, "drive '%s': %s", r->id,
+			    why[0] ? why : strerror(-err));
+		return;
+	}
+	free(d->path);
+	d->path = copy;
+	route_answer(r, 204, NULL);
 }
 
 /*
  * PATCH /drives/{id} (drive_id, path_on_host, rate_limiter) and PATCH
  * /network-interfaces/{id} (iface_id, rx_rate_limiter, tx_rate_limiter):
- * changes to a running VM's device. Firecracker refuses them before boot;
- * ignis cannot swap a disk or change a limiter of a running VM yet.
+ * changes to a running VM's device, which Firecracker refuses before
+ * boot. A rate limiter that limits nothing is no change: ignis has none
+ * (fc_rate_limiter_check() refuses one that would).
  */
 void route_update_device(struct route *r, bool drive)
 {
@@ -39,7 +73,7 @@ void route_update_device(struct route *r, bool drive)
 	const char *idf = drive ? "drive_id" : "iface_id";
 	char why[FC_API_WHY_LEN];
 	json_t *b;
-	int err;
+	int err, i = -1;
 
 	if (!route_check_id(r))
 		return;
@@ -51,6 +85,19 @@ void route_update_device(struct route *r, bool drive)
 				      sizeof(why)) :
 		      fc_schema_check(b, NULL, net_fields,
 				      ARRAY_LEN(net_fields), why, sizeof(why));
+	if (!err && drive)
+		err = fc_rate_limiter_check(fc_get(b, "rate_limiter"), NULL,
+					    "rate_limiter", why, sizeof(why));
+	if (!err && !drive)
+		err = fc_rate_limiter_check(fc_get(b, "rx_rate_limiter"), NULL,
+					    "rx_rate_limiter", why,
+					    sizeof(why));
+	if (!err && !drive)
+		err = fc_rate_limiter_check(fc_get(b, "tx_rate_limiter"), NULL,
+					    "tx_rate_limiter", why,
+					    sizeof(why));
+	if (drive)
+		i = drive_index(r->api->cfg, r->id);
 	if (err)
 		route_fault(r, "%s", why);
 	else if (strcmp(fc_string(b, idf), r->id))
@@ -59,21 +106,28 @@ void route_update_device(struct route *r, bool drive)
 			    "the body!");
 	else if (!r->api->running)
 		route_fault(r, "%s", FC_MSG_PRE_BOOT);
-	else if (drive && !has_drive(r->api->cfg, r->id))
+	else if (drive && i < 0)
 		route_fault(r, "drive '%s': no such drive", r->id);
-	else if (drive)
-		route_fault(r,
-			    "drive '%s': changing a drive of a running microVM "
-			    "(path_on_host, rate_limiter) is not supported by "
-			    "ignis yet",
+	else if (drive && fc_string(b, "path_on_host"))
+		update_drive(r, (unsigned int)i, fc_string(b, "path_on_host"));
+	else if (!drive && !has_net(r->api->cfg, r->id))
+		route_fault(r, "network interface '%s': no such interface",
 			    r->id);
 	else
-		route_fault(
-			r,
-			"network interface '%s': changing the rate limiters "
-			"of a running microVM is not supported by ignis yet",
-			r->id);
+		route_answer(r, 204, NULL);
 	json_decref(b);
+}
+
+/* Pauses or resumes the running VM; again is no error, as in
+ * Firecracker. */
+static void vm_set_paused(struct route *r, bool pause)
+{
+	struct fc_api *api = r->api;
+
+	if (api->paused != pause)
+		api->hooks.pause(api->hooks.ctx, pause);
+	api->paused = pause;
+	route_answer(r, 204, NULL);
 }
 
 /* PATCH /vm {"state": "Paused" | "Resumed"}. */
@@ -97,9 +151,7 @@ void route_patch_vm(struct route *r)
 	else if (!r->api->running)
 		route_fault(r, "%s", FC_MSG_PRE_BOOT);
 	else
-		route_fault(r,
-			    "pausing and resuming the microVM is not supported "
-			    "by ignis yet");
+		vm_set_paused(r, state == 0);
 	json_decref(b);
 }
 
@@ -162,6 +214,31 @@ static void instance_start(struct route *r)
 	route_answer(r, 204, NULL);
 }
 
+/* FlushMetrics: a line now. Without PUT /metrics there is nowhere to
+ * write it, which Firecracker answers with success too. */
+static void flush_metrics(struct route *r)
+{
+	int err = metrics_flush();
+
+	if (err)
+		route_fault(r, "FlushMetrics: %s", strerror(-err));
+	else
+		route_answer(r, 204, NULL);
+}
+
+static void ctrl_alt_del(struct route *r)
+{
+	char why[FC_API_WHY_LEN] = "";
+	int err = r->api->hooks.ctrl_alt_del(r->api->hooks.ctx, why,
+					     sizeof(why));
+
+	if (err)
+		route_fault(r, "SendCtrlAltDel: %s",
+			    why[0] ? why : strerror(-err));
+	else
+		route_answer(r, 204, NULL);
+}
+
 /* PUT /actions {"action_type": ...} (request/actions.rs). */
 void route_actions(struct route *r)
 {
@@ -181,15 +258,13 @@ void route_actions(struct route *r)
 	    fc_enum(b, "action_type", types, false, &type, NULL, why,
 		    sizeof(why)) < 0)
 		route_fault(r, "%s", why);
+	else if (type == 0)
+		flush_metrics(r);
 	else if (type == 1)
 		instance_start(r);
 	else if (!r->api->running)
 		route_fault(r, "%s", FC_MSG_PRE_BOOT);
-	else if (type == 0)
-		route_fault(r,
-			    "FlushMetrics: metrics are not supported by ignis "
-			    "yet");
 	else
-		route_fault(r, "SendCtrlAltDel is not supported by ignis yet");
+		ctrl_alt_del(r);
 	json_decref(b);
 }

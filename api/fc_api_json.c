@@ -22,12 +22,15 @@ char *fc_api_fault(const char *msg)
 
 char *fc_api_instance_info(const struct fc_api *api)
 {
-	/* Firecracker's default id, and its states ("Paused" once ignis
-	 * can pause). Kata polls for "Running". */
-	return dump(
-		json_pack("{s:s, s:s, s:s, s:s}", "id", "anonymous-instance",
-			  "state", api->running ? "Running" : "Not started",
-			  "vmm_version", IGNIS_VERSION, "app_name", "ignis"));
+	/* Firecracker's default id, and its states. Kata polls for
+	 * "Running". */
+	return dump(json_pack("{s:s, s:s, s:s, s:s}", "id",
+			      "anonymous-instance", "state",
+			      !api->running ? "Not started" :
+			      api->paused   ? "Paused" :
+					      "Running",
+			      "vmm_version", IGNIS_VERSION, "app_name",
+			      "ignis"));
 }
 
 char *fc_api_version(void)
@@ -117,14 +120,53 @@ static json_t *nets(const struct vm_config *cfg)
 	return a;
 }
 
+/* Firecracker's level names, for the "logger" section. */
+static const char *level_name(enum log_level l)
+{
+	switch (l) {
+	case LOG_OFF:
+		return "Off";
+	case LOG_ERROR:
+		return "Error";
+	case LOG_WARN:
+		return "Warn";
+	case LOG_INFO:
+		return "Info";
+	case LOG_DEBUG:
+		break;
+	}
+	return "Debug";
+}
+
+/* json_string() of (s), or null for NULL. */
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *logger(const struct vm_config *cfg)
+{
+	const struct log_config *l = &cfg->log;
+
+	return json_pack("{s:o, s:s, s:b, s:b, s:o}", "log_path",
+			 string_or_null(l->path), "level",
+			 level_name(l->level), "show_level", (int)l->show_level,
+			 "show_log_origin", (int)l->show_origin, "module",
+			 string_or_null(l->module));
+}
+
 char *fc_api_vm_config(const struct vm_config *cfg)
 {
 	/* Firecracker's VmmConfig field order; ignis's "iommu" last. */
 	return dump(json_pack(
-		"{s:n, s:o, s:o, s:n, s:o, s:n, s:n, s:n, s:o, s:n, s:o, s:o}",
+		"{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:n, s:o, s:n, s:o, s:o}",
 		"balloon", "drives", drives(cfg), "boot-source",
 		boot_source(cfg), "cpu-config", "machine-config",
-		machine_config(cfg), "logger", "metrics", "mmds-config",
+		machine_config(cfg), "logger", logger(cfg), "metrics",
+		cfg->metrics.path ?
+			json_pack("{s:s}", "metrics_path", cfg->metrics.path) :
+			json_null(),
+		"mmds-config",
 		"network-interfaces", nets(cfg), "vsock", "entropy",
 		cfg->rng ? json_pack("{s:b}", "iommu", (int)cfg->rng_iommu) :
 			   json_null(),

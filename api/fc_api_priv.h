@@ -15,6 +15,7 @@ struct fc_api {
 	struct http_server *srv; /* the "fc_api" thread's server */
 	struct vm_config *cfg; /* edited until InstanceStart */
 	bool running; /* InstanceStart succeeded */
+	bool paused; /* PATCH /vm "Paused" (running only) */
 	struct fc_api_hooks hooks; /* what InstanceStart calls */
 };
 

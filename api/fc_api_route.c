@@ -10,6 +10,8 @@
 #include "fc_api_priv.h"
 #include "fc_config.h"
 #include "fc_schema.h"
+#include "vmm/log.h"
+#include "vmm/metrics.h"
 
 void route_answer(struct route *r, int status, char *json)
 {
@@ -122,14 +124,28 @@ static int apply(struct vm_config *cfg, enum body_kind k, const json_t *b,
 	return -EINVAL;
 }
 
+/* The logger and metrics take effect when configured (Firecracker's do):
+ * their files are opened from (c), a copy, before it is kept. */
+static int activate(const struct vm_config *c, enum body_kind k, char *why,
+		    size_t len)
+{
+	if (k == B_LOGGER)
+		return log_configure(&c->log, why, len);
+	if (k == B_METRICS)
+		return metrics_configure(&c->metrics, why, len);
+	return 0;
+}
+
 /*
  * A pre-boot body: applied whole, or a 400 naming the field. After boot,
  * Firecracker still parses the body first (its API thread does) and only
  * then refuses the operation, so a bad body gets its own reason either
- * way: here it is tried on a copy that is thrown away.
+ * way: here it is tried on a copy that is thrown away. A logger or metrics
+ * body is tried on a copy too, kept once its file opened.
  */
 static void configure(struct route *r, enum body_kind k)
 {
+	struct fc_api *api = r->api;
 	struct vm_config scratch;
 	char why[FC_API_WHY_LEN] = "";
 	json_t *b;
@@ -140,17 +156,24 @@ static void configure(struct route *r, enum body_kind k)
 	b = route_parse_body(r);
 	if (!b)
 		return;
-	if (!r->api->running) {
-		err = apply(r->api->cfg, k, b, r->id, why, sizeof(why));
-	} else if (config_copy(&scratch, r->api->cfg)) {
+	if (!api->running && k != B_LOGGER && k != B_METRICS) {
+		err = apply(api->cfg, k, b, r->id, why, sizeof(why));
+	} else if (config_copy(&scratch, api->cfg)) {
 		err = -ENOMEM;
 		snprintf(why, sizeof(why), "out of memory");
 	} else {
 		err = apply(&scratch, k, b, r->id, why, sizeof(why));
-		config_free(&scratch);
-		if (!err) {
+		if (!err && api->running) {
 			err = -EPERM;
 			snprintf(why, sizeof(why), "%s", FC_MSG_POST_BOOT);
+		}
+		if (!err)
+			err = activate(&scratch, k, why, sizeof(why));
+		if (err) {
+			config_free(&scratch);
+		} else {
+			config_free(api->cfg);
+			*api->cfg = scratch;
 		}
 	}
 	json_decref(b);

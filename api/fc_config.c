@@ -313,15 +313,9 @@ int fc_vsock_apply(struct vm_config *cfg, const json_t *body, char *why,
 	return vsock(body, NULL, why, len);
 }
 
-static int logger(const json_t *b, const char *where, char *why, size_t len)
+static int logger(struct vm_config *cfg, const json_t *b, const char *where,
+		  char *why, size_t len)
 {
-	/* Case-insensitive, "Warning" too (logger/logging.rs). */
-	/* clang-format off */
-	static const char *const levels[] = {
-		"Off", "Trace", "Debug", "Info", "Warn", "Warning", "Error",
-		NULL,
-	};
-	/* clang-format on */
 	static const struct fc_field fields[] = {
 		{ "log_path", FC_T_STRING, false },
 		{ "level", FC_T_STRING, false },
@@ -329,45 +323,77 @@ static int logger(const json_t *b, const char *where, char *why, size_t len)
 		{ "show_log_origin", FC_T_BOOL, false },
 		{ "module", FC_T_STRING, false },
 	};
-	int level, err = fc_schema_check(b, where, fields, ARRAY_LEN(fields),
-					 why, len);
+	const char *level = NULL;
+	struct log_config lc = cfg->log;
+	char *path = NULL, *module = NULL;
+	int err = fc_schema_check(b, where, fields, ARRAY_LEN(fields), why,
+				  len);
 
-	if (!err)
-		err = fc_enum(b, "level", levels, true, &level, where, why,
-			      len);
-	if (err < 0)
+	if (!err && (level = fc_string(b, "level")) &&
+	    log_level_parse(level, &lc.level))
+		/* Case-insensitive, "Warning" too (logger/logging.rs). */
+		err = fc_fail(why, len, -EINVAL, where, "level",
+			      "expected one of Off, Trace, Debug, Info, Warn, "
+			      "Warning, Error");
+	if (!err && ((fc_string(b, "log_path") &&
+		      !(path = strdup(fc_string(b, "log_path")))) ||
+		     (fc_string(b, "module") &&
+		      !(module = strdup(fc_string(b, "module"))))))
+		err = fc_fail(why, len, -ENOMEM, NULL, NULL, "out of memory");
+	if (err) {
+		free(path);
+		free(module);
 		return err;
-	return fc_fail(why, len, -ENOTSUP, where, NULL,
-		       "the logger is not supported by ignis yet (ignis logs "
-		       "to stderr)");
+	}
+	free(lc.path);
+	free(lc.module);
+	lc.path = path;
+	lc.module = module;
+	lc.show_level = fc_bool(b, "show_level", false);
+	lc.show_origin = fc_bool(b, "show_log_origin", false);
+	cfg->log = lc;
+	return 0;
 }
 
 int fc_logger_apply(struct vm_config *cfg, const json_t *body, char *why,
 		    size_t len)
 {
-	return logger(body, NULL, why, len);
+	/* logger() changes (cfg) only once nothing can fail. */
+	return logger(cfg, body, NULL, why, len);
 }
 
-static int metrics(const json_t *b, const char *where, char *why, size_t len)
+static int metrics(struct vm_config *cfg, const json_t *b, const char *where,
+		   char *why, size_t len)
 {
 	static const struct fc_field fields[] = {
 		{ "metrics_path", FC_T_STRING, true },
 		{ "emit_id", FC_T_BOOL, false },
 		{ "properties", FC_T_OBJECT, false },
 	};
+	const json_t *props;
 	int err =
 		fc_schema_check(b, where, fields, ARRAY_LEN(fields), why, len);
 
 	if (err)
 		return err;
-	return fc_fail(why, len, -ENOTSUP, where, NULL,
-		       "metrics are not supported by ignis yet");
+	if (fc_bool(b, "emit_id", false))
+		return fc_fail(why, len, -ENOTSUP, where, "emit_id",
+			       "true is not supported by ignis yet");
+	props = fc_get(b, "properties");
+	if (props && json_object_size(props))
+		return fc_fail(why, len, -ENOTSUP, where, "properties",
+			       "not supported by ignis yet");
+	return set_str(&cfg->metrics.path, fc_string(b, "metrics_path")) ?
+		       fc_fail(why, len, -ENOMEM, NULL, NULL,
+			       "out of memory") :
+		       0;
 }
 
 int fc_metrics_apply(struct vm_config *cfg, const json_t *body, char *why,
 		     size_t len)
 {
-	return metrics(body, NULL, why, len);
+	/* metrics() changes (cfg) only once nothing can fail. */
+	return metrics(cfg, body, NULL, why, len);
 }
 
 /* Each element of the array (a) (NULL: absent) through (insert), with
@@ -437,10 +463,10 @@ static int apply_sections(struct vm_config *cfg, const json_t *root, char *why,
 	if (err)
 		return err;
 	if ((v = fc_get(root, "logger")) &&
-	    (err = logger(v, "logger", why, len)))
+	    (err = logger(cfg, v, "logger", why, len)))
 		return err;
 	if ((v = fc_get(root, "metrics")) &&
-	    (err = metrics(v, "metrics", why, len)))
+	    (err = metrics(cfg, v, "metrics", why, len)))
 		return err;
 	if ((v = fc_get(root, "machine-config")) &&
 	    (err = machine_config(cfg, v, false, "machine-config", why, len)))

@@ -3,6 +3,7 @@
 #ifndef IGNIS_ARCH_H
 #define IGNIS_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gmem.h"
@@ -57,5 +58,10 @@ int arch_vcpu_exit(struct vcpu *vcpu);
 
 /* Frees what arch_* allocated for (vm); safe after a partial set-up. */
 void arch_vm_destroy(struct vm *vm);
+
+/* Firecracker's SendCtrlAltDel: the key chord a guest takes as a request
+ * to reboot (x86: through the i8042). 0, or -errno with the reason in
+ * (why). Any thread. */
+int arch_send_ctrl_alt_del(struct vm *vm, char *why, size_t len);
 
 #endif

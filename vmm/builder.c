@@ -3,6 +3,7 @@
 #include "builder.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -24,6 +25,7 @@ const struct cli_group *const builder_cli_groups[] = {
 	&vdevs_cli_group,
 	&fc_config_cli_group,
 	&fc_api_cli_group,
+	&config_log_cli_group,
 	NULL,
 };
 
@@ -121,8 +123,18 @@ static int create_disk(struct vm *vm, const int *kick_fds, const void *arg,
 		.index = (unsigned int)(d - vm->cfg->disks),
 	};
 
+	char id[16];
+	int err;
+
 	/* blk_create() says what is wrong with the image itself. */
-	return blk_create(&vm->mem, kick_fds, &p, out);
+	err = blk_create(&vm->mem, kick_fds, &p, out);
+	if (err)
+		return err;
+	/* Metrics "block_<drive_id>" as Firecracker's; "block_drive<N>"
+	 * for a --disk. */
+	snprintf(id, sizeof(id), "drive%u", p.index);
+	metrics_group_set_id((*out)->metrics, d->drive_id ? d->drive_id : id);
+	return 0;
 }
 
 static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
@@ -131,9 +143,16 @@ static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
 	const struct net_config *n = arg;
 	struct net_params p = { .tap = n->tap, .has_mac = n->has_mac };
 
+	int err;
+
 	memcpy(p.mac, n->mac, sizeof(p.mac));
 	/* net_create() says what is wrong with the tap itself. */
-	return net_create(&vm->mem, kick_fds, &p, out);
+	err = net_create(&vm->mem, kick_fds, &p, out);
+	if (err)
+		return err;
+	/* Metrics "net_<iface_id>", or "net_<tap>" for a --net. */
+	metrics_group_set_id((*out)->metrics, n->iface_id ? n->iface_id : n->tap);
+	return 0;
 }
 
 /*
@@ -303,6 +322,7 @@ int builder_build(struct vm *vm, const struct vm_config *cfg)
 	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
 	vm->mem.fd = -1;
 	atomic_init(&vm->stop_reason, VM_STOP_NONE);
+	vm_pause_init(vm);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0) {
 		err = -errno;
@@ -344,6 +364,14 @@ int builder_build(struct vm *vm, const struct vm_config *cfg)
 	return build_vcpus(vm);
 }
 
+struct vdev *builder_disk(const struct vm *vm, unsigned int i)
+{
+	/* build_virtio_devices() makes the disks first, in order. */
+	return i < vm->cfg->nr_disks && i < vm->vdevs.nr ?
+		       vm->vdevs.slots[i].dev :
+		       NULL;
+}
+
 void builder_destroy(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -363,4 +391,5 @@ void builder_destroy(struct vm *vm)
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	vm->stop_fd = -1;
+	vm_pause_fini(vm);
 }

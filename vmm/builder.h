@@ -18,6 +18,10 @@ extern const struct cli_group *const builder_cli_groups[];
  */
 int builder_build(struct vm *vm, const struct vm_config *cfg);
 
+/* The virtio-blk device of (vm)'s disk (i) (cfg->disks[i]); NULL when
+ * there is none. */
+struct vdev *builder_disk(const struct vm *vm, unsigned int i);
+
 /* Releases everything builder_build() made, also after a partial build. */
 void builder_destroy(struct vm *vm);
 

@@ -15,6 +15,8 @@ int config_init(struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->iommu_poll_us = CONFIG_IOMMU_POLL_US;
 	cfg->mem_size = CONFIG_DEFAULT_MEM_SIZE;
+	cfg->log = LOG_CONFIG_DEFAULT;
+	cfg->metrics.period_ms = METRICS_DEFAULT_PERIOD_MS;
 	cfg->cmdline = strdup(CONFIG_DEFAULT_CMDLINE);
 	return cfg->cmdline ? 0 : -ENOMEM;
 }
@@ -36,6 +38,9 @@ void config_free(struct vm_config *cfg)
 		free(cfg->nets[i].tap);
 		free(cfg->nets[i].iface_id);
 	}
+	free(cfg->log.path);
+	free(cfg->log.module);
+	free(cfg->metrics.path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -69,6 +74,9 @@ int config_copy(struct vm_config *dst, const struct vm_config *src)
 		err |= dup_in_place(&dst->nets[i].tap);
 		err |= dup_in_place(&dst->nets[i].iface_id);
 	}
+	err |= dup_in_place(&dst->log.path);
+	err |= dup_in_place(&dst->log.module);
+	err |= dup_in_place(&dst->metrics.path);
 	if (err) {
 		config_free(dst);
 		return -ENOMEM;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "log.h"
+#include "metrics.h"
 
 #define CONFIG_DEFAULT_MEM_SIZE	(128ULL << 20)
 #define CONFIG_DEFAULT_CMDLINE	"console=ttyS0"
@@ -65,6 +67,8 @@ struct vm_config {
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */
 	unsigned int nr_nets;
 	bool from_file;		/* set by --config-file: no other flags */
+	struct log_config log;	/* the logger (stderr by default) */
+	struct metrics_config metrics;	/* path NULL: no metrics */
 };
 
 /* Fills (cfg) with the defaults (1 vCPU, 128 MiB, console=ttyS0). 0 or
@@ -105,6 +109,17 @@ bool config_is_default(const struct vm_config *cfg);
  */
 int config_root_args_append(const struct vm_config *cfg, char *buf,
 			    size_t size);
+
+/*
+ * Opens the log and metrics files (cfg) names, as --log-path,
+ * --metrics-path or the config file asked. 0, or -errno with the reason
+ * in (why).
+ */
+int config_logging_apply(const struct vm_config *cfg, char *why, size_t len);
+
+/* The CLI options of the logger and metrics (--log-path, --level, ...);
+ * process settings that may go with --config-file. */
+extern const struct cli_group config_log_cli_group;
 
 /* The CLI options that set machine and boot fields (--kernel, --initrd,
  * --cmdline, --cpus, --memory). */

@@ -12,9 +12,12 @@
 #include <unistd.h>
 
 #include "api/fc_api.h"
+#include "arch.h"
 #include "builder.h"
+#include "devices/virtio/blk.h"
 #include "jail/jail.h"
 #include "log.h"
+#include "metrics.h"
 #include "vcpu.h"
 
 #define EXIT_USAGE 2
@@ -101,9 +104,44 @@ static int start_vm(void *ctx, char *why, size_t len)
 	return 0;
 }
 
+static void pause_vm(void *ctx, bool pause)
+{
+	struct start_ctx *s = ctx;
+
+	if (pause)
+		vm_pause(s->vm);
+	else
+		vm_resume(s->vm);
+}
+
+static int ctrl_alt_del(void *ctx, char *why, size_t len)
+{
+	struct start_ctx *s = ctx;
+
+	return arch_send_ctrl_alt_del(s->vm, why, len);
+}
+
+static int update_drive(void *ctx, unsigned int index, const char *path,
+			char *why, size_t len)
+{
+	struct start_ctx *s = ctx;
+	struct vdev *d = builder_disk(s->vm, index);
+
+	if (!d) {
+		snprintf(why, len, "no such disk");
+		return -ENODEV;
+	}
+	return blk_update_image(d, path, why, len);
+}
+
 static void api_poll(void *api)
 {
 	fc_api_serve(api);
+}
+
+static void metrics_poll(void *unused)
+{
+	metrics_on_timer();
 }
 
 /*
@@ -113,12 +151,14 @@ static void api_poll(void *api)
 static bool api_wait_start(struct fc_api *api, int sig_fd, int *status)
 {
 	while (!fc_api_is_running(api)) {
-		struct pollfd fds[2] = {
+		/* PUT /metrics may start the timer: looked up each time. */
+		struct pollfd fds[3] = {
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = fc_api_fd(api), .events = POLLIN },
+			{ .fd = metrics_timer_fd(), .events = POLLIN },
 		};
 
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -137,6 +177,8 @@ static bool api_wait_start(struct fc_api *api, int sig_fd, int *status)
 		}
 		if (fds[1].revents & POLLIN)
 			fc_api_serve(api);
+		if (fds[2].revents & POLLIN)
+			metrics_on_timer();
 	}
 	return true;
 }
@@ -155,8 +197,6 @@ int main(int argc, char **argv)
 
 	if (check_fds)
 		fd_snapshot();
-	if (getenv("IGNIS_LOG"))
-		log_set_level((enum log_level)atoi(getenv("IGNIS_LOG")));
 	if (config_init(&cfg)) {
 		log_error("out of memory");
 		return EXIT_FAILURE;
@@ -170,6 +210,12 @@ int main(int argc, char **argv)
 		log_error("%s", why);
 		config_free(&cfg);
 		return EXIT_USAGE;
+	}
+	/* The logger and metrics first, so that what follows is logged. */
+	if (config_logging_apply(&cfg, why, sizeof(why))) {
+		log_error("%s", why);
+		config_free(&cfg);
+		return EXIT_FAILURE;
 	}
 	/* Without a kernel, --api-sock waits for one over the API. */
 	if (!cfg.kernel_path && !api_opts->sock_path) {
@@ -185,7 +231,13 @@ int main(int argc, char **argv)
 	}
 	if (api_opts->sock_path) {
 		/* First: orchestrators poll the socket from exec on. */
-		const struct fc_api_hooks hooks = { start_vm, &start };
+		const struct fc_api_hooks hooks = {
+			.start = start_vm,
+			.pause = pause_vm,
+			.ctrl_alt_del = ctrl_alt_del,
+			.update_drive = update_drive,
+			.ctx = &start,
+		};
 
 		ret = fc_api_create(api_opts, &cfg, cfg.kernel_path != NULL,
 				    &hooks, &api, why, sizeof(why));
@@ -208,10 +260,16 @@ int main(int argc, char **argv)
 	}
 	if (start.built) {
 		if (api)
-			vm_set_poll_source(&vm, fc_api_fd(api), api_poll, api);
+			vm_add_poll_source(&vm, fc_api_fd(api), api_poll, api);
+		if (metrics_configured())
+			vm_add_poll_source(&vm, metrics_timer_fd(), metrics_poll,
+					   NULL);
 		ret = jail_thread_enter(JAIL_VMM) ? EXIT_FAILURE :
 						    vm_run(&vm, sig_fd);
 	}
+	/* Firecracker writes a last line at exit: what happened since the
+	 * last flush is not lost. */
+	metrics_flush();
 	/* The socket goes first: clients see the VM gone, not a socket that
 	 * answers nothing. */
 	fc_api_destroy(api);
@@ -219,6 +277,8 @@ int main(int argc, char **argv)
 		builder_destroy(&vm);
 	close(sig_fd);
 	config_free(&cfg);
+	metrics_close();
+	log_close();
 	if (check_fds && fd_leaks())
 		ret = EXIT_FAILURE;
 	return ret;

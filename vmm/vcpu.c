@@ -45,6 +45,8 @@ int vcpu_signals_init(void)
 	return 0;
 }
 
+static const char *const vcpu_metric_names[] = { VCPU_METRICS(METRIC_NAME) };
+
 int vcpu_create(struct vm *vm, unsigned int id, struct vcpu *v)
 {
 	int err;
@@ -53,6 +55,9 @@ int vcpu_create(struct vm *vm, unsigned int id, struct vcpu *v)
 	v->fd = -1;
 	v->vm = vm;
 	v->id = id;
+	METRICS_GROUP_INIT(&v->metrics_group, "vcpu", vcpu_metric_names,
+			   &v->metrics);
+	metrics_register(&v->metrics_group);
 	err = kvm_vcpu_create(&vm->kvm, id, &v->fd, &v->run);
 	if (err) {
 		v->fd = -1;
@@ -78,6 +83,7 @@ static void vcpu_handle_io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
+	metric_inc(is_write ? &v->metrics.exit_io_out : &v->metrics.exit_io_in);
 	/* String I/O (rep ins/outs) hands over (count) items at once. */
 	for (uint32_t i = 0; i < run->io.count; i++) {
 		if (bus_access(&v->vm->pio, run->io.port, data, run->io.size,
@@ -94,6 +100,8 @@ static void vcpu_handle_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	uint32_t len = run->mmio.len;
 
+	metric_inc(run->mmio.is_write ? &v->metrics.exit_mmio_write :
+					&v->metrics.exit_mmio_read);
 	if (len > sizeof(run->mmio.data))
 		len = sizeof(run->mmio.data);
 	if (bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
@@ -167,6 +175,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 			  run->exit_reason);
 		break;
 	}
+	metric_inc(&v->metrics.failures);
 	vm_request_stop(v->vm, VM_STOP_ERROR);
 	return false;
 }
@@ -183,6 +192,9 @@ static void *vcpu_thread(void *arg)
 		return THREAD_JAIL_FAILED;
 	}
 	while (!vm_is_stopping(v->vm)) {
+		vm_pause_point(v->vm);
+		if (vm_is_stopping(v->vm))
+			break;
 		ret = kvm_ioctl(v->fd, KVM_RUN, NULL);
 		if (ret == -EINTR || ret == -EAGAIN) {
 			/* Kicked: the loop re-checks why. */
@@ -251,6 +263,7 @@ void vcpu_destroy(struct vcpu *v)
 {
 	if (!v)
 		return;
+	metrics_unregister(&v->metrics_group);
 	if (v->run)
 		munmap(v->run, v->vm->kvm.run_size);
 	if (v->fd >= 0)

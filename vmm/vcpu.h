@@ -7,7 +7,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "metrics.h"
+
 struct vm;
+
+/* Firecracker's "vcpu" metrics, summed over the vCPUs. */
+#define VCPU_METRICS(X)                                                       \
+	X(exit_io_in) X(exit_io_out) X(exit_mmio_read) X(exit_mmio_write)     \
+	X(failures)
+METRICS_STRUCT(vcpu_metrics, VCPU_METRICS);
 
 /* The signal that pulls a vCPU thread out of KVM_RUN. Blocked on every
  * thread but the vCPUs'; its handler also sets kvm_run.immediate_exit, so
@@ -21,6 +29,8 @@ struct vcpu {
 	struct kvm_run *run;	/* shared page with KVM */
 	pthread_t thread;	/* its thread */
 	bool started;		/* thread is running and must be joined */
+	struct vcpu_metrics metrics;	/* its thread adds, VMM flushes */
+	struct metrics_group metrics_group;
 };
 
 /* Creates vCPU (id) of (vm) in (v); no thread yet. 0 or -errno. */

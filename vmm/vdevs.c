@@ -121,6 +121,8 @@ int vdevs_attach(struct vdev_slot *s, struct vdev *dev,
 
 	s->dev = dev;
 	s->destroy = destroy;
+	if (dev->metrics)
+		metrics_register(dev->metrics);
 	err = vmmio_create(dev, &slot_hooks, s, &s->mmio);
 	if (err) {
 		log_error("virtio %s: cannot create its transport: %s",
@@ -166,6 +168,8 @@ void vdevs_destroy(struct vdevs *v)
 		/* The transport resets the device, which stops its worker,
 		 * before the device and the eventfds it reads go away. */
 		vmmio_destroy(s->mmio);
+		if (s->dev && s->dev->metrics)
+			metrics_unregister(s->dev->metrics);
 		if (s->destroy && s->dev)
 			s->destroy(s->dev);
 		for (unsigned int q = 0; q < s->nr_queues; q++)

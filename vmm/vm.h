@@ -3,6 +3,7 @@
 #ifndef IGNIS_VM_H
 #define IGNIS_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -29,14 +30,17 @@ enum vm_stop_reason {
 
 /*
  * A descriptor the VMM thread polls while the VM runs, besides its own
- * (the API server's eventfd): (fn)(ctx) runs on the VMM thread whenever
- * (fd) is readable. fn NULL: none (builder_build() zeroes it).
+ * (the API server's eventfd, the metrics timer): (fn)(ctx) runs on the
+ * VMM thread whenever (fd) is readable. fn NULL: none (builder_build()
+ * zeroes them).
  */
 struct vm_poll_source {
-	int fd;				/* polled for POLLIN; -1: none */
+	int fd;				/* polled for POLLIN */
 	void (*fn)(void *ctx);		/* called when it is readable */
 	void *ctx;			/* for fn */
 };
+
+#define VM_MAX_POLL_SOURCES 2
 
 struct vm {
 	const struct vm_config *cfg;	/* what was asked for */
@@ -54,7 +58,13 @@ struct vm {
 	struct arch_vm arch;		/* arch-private state */
 	int stop_fd;			/* eventfd: a stop was requested */
 	atomic_int stop_reason;		/* enum vm_stop_reason */
-	struct vm_poll_source extra;	/* see vm_set_poll_source() */
+	/* PATCH /vm "Paused": vCPU threads park on pause_cond. */
+	pthread_mutex_t pause_lock;	/* over nr_parked and the waits */
+	pthread_cond_t pause_cond;	/* parked vCPUs, and vm_pause() */
+	atomic_bool pause_wanted;	/* vCPUs park at their next exit */
+	unsigned int nr_parked;		/* vCPU threads parked */
+	struct vm_poll_source extra[VM_MAX_POLL_SOURCES];	/* see
+					 * vm_add_poll_source() */
 };
 
 /*
@@ -66,14 +76,34 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 /* True once a stop was requested. Any thread. */
 bool vm_is_stopping(const struct vm *vm);
 
+/* Sets up / tears down the pause state (builder_build(), _destroy()). */
+void vm_pause_init(struct vm *vm);
+void vm_pause_fini(struct vm *vm);
+
+/*
+ * Stops every vCPU (Firecracker's Pause): returns once each started vCPU
+ * thread has left KVM_RUN and parked, or the VM is stopping. Devices keep
+ * their threads: what is in flight completes, and a paused guest simply
+ * does not look. Idempotent. VMM thread.
+ */
+void vm_pause(struct vm *vm);
+
+/* Lets the parked vCPUs run again. Idempotent. VMM thread. */
+void vm_resume(struct vm *vm);
+
+/* A vCPU thread's check before each KVM_RUN: parks while a pause is
+ * wanted and the VM is not stopping. */
+void vm_pause_point(struct vm *vm);
+
 /*
  * Makes vm_run() also poll (fd) and call (fn)(ctx) on the VMM thread when
  * it is readable; (fn) must consume what made it readable (or the loop
- * spins). One source; a later call replaces it. After builder_build(),
- * before vm_run(). vmm/ knows nothing of what the source is.
+ * spins). At most VM_MAX_POLL_SOURCES; -ENOSPC past them. After
+ * builder_build(), before vm_run(). vmm/ knows nothing of what a source
+ * is.
  */
-void vm_set_poll_source(struct vm *vm, int fd, void (*fn)(void *ctx),
-			void *ctx);
+int vm_add_poll_source(struct vm *vm, int fd, void (*fn)(void *ctx),
+		       void *ctx);
 
 /*
  * Runs (vm): starts its vCPU threads, then serves signals, the console's

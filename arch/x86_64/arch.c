@@ -3,6 +3,7 @@
 #include "vmm/arch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,6 +135,23 @@ static void i8042_reset(void *ctx)
 
 	log_info("guest reset via the i8042");
 	vm_request_stop(vm, VM_STOP_RESET);
+}
+
+int arch_send_ctrl_alt_del(struct vm *vm, char *why, size_t len)
+{
+	/* Scan code set 2 (untranslated: the controller's XLATE bit stays
+	 * clear): Ctrl, Alt, Del pressed, then released in reverse. */
+	static const uint8_t keys[] = {
+		0x14, 0x11, 0xe0, 0x71,			/* make */
+		0xe0, 0xf0, 0x71, 0xf0, 0x11, 0xf0, 0x14,	/* break */
+	};
+
+	if (i8042_send_keys(vm->i8042, keys, sizeof(keys))) {
+		snprintf(why, len, "the guest is not reading its keyboard "
+				   "(the i8042's queue is full)");
+		return -EBUSY;
+	}
+	return 0;
 }
 
 int arch_devices_init(struct vm *vm)

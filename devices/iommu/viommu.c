@@ -20,9 +20,14 @@
 /* The bypass field's offset in struct virtio_iommu_config. */
 #define VIOMMU_CONFIG_BYPASS	36
 
+static const char *const viommu_metric_names[] = {
+	VIOMMU_METRICS(METRIC_NAME)
+};
+
 struct viommu_dev {
 	struct vdev vdev;		/* the transport's view; priv = this */
 	struct viommu_core *core;	/* state and requests */
+	struct metrics_group metrics_group;	/* over the core's */
 	struct viommu_dma dma;		/* endpoints' translated DMA */
 	const struct gmem *mem;		/* guest RAM, not owned */
 	int kick_fds[2];		/* requestq, eventq ioeventfds */
@@ -450,6 +455,9 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 	v->kick_fds[1] = kick_fds[1];
 	v->vdev.ops = &viommu_ops;
 	v->vdev.priv = v;
+	METRICS_GROUP_INIT(&v->metrics_group, "iommu", viommu_metric_names,
+			   viommu_core_metrics(v->core));
+	v->vdev.metrics = &v->metrics_group;
 	v->vdev.offered = viommu_features(v->core);
 	viommu_config_fill(v->core, &v->config);
 	atomic_store(&v->bypass, v->config.bypass);

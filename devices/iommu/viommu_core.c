@@ -506,5 +506,15 @@ bool viommu_is_broken(const struct viommu_core *c)
 
 void viommu_get_stats(const struct viommu_core *c, struct viommu_stats *out)
 {
-	*out = c->stats;
+	const struct viommu_metrics *m = &c->metrics;
+
+	out->requests = atomic_load(&m->request_count.count);
+	out->errors = atomic_load(&m->error_count.count);
+	out->unanswered = atomic_load(&m->unanswered_count.count);
+	out->backend_errors = atomic_load(&m->backend_fails.count);
+}
+
+struct viommu_metrics *viommu_core_metrics(struct viommu_core *c)
+{
+	return &c->metrics;
 }

@@ -11,6 +11,7 @@
 #include "devices/iommu/viommu_proto.h"
 #include "devices/virtio/queue.h"
 #include "vmm/gmem.h"
+#include "vmm/metrics.h"
 
 /*
  * The virtio-iommu without its transport: endpoints, domains and their
@@ -107,7 +108,18 @@ struct viommu_xlate {
 				 * the event queue's report */
 };
 
-/* Per-device counters: guest errors are counted, not logged each time. */
+/*
+ * The device's counters, flushed as the "iommu" metrics (an ignis
+ * extension of Firecracker's): guest errors are counted, not logged each
+ * time. The core counts requests; the translated-DMA side, faults.
+ */
+#define VIOMMU_METRICS(X)                                                     \
+	X(request_count) X(attach_count) X(detach_count) X(map_count)         \
+	X(unmap_count) X(probe_count) X(error_count) X(unanswered_count)      \
+	X(backend_fails) X(fault_count) X(faults_dropped)
+METRICS_STRUCT(viommu_metrics, VIOMMU_METRICS);
+
+/* A copy of the request counters (viommu_get_stats()). */
 struct viommu_stats {
 	uint64_t requests;	/* chains handled */
 	uint64_t errors;	/* answered with a status other than OK */
@@ -212,7 +224,11 @@ uint64_t viommu_ep_revocations(const struct viommu_core *c, uint32_t endpoint);
  */
 bool viommu_is_broken(const struct viommu_core *c);
 
-/* Copies the counters into (out). */
+/* Copies the request counters into (out). */
 void viommu_get_stats(const struct viommu_core *c, struct viommu_stats *out);
+
+/* The counters themselves, which other threads add to and the VMM
+ * flushes. */
+struct viommu_metrics *viommu_core_metrics(struct viommu_core *c);
 
 #endif

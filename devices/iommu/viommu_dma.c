@@ -38,11 +38,12 @@ static void view_fault(struct viommu_dma_view *v, uint64_t iova, bool write,
 		.address = iova,
 	};
 
+	metric_inc(&viommu_core_metrics(x->core)->fault_count);
 	pthread_mutex_lock(&x->fault_lock);
 	if (x->nr_faults < VIOMMU_DMA_FAULTS)
 		x->faults[x->nr_faults++] = f;
 	else
-		x->faults_dropped++;
+		metric_inc(&viommu_core_metrics(x->core)->faults_dropped);
 	pthread_mutex_unlock(&x->fault_lock);
 	poke(x->fault_fd);
 }

@@ -83,7 +83,6 @@ struct viommu_dma {
 	int fault_fd;			/* tells it of faults (not owned) */
 	pthread_mutex_t fault_lock;	/* over the records below */
 	unsigned int nr_faults;		/* records waiting */
-	uint64_t faults_dropped;	/* records lost to the bound */
 	struct virtio_iommu_fault faults[VIOMMU_DMA_FAULTS];	/* host order */
 	unsigned int nr_views;
 	struct viommu_dma_view *views;	/* one per endpoint id in ids[] */

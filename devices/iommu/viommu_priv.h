@@ -65,7 +65,7 @@ struct viommu_core {
 	struct ms_mapping *scratch;	/* UNMAP's removed mappings, kept
 					 * for rollback */
 	size_t scratch_cap;		/* entries scratch can hold */
-	struct viommu_stats stats;	/* counters */
+	struct viommu_metrics metrics;	/* counters */
 	uint64_t revocations;		/* see viommu_revocations() */
 };
 

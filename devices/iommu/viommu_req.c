@@ -117,7 +117,7 @@ static uint32_t finish(struct viommu_core *c, const struct vq_chain *ch,
 	struct virtio_iommu_req_tail t = { .status = status };
 
 	if (status != VIRTIO_IOMMU_S_OK)
-		c->stats.errors++;
+		metric_inc(&c->metrics.error_count);
 	scatter(ch, l, off, &t, sizeof(t));
 	return (uint32_t)(off + sizeof(t));
 }
@@ -274,7 +274,7 @@ uint32_t viommu_handle_request(struct viommu_core *c,
 	struct req_layout l;
 	uint8_t status;
 
-	c->stats.requests++;
+	metric_inc(&c->metrics.request_count);
 	if (layout_of(ch, &l) || l.wr_len < TAIL_SIZE)
 		goto unanswered;
 	if (gather(ch, &l, &head, sizeof(head)) != sizeof(head))
@@ -284,20 +284,25 @@ uint32_t viommu_handle_request(struct viommu_core *c,
 	 * virtio_iommu_req_head". */
 	switch (head.type) {
 	case VIRTIO_IOMMU_T_ATTACH:
+		metric_inc(&c->metrics.attach_count);
 		status = req_attach(c, ch, &l);
 		break;
 	case VIRTIO_IOMMU_T_DETACH:
+		metric_inc(&c->metrics.detach_count);
 		status = req_detach(c, ch, &l);
 		break;
 	case VIRTIO_IOMMU_T_MAP:
+		metric_inc(&c->metrics.map_count);
 		status = req_map(c, ch, &l);
 		break;
 	case VIRTIO_IOMMU_T_UNMAP:
+		metric_inc(&c->metrics.unmap_count);
 		status = req_unmap(c, ch, &l);
 		break;
 	case VIRTIO_IOMMU_T_PROBE:
 		/* PROBE is always offered, so always served (5.13.6.7.2
 		 * asks for used length 0 only when it is not). */
+		metric_inc(&c->metrics.probe_count);
 		return req_probe(c, ch, &l);
 	default:
 		goto unanswered;
@@ -305,6 +310,6 @@ uint32_t viommu_handle_request(struct viommu_core *c,
 	return finish(c, ch, &l, 0, status);
 
 unanswered:
-	c->stats.unanswered++;
+	metric_inc(&c->metrics.unanswered_count);
 	return 0;
 }

@@ -38,7 +38,7 @@ static int bk_map(struct viommu_core *c, struct viommu_ep *ep, uint64_t iova,
 				   gpa(gpa_v), size, flags);
 
 	if (ret)
-		c->stats.backend_errors++;
+		metric_inc(&c->metrics.backend_fails);
 	return ret;
 }
 
@@ -48,7 +48,7 @@ static int bk_unmap(struct viommu_core *c, struct viommu_ep *ep,
 	int ret = ep->backend->unmap(ep->backend_ctx, to_iova(iova), size);
 
 	if (ret)
-		c->stats.backend_errors++;
+		metric_inc(&c->metrics.backend_fails);
 	return ret;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* devices/legacy/i8042.c: the PS/2 controller, with no keyboard or mouse. */
+/* devices/legacy/i8042.c: the PS/2 controller: no mouse, a keyboard that only sends what the VMM types. */
 #include "i8042.h"
 
 #include <errno.h>
@@ -60,6 +60,10 @@ struct i8042 {
 	uint8_t outp;		/* output port */
 	uint8_t out;		/* output buffer, valid with STATUS_OBF */
 	uint8_t pending_cmd;	/* command waiting for its data byte, or 0 */
+	/* Key bytes i8042_send_keys() queued, fed one at a time through the
+	 * output buffer as the guest reads them. */
+	uint8_t kbd[I8042_KBD_QUEUE];
+	unsigned int kbd_first, kbd_nr;
 };
 
 int i8042_create(i8042_reset_fn *reset, void *ctx, struct i8042 **out)
@@ -115,6 +119,39 @@ static unsigned int i8042_output_dev(struct i8042 *dev, uint8_t v,
 	if (flags & I8042_STATUS_AUXDATA)
 		return (dev->ctr & I8042_CTR_AUXINT) ? I8042_AUX_IRQ : 0;
 	return (dev->ctr & I8042_CTR_KBDINT) ? I8042_KBD_IRQ : 0;
+}
+
+/* The next queued key byte into an empty output buffer; returns the line
+ * to raise, or 0. Under the lock. */
+static unsigned int i8042_feed_key(struct i8042 *dev)
+{
+	uint8_t v;
+
+	if (!dev->kbd_nr || (dev->status & I8042_STATUS_OBF))
+		return 0;
+	v = dev->kbd[dev->kbd_first];
+	dev->kbd_first = (dev->kbd_first + 1) % I8042_KBD_QUEUE;
+	dev->kbd_nr--;
+	return i8042_output_dev(dev, v, 0);
+}
+
+int i8042_send_keys(struct i8042 *dev, const uint8_t *bytes, unsigned int n)
+{
+	unsigned int line;
+
+	pthread_mutex_lock(&dev->lock);
+	if (n > I8042_KBD_QUEUE - dev->kbd_nr) {
+		pthread_mutex_unlock(&dev->lock);
+		return -ENOSPC;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		dev->kbd[(dev->kbd_first + dev->kbd_nr++) % I8042_KBD_QUEUE] =
+			bytes[i];
+	line = i8042_feed_key(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (line && dev->irq)
+		dev->irq(dev->irq_ctx, line);
+	return 0;
 }
 
 /* Returns true when the guest asked for a CPU reset. */
@@ -235,6 +272,7 @@ void i8042_access(void *ctx, uint64_t off, uint8_t *data, uint32_t len,
 		} else {
 			data[0] = dev->out;
 			dev->status &= (uint8_t)~I8042_STATUS_OBF;
+			line = i8042_feed_key(dev);
 		}
 	} else if (!is_write) {
 		data[0] = 0xff;	/* ports 0x61..0x63 belong to others */

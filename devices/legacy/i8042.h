@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* devices/legacy/i8042.h: the PS/2 controller, with no keyboard or mouse. */
+/* devices/legacy/i8042.h: the PS/2 controller: no mouse, a keyboard that only sends what the VMM types. */
 #ifndef IGNIS_I8042_H
 #define IGNIS_I8042_H
 
@@ -11,6 +11,7 @@
 
 #define I8042_KBD_IRQ	1	/* ISA line of keyboard-port bytes */
 #define I8042_AUX_IRQ	12	/* ISA line of AUX-port bytes */
+#define I8042_KBD_QUEUE	16	/* key bytes waiting for the guest */
 
 struct i8042;
 
@@ -37,6 +38,17 @@ int i8042_create(i8042_reset_fn *reset, void *ctx, struct i8042 **out);
  * 200 ms for each of GET ID and SET LEDS). Call before any vCPU runs.
  */
 void i8042_set_irq(struct i8042 *dev, i8042_irq_fn *irq, void *ctx);
+
+/*
+ * Types (n) scan-code bytes on the keyboard port: each goes through the
+ * output buffer with IRQ 1 once the guest has read the one before, as
+ * Firecracker's SendCtrlAltDel does. The keyboard answers no commands, so
+ * Linux binds atkbd to it only with i8042.dumbkbd (Firecracker's usual
+ * command line has it); without it the bytes are read and dropped. Any
+ * thread. 0, or -ENOSPC when the queue has no room for all of them (the
+ * guest is not reading its keyboard).
+ */
+int i8042_send_keys(struct i8042 *dev, const uint8_t *bytes, unsigned int n);
 
 /* Frees (dev); accepts NULL. */
 void i8042_destroy(struct i8042 *dev);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +98,21 @@ struct blk_slot {
 	uint32_t used_len;	/* bytes the device wrote into the chain */
 };
 
+/* Firecracker's "block" metrics (the ones ignis has a meaning for). */
+#define BLK_METRICS(X)                                                        \
+	X(read_count) X(write_count) X(flush_count) X(read_bytes)             \
+	X(write_bytes) X(invalid_reqs_count) X(execute_fails)                 \
+	X(queue_event_count)
+METRICS_STRUCT(blk_metrics, BLK_METRICS);
+static const char *const blk_metric_names[] = { BLK_METRICS(METRIC_NAME) };
+
 struct blk {
 	struct vdev vdev;		/* the transport's view; priv = this */
 	const struct gmem *mem;		/* guest RAM, not owned */
 	int kick_fd;			/* requestq ioeventfd, not owned */
 	int fd;				/* the image */
-	uint64_t capacity;		/* sectors */
+	_Atomic uint64_t capacity;	/* sectors: a new image changes it
+					 * under the worker */
 	struct virtio_blk_config config;	/* what the guest reads */
 	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID answer, NUL-padded */
 	char thread_name[16];		/* "virtio-blkN" */
@@ -121,6 +131,12 @@ struct blk {
 	struct vq_chain chain;		/* scratch for vq_pop() */
 	struct blk_slot *slots;		/* [BLK_MAX_INFLIGHT] */
 	struct worker worker;		/* the device's thread */
+	/* A new image for the running disk (blk_update_image()): */
+	pthread_mutex_t swap_lock;	/* over fd, config, and the worker's
+					 * start and stop */
+	bool direct;			/* opened O_DIRECT */
+	struct blk_metrics metrics;	/* worker adds, VMM flushes */
+	struct metrics_group metrics_group;
 };
 
 static const uint8_t blk_opcodes[] = {
@@ -144,8 +160,29 @@ static void blk_fail(struct blk *b, const char *why)
 }
 
 /* Writes (status) and returns the chain; frees its slot. */
+/* Counts a request that ends with (status). */
+static void blk_count(struct blk *b, const struct blk_req *req, uint8_t status)
+{
+	struct blk_metrics *m = &b->metrics;
+
+	if (status == VIRTIO_BLK_S_UNSUPP) {
+		metric_inc(&m->invalid_reqs_count);
+	} else if (status != VIRTIO_BLK_S_OK) {
+		metric_inc(&m->execute_fails);
+	} else if (req->type == VIRTIO_BLK_T_IN) {
+		metric_inc(&m->read_count);
+		metric_add(&m->read_bytes, req->data_len);
+	} else if (req->type == VIRTIO_BLK_T_OUT) {
+		metric_inc(&m->write_count);
+		metric_add(&m->write_bytes, req->data_len);
+	} else if (req->type == VIRTIO_BLK_T_FLUSH) {
+		metric_inc(&m->flush_count);
+	}
+}
+
 static void blk_complete(struct blk *b, struct blk_slot *s, uint8_t status)
 {
+	blk_count(b, &s->req, status);
 	*s->req.status = status;
 	s->busy = false;
 	b->nr_free++;
@@ -364,7 +401,8 @@ static int blk_process(struct blk *b)
 		s->busy = true;
 		b->nr_free--;
 		s->head = b->chain.head;
-		ret = blk_req_parse(&b->chain, b->capacity, &b->lim, &s->req);
+		ret = blk_req_parse(&b->chain, atomic_load(&b->capacity), &b->lim,
+				    &s->req);
 		if (ret == -EINVAL) {
 			/* No status byte to write: give the chain back empty. */
 			s->busy = false;
@@ -389,6 +427,7 @@ static int blk_on_kick(void *ctx, unsigned int queue)
 	struct blk *b = ctx;
 
 	(void)queue;	/* only requestq */
+	metric_inc(&b->metrics.queue_event_count);
 	if (b->needs_reset)
 		return 0;	/* drained and ignored until reset */
 	return blk_process(b);
@@ -562,9 +601,13 @@ static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
 {
 	struct blk *b = to_blk(d);
 
-	/* Nothing is writable without VIRTIO_BLK_F_CONFIG_WCE. */
-	if (!write)
+	/* Nothing is writable without VIRTIO_BLK_F_CONFIG_WCE. The lock:
+	 * a new image changes the capacity under a reading vCPU. */
+	if (!write) {
+		pthread_mutex_lock(&b->swap_lock);
 		memcpy(buf, (const uint8_t *)&b->config + off, len);
+		pthread_mutex_unlock(&b->swap_lock);
+	}
 	return 0;
 }
 
@@ -572,16 +615,16 @@ static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
 static int blk_activate(struct vdev *d)
 {
 	struct blk *b = to_blk(d);
-	const struct worker_config cfg = {
+	struct worker_config cfg = {
 		.name = b->thread_name,
 		.cls = JAIL_VIRTIO,
 		.nr_kick_fds = 1,
 		.kick_fds = &b->kick_fd,
-		.backend_fd = b->fd,
 		.opcodes = blk_opcodes,
 		.nr_opcodes = sizeof(blk_opcodes),
 		.entries = BLK_RING_ENTRIES,
 		.poll_max_ns = BLK_POLL_MAX_NS,
+		.swappable_backend = true,
 	};
 	int ret;
 
@@ -609,13 +652,16 @@ static int blk_activate(struct vdev *d)
 	b->zero_range = true;
 	b->nr_free = BLK_MAX_INFLIGHT;
 	memset(b->slots, 0, BLK_MAX_INFLIGHT * sizeof(*b->slots));
+	/* The image the worker registers is the one a concurrent
+	 * blk_update_image() sees it running with. */
+	pthread_mutex_lock(&b->swap_lock);
+	cfg.backend_fd = b->fd;
 	ret = worker_start(&b->worker, &cfg, &blk_worker_ops, b);
-	if (ret) {
+	b->active = !ret;
+	pthread_mutex_unlock(&b->swap_lock);
+	if (ret)
 		b->vq = (struct vq){ 0 };
-		return ret;
-	}
-	b->active = true;
-	return 0;
+	return ret;
 }
 
 static void blk_stop(struct blk *b)
@@ -626,10 +672,12 @@ static void blk_stop(struct blk *b)
 		return;
 	/* The worker retires every request still in flight before it
 	 * exits (blk_in_flight), so no host I/O lands after the reset. */
+	pthread_mutex_lock(&b->swap_lock);
 	ret = worker_stop(&b->worker);
+	b->active = false;
+	pthread_mutex_unlock(&b->swap_lock);
 	if (ret)
 		log_warn("blk: worker ended with %d", ret);
-	b->active = false;
 	b->vq = (struct vq){ 0 };
 }
 
@@ -656,7 +704,7 @@ static const struct vdev_ops blk_ops = {
 };
 
 /* The image's size in bytes: a regular file or a block device. */
-static int blk_image_size(int fd, const char *path, uint64_t *size)
+static int blk_image_size(int fd, uint64_t *size)
 {
 	struct stat st;
 
@@ -668,8 +716,52 @@ static int blk_image_size(int fd, const char *path, uint64_t *size)
 	}
 	if (S_ISBLK(st.st_mode))
 		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
-	log_error("disk %s: not a regular file or block device", path);
 	return -EINVAL;
+}
+
+/*
+ * Opens the image at (path) as a disk does: read-only or not, O_DIRECT
+ * or not, locked against other writers, at least one sector. 0 with
+ * (*fd) and its size in bytes, or -errno with "<path>: <reason>" in
+ * (why).
+ */
+static int blk_open_image(const char *path, bool read_only, bool direct,
+			  int *fd, uint64_t *size, char *why, size_t len)
+{
+	int flags = O_CLOEXEC | (read_only ? O_RDONLY : O_RDWR) |
+		    (direct ? O_DIRECT : 0);
+	int ret;
+
+	*fd = open(path, flags);
+	if (*fd < 0) {
+		ret = -errno;
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	/* Two VMs writing one image corrupt it: refuse, as QEMU does. */
+	if (flock(*fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		ret = -errno;
+		snprintf(why, len, "%s: in use by another process (%s)", path,
+			 strerror(errno));
+		goto err;
+	}
+	ret = blk_image_size(*fd, size);
+	if (ret == -EINVAL)
+		snprintf(why, len, "%s: not a regular file or block device",
+			 path);
+	else if (ret)
+		snprintf(why, len, "%s: %s", path, strerror(-ret));
+	else if (*size < BLK_SECTOR_SIZE) {
+		snprintf(why, len, "%s: smaller than one 512-byte sector",
+			 path);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		return 0;
+err:
+	close(*fd);
+	*fd = -1;
+	return ret;
 }
 
 /* Whether the file punches holes: a probe past the end, which with
@@ -723,9 +815,10 @@ static void blk_fill_config(struct blk *b, bool punch)
 int blk_create(const struct gmem *mem, const int *kick_fds,
 	       const struct blk_params *p, struct vdev **out)
 {
-	int flags = O_CLOEXEC, ret;
+	char why[320];
 	uint64_t size;
 	struct blk *b;
+	int ret;
 
 	if (!mem || !kick_fds || kick_fds[0] < 0 || !p || !p->path || !out)
 		return -EINVAL;
@@ -738,35 +831,14 @@ int blk_create(const struct gmem *mem, const int *kick_fds,
 		goto err_free;
 	}
 	b->read_only = p->read_only;
-	flags |= p->read_only ? O_RDONLY : O_RDWR;
-	if (p->direct)
-		flags |= O_DIRECT;
-	b->fd = open(p->path, flags);
-	if (b->fd < 0) {
-		ret = -errno;
-		log_error("disk %s: %s", p->path, strerror(errno));
+	b->direct = p->direct;
+	ret = blk_open_image(p->path, p->read_only, p->direct, &b->fd, &size,
+			     why, sizeof(why));
+	if (ret) {
+		log_error("disk %s", why);
 		goto err_free;
 	}
-	/* Two VMs writing one image corrupt it: refuse, as QEMU does. */
-	if (flock(b->fd, (p->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-		ret = -errno;
-		log_error("disk %s: in use by another process (%s)", p->path,
-			  strerror(errno));
-		goto err_close;
-	}
-	ret = blk_image_size(b->fd, p->path, &size);
-	if (ret) {
-		if (ret != -EINVAL)
-			log_error("disk %s: %s", p->path, strerror(-ret));
-		goto err_close;
-	}
 	b->capacity = size >> BLK_SECTOR_SHIFT;
-	if (!b->capacity) {
-		log_error("disk %s: smaller than one 512-byte sector",
-			  p->path);
-		ret = -EINVAL;
-		goto err_close;
-	}
 	if (size % BLK_SECTOR_SIZE)
 		log_warn("disk %s: the last %u bytes (not a whole sector) are "
 			 "not visible to the guest", p->path,
@@ -782,13 +854,15 @@ int blk_create(const struct gmem *mem, const int *kick_fds,
 		 p->index % 100);
 	b->vdev.ops = &blk_ops;
 	b->vdev.priv = b;
+	METRICS_GROUP_INIT(&b->metrics_group, "block", blk_metric_names,
+			   &b->metrics);
+	b->vdev.metrics = &b->metrics_group;
 	b->mem = mem;
 	b->kick_fd = kick_fds[0];
+	pthread_mutex_init(&b->swap_lock, NULL);
 	*out = &b->vdev;
 	return 0;
 
-err_close:
-	close(b->fd);
 err_free:
 	free(b->slots);
 	free(b);
@@ -807,6 +881,41 @@ void blk_destroy(struct vdev *d)
 	 * teardown is asynchronous): release the image for others now. */
 	flock(b->fd, LOCK_UN);
 	close(b->fd);
+	pthread_mutex_destroy(&b->swap_lock);
 	free(b->slots);
 	free(b);
+}
+
+int blk_update_image(struct vdev *d, const char *path, char *why, size_t len)
+{
+	struct blk *b = to_blk(d);
+	uint64_t size;
+	int fd, old, ret;
+
+	ret = blk_open_image(path, b->read_only, b->direct, &fd, &size, why,
+			     len);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&b->swap_lock);
+	/* A running worker's ring holds the file in its table: requests
+	 * submitted from now on take the new one, those in flight finish
+	 * on the old one, which they hold. */
+	ret = b->active ? worker_set_backend(&b->worker, fd) : 0;
+	if (!ret) {
+		old = b->fd;
+		b->fd = fd;
+		atomic_store(&b->capacity, size >> BLK_SECTOR_SHIFT);
+		b->config.capacity = htole64(size >> BLK_SECTOR_SHIFT);
+	} else {
+		old = fd;
+		snprintf(why, len, "%s: %s", path, strerror(-ret));
+	}
+	pthread_mutex_unlock(&b->swap_lock);
+	flock(old, LOCK_UN);
+	close(old);
+	/* "The device MUST ... send a configuration change notification"
+	 * for the new capacity (virtio 1.2, 2.5.1 and 5.2.4). */
+	if (!ret)
+		vdev_config_changed(&b->vdev);
+	return ret;
 }

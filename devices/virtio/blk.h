@@ -4,6 +4,7 @@
 #define IGNIS_BLK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "devices/virtio/device.h"
 #include "vmm/gmem.h"
@@ -31,6 +32,17 @@ struct blk_params {
  */
 int blk_create(const struct gmem *mem, const int *kick_fds,
 	       const struct blk_params *p, struct vdev **out);
+
+/*
+ * Puts the image at (path) under the running disk (d) (Firecracker's PATCH
+ * /drives/{id}), opened as the first was (read-only, O_DIRECT): requests
+ * from then on read and write it, the driver gets the new capacity and a
+ * configuration change interrupt. Requests in flight finish on the old
+ * image, which is then closed. Returns once done: 0, or -errno with the
+ * reason in (why) and nothing changed. VMM thread, one call at a time.
+ */
+int blk_update_image(struct vdev *d, const char *path, char *why,
+		     size_t len);
 
 /* Stops the worker if it runs, closes the image and frees (d). Accepts
  * NULL. After vmmio_destroy() of its transport. */

@@ -9,6 +9,7 @@
 
 #include "devices/virtio/queue.h"
 #include "vmm/gmem.h"
+#include "vmm/metrics.h"
 
 /* Device status bits (virtio 1.2, 2.1). */
 #define VDEV_S_ACKNOWLEDGE	0x01	/* the guest found the device */
@@ -127,6 +128,9 @@ struct vdev {
 	/* Set by the transport: raises (bits) to the driver. Any thread. */
 	void (*raise_irq)(struct vdev *d, uint32_t bits);
 	void *transport;		/* the transport's context */
+	struct metrics_group *metrics;	/* set by the device at creation:
+					 * its counters, which the VMM
+					 * names and flushes; NULL: none */
 };
 
 /* Whether the driver accepted feature bit (bit) (valid from FEATURES_OK). */

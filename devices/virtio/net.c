@@ -21,6 +21,8 @@ static const uint8_t net_opcodes[] = {
 	IORING_OP_ASYNC_CANCEL, /* behind the iommu: net_rx_renew() */
 };
 
+static const char *const net_metric_names[] = { NET_METRICS(METRIC_NAME) };
+
 static struct net *to_net(struct vdev *d)
 {
 	return d->priv;
@@ -77,7 +79,7 @@ static void net_tx_submit(struct net *n, const struct vq_chain *c)
 	}
 	sqe = s ? worker_sqe(&n->worker) : NULL;
 	if (!sqe) { /* cannot happen: slots < SQ entries */
-		n->tx_dropped++;
+		metric_inc(&n->metrics.tx_fails);
 		net_push(n, NET_TXQ, c->head, 0);
 		return;
 	}
@@ -122,7 +124,7 @@ static int net_tx_run(struct net *n)
 		/* -EFAULT (behind the iommu, a buffer is not mapped: the
 		 * iommu reports it) leaves an empty chain: dropped too. */
 		if (!net_tx_chain_ok(&n->chain)) {
-			n->tx_dropped++;
+			metric_inc(&n->metrics.tx_malformed_frames);
 			log_debug("net: malformed transmit chain (%u bytes)",
 				  n->chain.readable_len);
 			net_push(n, NET_TXQ, n->chain.head, 0);
@@ -149,8 +151,12 @@ static int net_tx_on_cqe(struct net *n, uint64_t i, int res)
 	if (res < 0) {
 		/* -EIO while the tap is down, -EINVAL for a header the
 		 * kernel refused: the frame is lost, as on a wire. */
-		n->tx_dropped++;
+		metric_inc(&n->metrics.tx_fails);
 		log_debug("net: tap write: %s", strerror(-res));
+	} else {
+		metric_inc(&n->metrics.tx_packets_count);
+		metric_add(&n->metrics.tx_bytes_count,
+			   res > NET_HDR_LEN ? (uint64_t)res - NET_HDR_LEN : 0);
 	}
 	net_push(n, NET_TXQ, s->head, 0);
 	return 0;
@@ -162,6 +168,8 @@ static int net_on_kick(void *ctx, unsigned int queue)
 {
 	struct net *n = ctx;
 
+	metric_inc(queue == NET_RXQ ? &n->metrics.rx_queue_event_count :
+				      &n->metrics.tx_queue_event_count);
 	if (n->needs_reset)
 		return 0; /* drained and ignored until reset */
 	if (queue == NET_RXQ) {
@@ -473,6 +481,9 @@ int net_create(const struct gmem *mem, const int *kick_fds,
 	n->mem = mem;
 	n->vdev.ops = &net_ops;
 	n->vdev.priv = n;
+	METRICS_GROUP_INIT(&n->metrics_group, "net", net_metric_names,
+			   &n->metrics);
+	n->vdev.metrics = &n->metrics_group;
 	n->vdev.offered = p->has_mac ? VDEV_BIT(VIRTIO_NET_F_MAC) : 0;
 	*out = &n->vdev;
 	return 0;

@@ -105,6 +105,14 @@ struct net_tx_slot {
 	struct iovec iov[VQ_MAX_CHAIN]; /* header + frame, in guest RAM */
 };
 
+/* Firecracker's "net" metrics (the ones ignis has a meaning for); bytes
+ * are frame bytes, without the virtio-net header. */
+#define NET_METRICS(X)                                                        \
+	X(rx_bytes_count) X(rx_packets_count) X(rx_fails) X(tx_bytes_count)   \
+	X(tx_packets_count) X(tx_fails) X(tx_malformed_frames)                \
+	X(rx_queue_event_count) X(tx_queue_event_count)
+METRICS_STRUCT(net_metrics, NET_METRICS);
+
 struct net {
 	struct vdev vdev; /* the transport's view; priv = this */
 	const struct gmem *mem; /* guest RAM, not owned */
@@ -137,10 +145,9 @@ struct net {
 	bool tx_pushed; /* used entries not yet signalled */
 	unsigned int tx_free; /* free slots */
 	struct net_tx_slot tx[NET_TX_SLOTS]; /* writes in flight */
-	/* Counters, for a debugger and log_debug(). */
-	uint64_t rx_dropped; /* frames or chains dropped */
-	uint64_t tx_dropped; /* malformed chains, failed writes */
 	struct worker worker; /* the device's thread */
+	struct net_metrics metrics; /* worker adds, VMM flushes */
+	struct metrics_group metrics_group;
 };
 
 /*

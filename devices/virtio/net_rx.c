@@ -95,7 +95,7 @@ static int net_rx_refill(struct net *n)
 			return -EIO;
 		/* -EFAULT: not mapped behind the iommu; an empty chain. */
 		if (!net_rx_chain_ok(&n->chain)) {
-			n->rx_dropped++;
+			metric_inc(&n->metrics.rx_fails);
 			log_debug("net: malformed receive chain");
 			net_push(n, NET_RXQ, n->chain.head, 0);
 			continue;
@@ -218,14 +218,14 @@ static void net_rx_deliver(struct net *n, uint64_t len)
 	/* The overflow byte was written: the frame did not fit. The stash
 	 * is untouched; its chains take the next frame. */
 	if (len > n->rx_lent || len < NET_HDR_LEN) {
-		n->rx_dropped++;
+		metric_inc(&n->metrics.rx_fails);
 		log_debug("net: %llu-byte frame dropped: no room",
 			  (unsigned long long)len);
 		return;
 	}
 	net_rx_hdr_io(n, &h, false);
 	if (!net_rx_hdr_fix(n, &h)) {
-		n->rx_dropped++;
+		metric_inc(&n->metrics.rx_fails);
 		log_debug("net: frame with unnegotiated offloads dropped");
 		return;
 	}
@@ -236,6 +236,8 @@ static void net_rx_deliver(struct net *n, uint64_t len)
 	}
 	h.num_buffers = htole16((uint16_t)k);
 	net_rx_hdr_io(n, &h, true);
+	metric_inc(&n->metrics.rx_packets_count);
+	metric_add(&n->metrics.rx_bytes_count, len - NET_HDR_LEN);
 	for (left = len; left && !n->needs_reset;) {
 		const struct net_rx_chain *rc = net_rx_chain(n, 0);
 		uint32_t used = left < rc->len ? (uint32_t)left : rc->len;
@@ -289,7 +291,7 @@ static void net_rx_renew(struct net *n)
 			return;
 		}
 		if (!net_rx_chain_ok(&n->chain)) {
-			n->rx_dropped++;
+			metric_inc(&n->metrics.rx_fails);
 			net_push(n, NET_RXQ, heads[i], 0);
 			continue;
 		}

@@ -12,6 +12,13 @@
 #include "devices/virtio/worker.h"
 #include "vmm/log.h"
 
+/* Firecracker's "entropy" metrics. */
+#define RNG_METRICS(X)                                                        \
+	X(entropy_event_count) X(entropy_bytes) X(host_rng_fails)             \
+	X(entropy_event_fails)
+METRICS_STRUCT(rng_metrics, RNG_METRICS);
+static const char *const rng_metric_names[] = { RNG_METRICS(METRIC_NAME) };
+
 struct rng {
 	struct vdev vdev; /* the transport's view; priv = this */
 	const struct gmem *mem; /* guest RAM, not owned */
@@ -21,6 +28,8 @@ struct rng {
 	struct vq vq; /* requestq; worker only once active */
 	struct vq_chain chain; /* worker: the chain being answered */
 	struct worker worker; /* the device's thread */
+	struct rng_metrics metrics; /* worker adds, VMM flushes */
+	struct metrics_group metrics_group;
 };
 
 _Static_assert(RNG_QUEUE_SIZE <= VQ_MAX_SIZE, "requestq too large");
@@ -101,6 +110,7 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 	int more = 0;
 
 	(void)queue; /* only requestq */
+	metric_inc(&r->metrics.entropy_event_count);
 	if (r->needs_reset)
 		return 0; /* kicks after an error are drained and ignored */
 	vq_disable_notification(&r->vq, mem);
@@ -118,6 +128,7 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 		if (ret == -EFAULT) {
 			/* Behind the iommu, the buffer is not mapped: none
 			 * filled (the iommu reports the fault). */
+			metric_inc(&r->metrics.entropy_event_fails);
 			ret = vq_push(&r->vq, mem, r->chain.head, 0);
 			if (ret) {
 				rng_fail(r, "requestq push failed");
@@ -134,6 +145,7 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 		if (len < 0) {
 			/* A host failure (seccomp, say), not the guest's. */
 			log_warn("rng: getrandom: %d", (int)len);
+			metric_inc(&r->metrics.host_rng_fails);
 			rng_fail(r, "no entropy");
 			break;
 		}
@@ -141,6 +153,7 @@ static int rng_on_kick(void *ctx, unsigned int queue)
 			rng_fail(r, "requestq push failed");
 			break;
 		}
+		metric_add(&r->metrics.entropy_bytes, (uint64_t)len);
 		done++;
 	}
 	if (done && vq_should_notify(&r->vq, mem))
@@ -236,6 +249,9 @@ int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out)
 		return -ENOMEM;
 	r->vdev.ops = &rng_ops;
 	r->vdev.priv = r;
+	METRICS_GROUP_INIT(&r->metrics_group, "entropy", rng_metric_names,
+			   &r->metrics);
+	r->vdev.metrics = &r->metrics_group;
 	r->mem = mem;
 	r->kick_fd = kick_fds[0];
 	*out = &r->vdev;

@@ -251,7 +251,7 @@ static int worker_check_config(const struct worker_config *cfg,
 /* Fixed files, opcode allowlist, no more registration: then enable. */
 static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 {
-	struct io_uring_restriction res[WORKER_MAX_OPCODES + 2];
+	struct io_uring_restriction res[WORKER_MAX_OPCODES + 3];
 	int files[WORKER_FILE_KICK0 + WORKER_MAX_KICKS];
 	unsigned int i, n = 0;
 	int ret;
@@ -279,8 +279,13 @@ static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 	 * device cannot reach files outside the table. */
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 	res[n++].sqe_flags = IOSQE_FIXED_FILE;
-	/* No IORING_RESTRICTION_REGISTER_OP entry: once enabled, the table
-	 * and the allowlist cannot be changed by anyone. */
+	/* No other IORING_RESTRICTION_REGISTER_OP entry: once enabled, the
+	 * allowlist cannot be changed by anyone, nor the table but for a
+	 * swappable backend's slot (worker_set_backend()). */
+	if (cfg->swappable_backend) {
+		res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+		res[n++].register_op = IORING_REGISTER_FILES_UPDATE;
+	}
 	ret = io_uring_register_restrictions(&w->ring, res, n);
 	if (ret)
 		return ret;
@@ -338,6 +343,17 @@ err_close_kill:
 	close(w->kill_fd);
 	w->kill_fd = -1;
 	return ret;
+}
+
+int worker_set_backend(struct worker *w, int fd)
+{
+	int ret;
+
+	if (!w->has_ring)
+		return -ENODEV;
+	ret = io_uring_register_files_update(&w->ring, WORKER_FILE_BACKEND,
+					     &fd, 1);
+	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
 }
 
 int worker_stop(struct worker *w)

@@ -97,6 +97,10 @@ struct worker_config {
 	unsigned int nr_opcodes;	/* 0..WORKER_MAX_OPCODES */
 	unsigned int entries;	/* SQ size; 0: WORKER_DEFAULT_ENTRIES */
 	uint64_t poll_max_ns;	/* longest poll window; 0: never poll */
+	/* The backend may be replaced while the worker runs
+	 * (worker_set_backend()): the ring then allows that one
+	 * io_uring_register() operation, files update, and no other. */
+	bool swappable_backend;
 };
 
 /* A running worker. Embedded by the device; opaque to it but for worker_*. */
@@ -148,6 +152,16 @@ int worker_start(struct worker *w, const struct worker_config *cfg,
  * a failed kick read, or -EPERM if the jail could not be entered).
  */
 int worker_stop(struct worker *w);
+
+/*
+ * Puts (fd) (not owned) in the backend's fixed-file slot of the running
+ * worker (worker_config.swappable_backend): SQEs submitted from then on
+ * use it, those in flight keep the file they started with. For the VMM
+ * thread, which serialises it with worker_start() and worker_stop(): the
+ * ring's register call takes the ring's own lock, not the worker's
+ * thread. 0 or -errno.
+ */
+int worker_set_backend(struct worker *w, int fd);
 
 /*
  * A free SQE for a device request, submitting queued ones first if the SQ

@@ -64,7 +64,14 @@ static bool cfg_equal(const struct vm_config *a, const struct vm_config *b)
 	    a->iommu_poll_us != b->iommu_poll_us ||
 	    a->nr_disks != b->nr_disks || a->nr_nets != b->nr_nets ||
 	    a->no_cmdline_devices != b->no_cmdline_devices ||
-	    a->from_file != b->from_file)
+	    a->from_file != b->from_file ||
+	    !str_eq(a->log.path, b->log.path) ||
+	    !str_eq(a->log.module, b->log.module) ||
+	    a->log.level != b->log.level ||
+	    a->log.show_level != b->log.show_level ||
+	    a->log.show_origin != b->log.show_origin ||
+	    !str_eq(a->metrics.path, b->metrics.path) ||
+	    a->metrics.period_ms != b->metrics.period_ms)
 		return false;
 	for (unsigned int i = 0; i < a->nr_disks; i++) {
 		const struct disk_config *x = &a->disks[i], *y = &b->disks[i];
@@ -813,21 +820,58 @@ Test(fc_config, vsock_logger_metrics_refused_after_checking)
 		-EINVAL, "guest_cid: expected an integer from 3", &before);
 	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": 3}"), -EINVAL,
 		       "missing field 'uds_path'", &before);
-	/* docs/getting-started.md's PUT /logger. */
-	expect_refused(APPLY(fc_logger_apply,
-			     "{\"log_path\": \"./fc.log\", \"level\": "
-			     "\"Debug\", \"show_level\": true, "
-			     "\"show_log_origin\": true}"),
-		       -ENOTSUP, "logger is not supported", &before);
-	expect_refused(APPLY(fc_logger_apply, "{\"level\": \"warning\"}"),
-		       -ENOTSUP, "logger", &before);
+	config_free(&before);
+}
+
+/* docs/getting-started.md's PUT /logger, docs/metrics.md's PUT /metrics:
+ * into the configuration (the files are opened by the API, not here). */
+Test(fc_config, logger_and_metrics)
+{
+	struct vm_config before;
+
+	cr_assert_eq(APPLY(fc_logger_apply,
+			   "{\"log_path\": \"./fc.log\", \"level\": "
+			   "\"Debug\", \"show_level\": true, "
+			   "\"show_log_origin\": true}"),
+		     0, "%s", why);
+	cr_expect_str_eq(cfg.log.path, "./fc.log");
+	cr_expect_eq(cfg.log.level, LOG_DEBUG);
+	cr_expect(cfg.log.show_level && cfg.log.show_origin);
+	cr_expect_null(cfg.log.module);
+	/* Case-insensitive, "Warning" too; absent booleans are false, an
+	 * absent path is stderr. */
+	cr_assert_eq(APPLY(fc_logger_apply,
+			   "{\"level\": \"warning\", \"module\": "
+			   "\"devices/virtio\", \"log_path\": null}"),
+		     0, "%s", why);
+	cr_expect_eq(cfg.log.level, LOG_WARN);
+	cr_expect_null(cfg.log.path);
+	cr_expect_str_eq(cfg.log.module, "devices/virtio");
+	cr_expect_not(cfg.log.show_level || cfg.log.show_origin);
+	cr_assert_eq(APPLY(fc_logger_apply, "{\"level\": \"Off\"}"), 0, "%s",
+		     why);
+	cr_expect_eq(cfg.log.level, LOG_OFF);
+	cr_assert_eq(APPLY(fc_metrics_apply, "{\"metrics_path\": \"./m.fifo\"}"),
+		     0, "%s", why);
+	cr_expect_str_eq(cfg.metrics.path, "./m.fifo");
+	cr_expect_eq(cfg.metrics.period_ms, METRICS_DEFAULT_PERIOD_MS);
+
+	before = snap();
 	expect_refused(APPLY(fc_logger_apply, "{\"level\": \"loud\"}"), -EINVAL,
 		       "level: expected one of", &before);
-	expect_refused(
-		APPLY(fc_metrics_apply, "{\"metrics_path\": \"./m.fifo\"}"),
-		-ENOTSUP, "metrics are not supported", &before);
+	expect_refused(APPLY(fc_logger_apply, "{\"show_level\": 1}"), -EINVAL,
+		       "show_level", &before);
+	expect_refused(APPLY(fc_logger_apply, "{\"colour\": true}"), -EINVAL,
+		       "unknown field 'colour'", &before);
 	expect_refused(APPLY(fc_metrics_apply, "{}"), -EINVAL,
 		       "missing field 'metrics_path'", &before);
+	expect_refused(APPLY(fc_metrics_apply,
+			     "{\"metrics_path\": \"m\", \"emit_id\": true}"),
+		       -ENOTSUP, "emit_id", &before);
+	expect_refused(APPLY(fc_metrics_apply,
+			     "{\"metrics_path\": \"m\", \"properties\": "
+			     "{\"a\": \"b\"}}"),
+		       -ENOTSUP, "properties", &before);
 	config_free(&before);
 }
 
@@ -974,8 +1018,11 @@ Test(fc_config, whole_file_refusals)
 		  "\"v\"}}",
 		  "vsock: vsock is not supported", -ENOTSUP },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
-		  "\"drives\": [], \"logger\": {\"level\": \"Info\"}}",
-		  "logger: the logger is not supported", -ENOTSUP },
+		  "\"drives\": [], \"logger\": {\"level\": \"Loud\"}}",
+		  "logger.level: expected one of", -EINVAL },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
+		  "\"drives\": [], \"metrics\": {\"path\": \"m\"}}",
+		  "metrics: unknown field 'path'", -EINVAL },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
 		  "\"drives\": [], \"entropy\": {\"x\": 1}}",
 		  "entropy: unknown field 'x'", -EINVAL },

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +22,7 @@
 #include "support/tmpfile.h"
 
 #define SPIN GUEST_DIR "/spin"
+#define FLOOD GUEST_DIR "/flood"
 #define VIRTIO_RNG GUEST_DIR "/virtio_rng"
 #define VIRTIO_BLK GUEST_DIR "/virtio_blk"
 #define IMG_SIZE	BLK_IMAGE_SIZE
@@ -292,15 +294,222 @@ Test(api, running_and_post_boot)
 	expect(&a, "PATCH", "/drives/d",
 	       "{\"drive_id\": \"d\", \"path_on_host\": \"/dev/null\"}", 400,
 	       "no such drive");
+	/* The keys wait in the i8042 for a guest that never reads them:
+	 * the second chord finds no room. */
 	expect(&a, "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}",
-	       400, "not supported by ignis yet");
-	expect(&a, "PATCH", "/vm", "{\"state\": \"Paused\"}", 400,
-	       "not supported by ignis yet");
+	       204, "");
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}",
+	       400, "not reading its keyboard");
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Pausing\"}", 400, "state");
+	expect(&a, "PUT", "/logger", "{\"level\": \"Info\"}", 400, POST_BOOT);
+	expect(&a, "PUT", "/metrics", "{\"metrics_path\": \"m\"}", 400,
+	       POST_BOOT);
 	expect(&a, "GET", "/machine-config", NULL, 200, "\"vcpu_count\":1");
 	expect(&a, "GET", "/vm/config", NULL, 200, SPIN);
 	expect(&a, "GET", "/", NULL, 200, "\"state\":\"Running\"");
 	api_finish(&a, SIGTERM, &r);
 	cr_expect_str_eq(r.out, "spin: spinning\n");
+	run_result_free(&r);
+}
+
+/* PATCH /drives/{id} on a running VM (Kata's and firecracker-containerd's
+ * placeholder drive): the new image is taken, the old one let go; a path
+ * that does not open, or a rate limiter that would limit, changes
+ * nothing. */
+Test(api, patch_drive_of_running_vm)
+{
+	static uint8_t orig[IMG_SIZE];
+	char *first = blk_image_make(orig), *second = blk_image_make(orig);
+	char body[512];
+	struct run_result r;
+	struct api a;
+	int fd;
+
+	api_start(&a);
+	expect(&a, "PUT", "/boot-source",
+	       "{\"kernel_image_path\": \"" SPIN "\"}", 204, "");
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\": \"scratch\", \"path_on_host\": \"%s\", "
+		 "\"is_root_device\": false, \"is_read_only\": false}",
+		 first);
+	expect(&a, "PUT", "/drives/scratch", body, 204, "");
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
+	       204, "");
+	cr_assert(run_wait_stdout(&a.p, "spin: spinning", RUN_TIMEOUT_MS));
+	expect(&a, "PATCH", "/drives/scratch",
+	       "{\"drive_id\": \"scratch\", \"path_on_host\": "
+	       "\"/nonexistent/img\"}",
+	       400, "/nonexistent/img: No such file or directory");
+	expect(&a, "PATCH", "/drives/scratch",
+	       "{\"drive_id\": \"scratch\", \"rate_limiter\": {\"bandwidth\": "
+	       "{\"size\": 1000, \"refill_time\": 100}}}",
+	       400, "rate_limiter");
+	expect(&a, "GET", "/vm/config", NULL, 200, first);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\": \"scratch\", \"path_on_host\": \"%s\"}",
+		 second);
+	expect(&a, "PATCH", "/drives/scratch", body, 204, "");
+	expect(&a, "GET", "/vm/config", NULL, 200, second);
+	/* The first image is free for another VM; the second is held. */
+	fd = open(first, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	fd = open(second, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_expect_neq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	expect(&a, "PATCH", "/drives/scratch",
+	       "{\"drive_id\": \"scratch\", \"rate_limiter\": null}", 204, "");
+	api_finish(&a, SIGTERM, &r);
+	run_result_free(&r);
+	unlink(first);
+	unlink(second);
+	free(first);
+	free(second);
+}
+
+/* Reads (a)'s stdout for (ms) and returns how much it has collected. */
+static size_t stdout_after(struct api *a, int ms)
+{
+	/* A needle no guest prints: run_wait_stdout() reads until the
+	 * time is up. */
+	run_wait_stdout(&a->p, "\x01never\x01", ms);
+	return a->p.res.out_len;
+}
+
+/* PATCH /vm parks the vCPUs: a guest that writes without end writes
+ * nothing while paused, and again once resumed; SIGTERM stops a paused
+ * VM. */
+Test(api, pause_and_resume)
+{
+	struct run_result r;
+	struct api a;
+	size_t before, paused;
+
+	api_start(&a);
+	expect(&a, "PUT", "/boot-source",
+	       "{\"kernel_image_path\": \"" FLOOD "\"}", 204, "");
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
+	       204, "");
+	cr_assert(run_wait_stdout(&a.p, "flood: the quick", RUN_TIMEOUT_MS));
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Paused\"}", 204, "");
+	expect(&a, "GET", "/", NULL, 200, "\"state\":\"Paused\"");
+	/* Whatever was written before the 204 is in the pipe: drain it,
+	 * then nothing more may come. */
+	before = stdout_after(&a, 200);
+	paused = stdout_after(&a, 500);
+	cr_expect_eq(paused, before, "%zu bytes written while paused",
+		     paused - before);
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Paused\"}", 204, "");
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Resumed\"}", 204, "");
+	expect(&a, "GET", "/", NULL, 200, "\"state\":\"Running\"");
+	for (int i = 0; i < 50 && a.p.res.out_len == paused; i++)
+		stdout_after(&a, 100);
+	cr_expect_gt(a.p.res.out_len, paused, "nothing written once resumed");
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Paused\"}", 204, "");
+	api_finish(&a, SIGTERM, &r);
+	run_result_free(&r);
+}
+
+/* Reads the whole of (path) into a malloc'd string ("" if missing). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n = 0;
+
+	cr_assert_not_null(buf);
+	if (f) {
+		n = fread(buf, 1, (1 << 20) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The sum of every "(field)": N in (text) after each "(group)": {. */
+static unsigned long long metric_sum(const char *text, const char *group,
+				     const char *field)
+{
+	char g[64], f[64];
+	unsigned long long sum = 0;
+	size_t flen;
+
+	snprintf(g, sizeof(g), "\"%s\":{", group);
+	snprintf(f, sizeof(f), "\"%s\":", field);
+	flen = strlen(f);
+	for (const char *p = strstr(text, g); p; p = strstr(p + 1, g)) {
+		const char *end = strchr(p, '}'), *v = strstr(p, f);
+
+		if (v && end && v < end)
+			sum += strtoull(v + flen, NULL, 10);
+	}
+	return sum;
+}
+
+/* PUT /logger and PUT /metrics (docs/logger.md, docs/metrics.md): the log
+ * in Firecracker's line format, metrics flushed on request and at exit,
+ * with the guest's entropy requests counted. */
+Test(api, logger_and_metrics)
+{
+	char body[256], log_path[128], metrics_path[128], *text;
+	struct run_result r;
+	struct api a;
+
+	api_start(&a);
+	snprintf(log_path, sizeof(log_path), "%s/log", a.dir);
+	snprintf(metrics_path, sizeof(metrics_path), "%s/metrics", a.dir);
+	snprintf(body, sizeof(body),
+		 "{\"log_path\": \"%s\", \"level\": \"Info\", "
+		 "\"show_level\": true, \"show_log_origin\": true}",
+		 log_path);
+	expect(&a, "PUT", "/logger", body, 204, "");
+	snprintf(body, sizeof(body), "{\"metrics_path\": \"%s\"}",
+		 metrics_path);
+	expect(&a, "PUT", "/metrics", body, 204, "");
+	expect(&a, "PUT", "/metrics", body, 400, "configured already");
+	expect(&a, "GET", "/vm/config", NULL, 200, "\"level\":\"Info\"");
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}",
+	       204, "");
+	text = slurp(metrics_path);
+	cr_expect_eq(run_count_lines(text), 1, "one line per flush: %s", text);
+	cr_expect(strstr(text, "{\"utc_timestamp_ms\":"), "%s", text);
+	cr_expect(strstr(text, "\"logger\":{\"missed_log_count\":0"), "%s",
+		  text);
+	free(text);
+	expect(&a, "PUT", "/boot-source",
+	       "{\"kernel_image_path\": \"" VIRTIO_RNG "\", "
+	       "\"boot_args\": \"console=ttyS0\"}",
+	       204, "");
+	expect(&a, "PUT", "/entropy", "{}", 204, "");
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
+	       204, "");
+	api_finish(&a, 0, &r);
+	run_expect_line(&r, "virtio_rng: random ok");
+	/* The last line, written at exit, has the guest's requests. */
+	text = slurp(metrics_path);
+	cr_expect_eq(run_count_lines(text), 2, "%s", text);
+	cr_expect_gt(metric_sum(text, "entropy", "entropy_event_count"), 0,
+		     "%s", text);
+	cr_expect_gt(metric_sum(text, "entropy", "entropy_bytes"), 0, "%s",
+		     text);
+	cr_expect_gt(metric_sum(text, "vcpu", "exit_io_out"), 0, "%s", text);
+	cr_expect_gt(metric_sum(text, "vcpu", "exit_mmio_write"), 0, "%s",
+		     text);
+	free(text);
+	/* "<UTC time> [ignis:<thread>:<LEVEL>:<file>:<line>] <message>". */
+	text = slurp(log_path);
+	cr_expect(strstr(text, " [ignis:fc_vcpu 0:INFO:arch/x86_64/arch.c:"),
+		  "log: %s", text);
+	cr_expect(strstr(text, "] guest reset via the i8042\n"), "log: %s",
+		  text);
+	cr_expect(text[4] == '-' && text[10] == 'T' && text[19] == '.',
+		  "not an ISO time: %s", text);
+	free(text);
+	unlink(log_path);
+	unlink(metrics_path);
+	rmdir(a.dir);
 	run_result_free(&r);
 }
 
@@ -388,16 +597,21 @@ Test(api_requests, bad_requests)
 	expect(&a, "PATCH", "/drives/rootfs",
 	       "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/x\"}", 400,
 	       PRE_BOOT);
-	expect(&a, "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}",
+	expect(&a, "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}",
 	       400, PRE_BOOT);
+	expect(&a, "PATCH", "/vm", "{\"state\": \"Paused\"}", 400, PRE_BOOT);
+	/* A logger or metrics file that cannot be opened changes nothing. */
+	expect(&a, "PUT", "/logger",
+	       "{\"log_path\": \"/nonexistent/log\", \"level\": \"Debug\"}",
+	       400, "/nonexistent/log: No such file or directory");
+	expect(&a, "PUT", "/logger", "{\"level\": \"Loud\"}", 400, "level");
+	expect(&a, "PUT", "/metrics", "{\"metrics_path\": \"/nonexistent/m\"}",
+	       400, "/nonexistent/m: No such file or directory");
+	expect(&a, "PUT", "/metrics", "{}", 400, "metrics_path");
+	expect(&a, "GET", "/vm/config", NULL, 200,
+	       "\"logger\":{\"log_path\":null,\"level\":\"Warn\"");
+	expect(&a, "GET", "/vm/config", NULL, 200, "\"metrics\":null");
 	/* What ignis has nothing behind yet says so. */
-	expect(&a, "PUT", "/vsock",
-	       "{\"guest_cid\": 3, \"uds_path\": \"./v.sock\"}", 400,
-	       "not supported by ignis yet");
-	expect(&a, "PUT", "/logger", "{\"log_path\": \"log\"}", 400,
-	       "not supported by ignis yet");
-	expect(&a, "PUT", "/metrics", "{\"metrics_path\": \"m\"}", 400,
-	       "not supported by ignis yet");
 	expect(&a, "PUT", "/balloon", "{}", 400, "not supported by ignis yet");
 	expect(&a, "PUT", "/snapshot/create", "{}", 400,
 	       "not supported by ignis yet");

@@ -517,3 +517,38 @@ Test(bad_input, config_file_kernel_missing)
 			    "{\"boot-source\": {\"kernel_image_path\": \""
 			    MISSING "\"}, \"drives\": []}", NULL);
 }
+
+/* The logger's and metrics' flags: a bad value is a usage error, a file
+ * that does not open stops ignis before it builds anything. */
+Test(bad_input, log_level_unknown)
+{
+	const char *const args[] = { "--kernel", HELLO, "--level", "Loud",
+				     NULL };
+
+	expect_error(EXIT_USAGE, args);
+}
+
+Test(bad_input, metrics_period_zero)
+{
+	const char *const args[] = { "--kernel", HELLO, "--metrics-path",
+				     "/tmp/m", "--metrics-period-ms", "0",
+				     NULL };
+
+	expect_error(EXIT_USAGE, args);
+}
+
+Test(bad_input, log_path_unopenable)
+{
+	const char *const args[] = { "--kernel", HELLO, "--log-path",
+				     "/nonexistent/ignis.log", NULL };
+
+	expect_error(EXIT_FAILURE, args);
+}
+
+Test(bad_input, metrics_path_unopenable)
+{
+	const char *const args[] = { "--kernel", HELLO, "--metrics-path",
+				     "/nonexistent/ignis.metrics", NULL };
+
+	expect_error(EXIT_FAILURE, args);
+}

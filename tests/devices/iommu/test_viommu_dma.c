@@ -234,7 +234,10 @@ Test(viommu_dma, fault_records_are_bounded)
 	for (int i = 0; i < 3 * VIOMMU_DMA_FAULTS; i++)
 		cr_assert_eq(xlate(va, IOVA, 4, false, s, 1), -EFAULT);
 	cr_assert_eq(dma.nr_faults, VIOMMU_DMA_FAULTS);
-	cr_assert_eq(dma.faults_dropped, 2 * VIOMMU_DMA_FAULTS);
+	cr_assert_eq(atomic_load(&viommu_core_metrics(core)->faults_dropped.count),
+		     2 * VIOMMU_DMA_FAULTS);
+	cr_assert_eq(atomic_load(&viommu_core_metrics(core)->fault_count.count),
+		     3 * VIOMMU_DMA_FAULTS);
 }
 
 /* The cache never outlives an UNMAP: once the epoch moved, the next

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tests/devices/legacy/test_serial.c: the UART and the i8042, register by register. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -335,4 +336,31 @@ Test(i8042_cmds, irqs_follow_the_ctr)
 	cr_assert_eq(kbc_query(0x20), 0x07);
 	cr_assert_eq(kbc_query(0xaa), 0x55);
 	cr_assert_eq(nr_irqs, 3);
+}
+
+/* Keys the VMM types (SendCtrlAltDel): one byte per read of the output
+ * buffer, each with IRQ 1 while the CTR enables it; a full queue refuses
+ * what does not fit whole. */
+Test(i8042_cmds, send_keys_one_byte_per_read)
+{
+	static const uint8_t keys[] = { 0x14, 0x11, 0xe0, 0x71 };
+	uint8_t many[I8042_KBD_QUEUE];
+
+	i8042_set_irq(kbc, record_irq, NULL);
+	kbc_cmd(0x60);
+	kbc_write(0x05); /* SYS | KBDINT */
+	cr_assert_eq(i8042_send_keys(kbc, keys, sizeof(keys)), 0);
+	for (unsigned int i = 0; i < sizeof(keys); i++) {
+		cr_assert_eq(kbc_status() & 0x21, 0x01, "byte %u: OBF, not AUX",
+			     i);
+		cr_assert_eq(kbc_read(), keys[i]);
+	}
+	cr_assert_eq(kbc_status() & 0x01, 0, "all read");
+	cr_assert_eq(nr_irqs, 4);
+	cr_assert_eq(irq_lines[3], I8042_KBD_IRQ);
+	/* One byte in the buffer, the rest queued: no room for more. */
+	memset(many, 0x1c, sizeof(many));
+	cr_assert_eq(i8042_send_keys(kbc, many, sizeof(many)), 0);
+	cr_assert_eq(i8042_send_keys(kbc, many, 2), -ENOSPC);
+	cr_assert_eq(i8042_send_keys(kbc, many, 1), 0);
 }

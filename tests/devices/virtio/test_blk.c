@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,6 +217,20 @@ Test(blk, config_and_features)
 	cr_assert_eq(config_read(36, 4), 0, "no discard limits when RO");
 }
 
+/* Counter (name) of the device's metrics since creation. */
+static uint64_t metric_of(const char *name)
+{
+	const struct metrics_group *g = dev->metrics;
+
+	cr_assert_not_null(g);
+	cr_assert_str_eq(g->kind, "block");
+	for (unsigned int i = 0; i < g->nr; i++)
+		if (!strcmp(g->names[i], name))
+			return atomic_load(&g->m[i].count);
+	cr_assert_fail("no metric %s", name);
+	return 0;
+}
+
 Test(blk, read_returns_the_image_bytes)
 {
 	const uint32_t lens[] = { 512, 1024, 2560 };
@@ -233,6 +248,10 @@ Test(blk, read_returns_the_image_bytes)
 	cr_assert_arr_eq(vh_ptr(&h, DATA_BASE, 4096), pattern + 3 * 512, 4096);
 	vh_wait_count(&vh_irq_used, 1);
 	cr_assert(vh_has_thread("virtio-blk0"), "the worker names its disk");
+	cr_expect_eq(metric_of("read_count"), 1);
+	cr_expect_eq(metric_of("read_bytes"), 4096);
+	cr_expect_eq(metric_of("write_count"), 0);
+	cr_expect_geq(metric_of("queue_event_count"), 1);
 }
 
 Test(blk, write_reaches_the_image)
@@ -251,6 +270,9 @@ Test(blk, write_reaches_the_image)
 	cr_assert_arr_eq(back, pattern + 99 * 512, 512);
 	cr_assert_eq(run(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, 1),
 		     VIRTIO_BLK_S_OK);
+	cr_expect_eq(metric_of("write_count"), 1);
+	cr_expect_eq(metric_of("write_bytes"), 8192);
+	cr_expect_eq(metric_of("flush_count"), 1);
 }
 
 /* direct=on: O_DIRECT reads and writes straight between the image and
@@ -346,6 +368,9 @@ Test(blk, bounds_and_bad_requests)
 	cr_assert_eq(run(VIRTIO_BLK_T_IN, IMG_SECTORS - 1, DATA_BASE, 512,
 			 true, 513), VIRTIO_BLK_S_OK);
 	cr_assert_not(atomic_load(&dev->needs_reset));
+	cr_expect_eq(metric_of("execute_fails"), 4);
+	cr_expect_eq(metric_of("invalid_reqs_count"), 1);
+	cr_expect_eq(metric_of("read_count"), 1);
 }
 
 Test(blk, chain_without_status_byte_is_returned_empty)
@@ -431,6 +456,70 @@ Test(blk, corrupt_ring_needs_reset_then_recovers)
 	activate(F_FLUSH);
 	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
 		     VIRTIO_BLK_S_OK);
+}
+
+/* PATCH /drives/{id}: a new image under the running disk. Reads then
+ * come from it, the driver is told the new capacity, the old image is
+ * unlocked; a path that does not open changes nothing. */
+Test(blk, update_image_while_running)
+{
+	uint8_t other[2 * 4096], *data = vh_ptr(&h, DATA_BASE, 512);
+	char *path, why[320];
+	int fd;
+
+	memset(other, 0x5a, sizeof(other));
+	path = tmpfile_with(other, sizeof(other));
+	cr_assert_not_null(path);
+	activate(F_FLUSH);
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, pattern, 512);
+
+	cr_expect_eq(blk_update_image(dev, "/nonexistent/img", why,
+				      sizeof(why)),
+		     -ENOENT);
+	cr_expect(strstr(why, "/nonexistent/img: No such file"), "%s", why);
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, pattern, 512);
+
+	cr_assert_eq(blk_update_image(dev, path, why, sizeof(why)), 0, "%s",
+		     why);
+	vh_wait_count(&vh_irq_config, 1);
+	cr_expect_eq(config_read(0, 8), sizeof(other) / 512, "capacity");
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, other, 512);
+	/* Past the new end, inside the old one. */
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 16, DATA_BASE, 512, true, 1),
+		     VIRTIO_BLK_S_IOERR);
+	/* The old image is free for another writer. */
+	fd = open(img, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	unlink(path);
+	free(path);
+}
+
+/* Before the driver starts the device, the image is simply replaced. */
+Test(blk, update_image_before_activation)
+{
+	uint8_t other[4096], *data = vh_ptr(&h, DATA_BASE, 512);
+	char *path, why[320];
+
+	memset(other, 0xc3, sizeof(other));
+	path = tmpfile_with(other, sizeof(other));
+	cr_assert_not_null(path);
+	cr_assert_eq(blk_update_image(dev, path, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_expect_eq(config_read(0, 8), 8);
+	activate(F_FLUSH);
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, other, 512);
+	unlink(path);
+	free(path);
 }
 
 Test(blk, reset_and_destroy_with_requests_in_flight)

@@ -326,6 +326,44 @@ Test(worker, backend_read_completes_via_on_cqe)
 	close(p[1]);
 }
 
+/* A swappable backend: the one register operation the ring allows, and
+ * reads after it go to the new file. A ring without it refuses even
+ * that. */
+Test(worker, swappable_backend_and_nothing_else)
+{
+	struct worker_config cfg;
+	int a[2], b[2];
+
+	cr_assert_eq(pipe2(a, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(b, O_CLOEXEC), 0);
+	cfg = config(a[0]);
+	start(&cfg);
+	cr_expect_eq(worker_set_backend(&w, b[0]), -EACCES);
+	cr_assert_eq(worker_stop(&w), 0);
+
+	cfg.swappable_backend = true;
+	f.action = ACT_READ;
+	start(&cfg);
+	cr_assert_eq(worker_set_backend(&w, b[0]), 0);
+	cr_assert_eq(write(a[1], "stale", 5), 5);
+	cr_assert_eq(write(b[1], "fresh", 5), 5);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.nr_cqes == 1);
+	cr_assert_eq(f.cqes[0].res, 5);
+	cr_assert_arr_eq(f.buf, "fresh", 5);
+	pthread_mutex_unlock(&f.lock);
+	/* Any other register operation is still refused. */
+	cr_expect_eq(io_uring_register_buffers(&w.ring,
+					       &(struct iovec){ f.buf, 8 }, 1),
+		     -EACCES);
+	cr_assert_eq(worker_stop(&w), 0);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
 Test(worker, device_opcode_in_allowlist_runs)
 {
 	static const uint8_t ops[] = {IORING_OP_WRITE};
