@@ -169,8 +169,7 @@ int config_check_flag(const struct vm_config *cfg, char *why, size_t len)
 	return -EINVAL;
 }
 
-static int set_string(char **field, const char *value, char *why,
-		      size_t len)
+int config_set_string(char **field, const char *value, char *why, size_t len)
 {
 	char *copy;
 
@@ -191,7 +190,7 @@ static int set_kernel(struct vm_config *cfg, const char *v, char *why,
 {
 	int err = config_check_flag(cfg, why, len);
 
-	return err ? err : set_string(&cfg->kernel_path, v, why, len);
+	return err ? err : config_set_string(&cfg->kernel_path, v, why, len);
 }
 
 static int set_initrd(struct vm_config *cfg, const char *v, char *why,
@@ -199,7 +198,7 @@ static int set_initrd(struct vm_config *cfg, const char *v, char *why,
 {
 	int err = config_check_flag(cfg, why, len);
 
-	return err ? err : set_string(&cfg->initrd_path, v, why, len);
+	return err ? err : config_set_string(&cfg->initrd_path, v, why, len);
 }
 
 static int set_cmdline(struct vm_config *cfg, const char *v, char *why,

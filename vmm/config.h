@@ -98,6 +98,11 @@ bool config_tap_name_ok(const char *s, size_t n);
  * -EINVAL. */
 int config_mac_parse(const char *s, size_t n, uint8_t mac[6]);
 
+/* For a flag's set(): replaces the owned string (*field) with a copy of
+ * (value), which must not be empty. 0, -EINVAL with the reason, or
+ * -ENOMEM. */
+int config_set_string(char **field, const char *value, char *why, size_t len);
+
 /* Whether (cfg) is still what config_init() made: no flag has set it. */
 bool config_is_default(const struct vm_config *cfg);
 

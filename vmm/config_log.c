@@ -2,8 +2,6 @@
 /* vmm/config_log.c: the logger's and metrics' settings from the command line (Firecracker's flags). */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "config.h"
 #include "size.h"
@@ -11,26 +9,10 @@
 /* The most --metrics-period-ms: a day. */
 #define CONFIG_MAX_METRICS_PERIOD_MS (24u * 3600 * 1000)
 
-static int set_path(char **field, const char *v, char *why, size_t len)
-{
-	char *copy;
-
-	if (!v[0]) {
-		snprintf(why, len, "expected a path");
-		return -EINVAL;
-	}
-	copy = strdup(v);
-	if (!copy)
-		return -ENOMEM;
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
 static int set_log_path(struct vm_config *cfg, const char *v, char *why,
 			size_t len)
 {
-	return set_path(&cfg->log.path, v, why, len);
+	return config_set_string(&cfg->log.path, v, why, len);
 }
 
 static int set_level(struct vm_config *cfg, const char *v, char *why,
@@ -61,13 +43,13 @@ static int set_show_origin(struct vm_config *cfg, const char *v, char *why,
 static int set_module(struct vm_config *cfg, const char *v, char *why,
 		      size_t len)
 {
-	return set_path(&cfg->log.module, v, why, len);
+	return config_set_string(&cfg->log.module, v, why, len);
 }
 
 static int set_metrics_path(struct vm_config *cfg, const char *v, char *why,
 			    size_t len)
 {
-	return set_path(&cfg->metrics.path, v, why, len);
+	return config_set_string(&cfg->metrics.path, v, why, len);
 }
 
 static int set_metrics_period(struct vm_config *cfg, const char *v, char *why,

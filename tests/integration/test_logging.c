@@ -138,6 +138,20 @@ Test(logging, config_file_sections)
 	run_result_free(&r);
 }
 
+/* Starts the spin guest with its metrics at (s)'s path every (period)
+ * ms, and waits until it runs. */
+static void start_spin_with_metrics(struct run_proc *p,
+				    const struct scratch *s,
+				    const char *period)
+{
+	cr_assert_eq(run_start(p, (const char *const[]){
+				   "--kernel", SPIN, "--metrics-path",
+				   s->metrics, "--metrics-period-ms", period,
+				   NULL }),
+		     0);
+	cr_assert(run_wait_stdout(p, "spin: spinning", RUN_TIMEOUT_MS));
+}
+
 /* --metrics-path with a short period: lines come on the timer while the
  * guest runs, every one whole; SIGTERM writes the last. */
 Test(logging, metrics_timer)
@@ -149,12 +163,7 @@ Test(logging, metrics_timer)
 	unsigned int lines = 0;
 
 	scratch_make(&s);
-	cr_assert_eq(run_start(&p, (const char *const[]){
-				   "--kernel", SPIN, "--metrics-path",
-				   s.metrics, "--metrics-period-ms", "50",
-				   NULL }),
-		     0);
-	cr_assert(run_wait_stdout(&p, "spin: spinning", RUN_TIMEOUT_MS));
+	start_spin_with_metrics(&p, &s, "50");
 	for (int i = 0; i < 100 && lines < 3; i++) {
 		free(text);
 		usleep(50000);
@@ -188,12 +197,7 @@ Test(logging, metrics_fifo_without_reader)
 
 	scratch_make(&s);
 	cr_assert_eq(mkfifo(s.metrics, 0600), 0);
-	cr_assert_eq(run_start(&p, (const char *const[]){
-				   "--kernel", SPIN, "--metrics-path",
-				   s.metrics, "--metrics-period-ms", "1",
-				   NULL }),
-		     0);
-	cr_assert(run_wait_stdout(&p, "spin: spinning", RUN_TIMEOUT_MS));
+	start_spin_with_metrics(&p, &s, "1");
 	/* A pipe holds 64 KiB: about a hundred lines of a few hundred
 	 * bytes, full long before a second has passed. */
 	sleep(1);
