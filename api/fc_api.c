@@ -10,6 +10,7 @@
 #include "fc_api_priv.h"
 #include "fc_schema.h"
 #include "http_server.h"
+#include "vmm/log.h"
 #include "vmm/size.h"
 
 /* The largest --http-api-max-payload-size: every connection may hold a
@@ -150,6 +151,11 @@ void fc_api_serve(struct fc_api *api)
 		 * server answers 500 for a failed copy the same way. */
 		if (!resp && status != 204)
 			status = 500;
+		/* As Firecracker logs each request (at Info, the level a
+		 * configured logger usually has); a fault says why. */
+		log_info("API %s %s: %d%s%s", req->method, req->path, status,
+			 status == 400 && resp ? " " : "",
+			 status == 400 && resp ? resp : "");
 		http_server_respond(api->srv, req, status, resp);
 		free(resp);
 	}

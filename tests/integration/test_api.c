@@ -504,6 +504,12 @@ Test(api, logger_and_metrics)
 		  "log: %s", text);
 	cr_expect(strstr(text, "] guest reset via the i8042\n"), "log: %s",
 		  text);
+	/* Each request, as Firecracker logs them; a fault with its reason. */
+	cr_expect(strstr(text, "[ignis:ignis:INFO:api/fc_api.c:"), "log: %s",
+		  text);
+	cr_expect(strstr(text, "] API PUT /actions: 204\n"), "log: %s", text);
+	cr_expect(strstr(text, "] API PUT /metrics: 400 {\"fault_message\":"),
+		  "log: %s", text);
 	cr_expect(text[4] == '-' && text[10] == 'T' && text[19] == '.',
 		  "not an ISO time: %s", text);
 	free(text);

@@ -462,6 +462,29 @@ api_fault() {
 	return 1
 }
 
+# api_ready RUN: waits until GET / answers on the socket of the VMM that
+# boot_bg RUN started, as Firecracker's Go SDK waits (bounded: 10 s, or
+# the run's end, when tsexec writes its figures); else sets why.
+api_ready() {
+	local i=0
+	until curl -s -m 1 --unix-socket $API_SOCK -o /dev/null http://localhost/ 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 200 ] || [ -s "/tmp/$1.res" ]; then
+			why="the API socket did not answer GET / within 10 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# api_vmm_stop: SIGTERM to the VMM under boot_bg's tsexec (ignis exits 0
+# on it), for a run no guest will end.
+api_vmm_stop() {
+	local vmm
+	vmm=$(ps -o pid,ppid | awk -v p="$boot_pid" '$2 == p { print $1 }')
+	[ -z "$vmm" ] || kill "$vmm"
+}
+
 # api_guest_problem RUN: where the guest is not the VM configured; empty
 # when it is.
 api_guest_problem() {
@@ -496,20 +519,11 @@ api_guest_problem() {
 # InstanceStart boots it, GET / says Running, and after the guest's
 # reboot -f ignis exits 0 and removes its socket.
 case_api_curl() {
-	local run=api-curl p why="" i=0 started=0 vmm
+	local run=api-curl p why="" started=0
 	api_image
 	rm -f $API_SOCK
 	boot_bg $run $IGNIS_SECS $IGNIS --api-sock $API_SOCK
-	# Ready when GET / answers, as Firecracker's Go SDK waits (bounded:
-	# 10 s, or ignis's end).
-	until curl -s -m 1 --unix-socket $API_SOCK -o /dev/null http://localhost/ 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -ge 200 ] || ! kill -0 "$boot_pid" 2>/dev/null; then
-			why="the API socket did not answer GET / within 10 s"
-			break
-		fi
-		sleep 0.05
-	done
+	api_ready $run
 	api_step 200 GET / && api_json state '"Not started"'
 	api_step 204 PUT /boot-source "$API_BOOT_SOURCE"
 	api_step 204 PUT /machine-config "$API_MACHINE"
@@ -527,11 +541,8 @@ case_api_curl() {
 	api_step 204 PUT /actions '{"action_type": "InstanceStart"}' && started=1
 	api_step 200 GET / && api_json state '"Running"'
 	api_step 400 PUT /machine-config "$API_MACHINE" && api_fault 'after starting the microVM'
-	if [ $started = 0 ]; then
-		# No guest will end it: SIGTERM (ignis exits 0 on it).
-		vmm=$(ps -o pid,ppid | awk -v p="$boot_pid" '$2 == p { print $1 }')
-		[ -z "$vmm" ] || kill "$vmm"
-	fi
+	# No guest will end it: SIGTERM (ignis exits 0 on it).
+	[ $started = 1 ] || api_vmm_stop
 	boot_wait $run
 	p=$(run_problem $run $IGNIS_SECS)
 	[ -n "$p" ] || p=$(api_guest_problem $run)
@@ -573,6 +584,252 @@ case_api_config_file() {
 		verdict api_config_file FAIL "$p"
 	else
 		verdict api_config_file PASS "the same VM from a config file (--no-api): /init after $marker s, 2 vCPUs, the drive read whole ($api_md5, ro), virtio_rng.0; exit 0; a bad vcpu_count refused first (exit 2, named)"
+	fi
+}
+
+# --- The running VM's lifecycle over the API (api_lifecycle): the api_curl
+# VM with the i8042 words of Firecracker's default boot arguments (its
+# keyboard answers no commands, so atkbd binds only with i8042.dumbkbd), a
+# log file and a metrics file configured before InstanceStart, a timed
+# metrics flush every LC_PERIOD_MS; /init (systest=lifecycle) reads its disk
+# and then prints "L3 tick N" every 0.2 s until Ctrl-Alt-Del reboots it.
+# Not i8042.nopnp, which Firecracker dropped from its defaults when it got
+# ACPI (its commit 73564b735): on a hardware-reduced ACPI machine Linux
+# maps no legacy IRQs, GSI 1 becomes some other Linux IRQ through the
+# PNP0303 device's _CRS, and with nopnp the driver asks for IRQ 1 itself:
+# "i8042: probe of i8042 failed with error -22", no keyboard.
+
+LC_ARGS="$CMDLINE i8042.noaux i8042.nomux i8042.dumbkbd systest=lifecycle"
+LC_BOOT_SOURCE="{\"kernel_image_path\": \"$IMG/debian-vmlinuz\", \"initrd_path\": \"$IMG/l3-debian.cpio\", \"boot_args\": \"$LC_ARGS\"}"
+LC_LOG=/tmp/lc-ignis.log
+LC_METRICS=/tmp/lc-metrics.json
+LC_LOGGER="{\"log_path\": \"$LC_LOG\", \"level\": \"Info\", \"show_level\": true, \"show_log_origin\": true}"
+LC_PERIOD_MS=3000
+LC_PAUSE_SECS=2		# how long the paused guest is watched for ticks
+LC_CAD_SECS=20		# SendCtrlAltDel to ignis's exit, at most
+
+# now: the outer guest's uptime in seconds (10 ms steps), no fork.
+now() {
+	local t _
+	read -r t _ </proc/uptime
+	echo "$t"
+}
+
+# ticks RUN: the heartbeat lines in the inner guest's console so far.
+ticks() {
+	grep -c ' L3 tick ' "/tmp/$1.log"
+}
+
+# wait_ticks RUN N SECS: until the console has N heartbeat lines (polled
+# every 0.1 s), at most SECS seconds or until the run ends.
+wait_ticks() {
+	local i=0
+	while [ "$(ticks "$1")" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] && [ ! -s "/tmp/$1.res" ] || return 1
+		sleep 0.1
+	done
+}
+
+# metrics_sums FILE: one line "lines=N bad=B first_bad=L data_read=R
+# block_read=S entropy=E vcpu_exits=V" over every line of a metrics file:
+# bad counts the lines that are not one JSON object of integers and such
+# objects beginning with utc_timestamp_ms, or whose timestamp goes back
+# (busybox has no jq: the innermost objects are folded into a 0 until one
+# 0 is left); the sums are of block_data.read_bytes, block.read_bytes,
+# entropy.entropy_bytes and every vcpu counter.
+metrics_sums() {
+	awk '
+	# The flat object "NAME":{...} in (l), "" when absent.
+	function obj(l, name) {
+		return match(l, "\"" name "\":\\{[^{}]*\\}") ? substr(l, RSTART, RLENGTH) : ""
+	}
+	# The integer "KEY":N in (o), 0 when absent.
+	function num(o, key,   s) {
+		if (!match(o, "\"" key "\":[0-9]+"))
+			return 0
+		s = substr(o, RSTART, RLENGTH)
+		sub(/.*:/, "", s)
+		return s + 0
+	}
+	# The sum of every integer in the flat object (o).
+	function total(o,   t) {
+		t = 0
+		while (match(o, /:[0-9]+/)) {
+			t += substr(o, RSTART + 1, RLENGTH - 1)
+			o = substr(o, RSTART + RLENGTH)
+		}
+		return t
+	}
+	{
+		s = $0
+		while (gsub(/\{("[A-Za-z0-9_]+":-?[0-9]+(,"[A-Za-z0-9_]+":-?[0-9]+)*)?\}/, "0", s))
+			;
+		ts = num($0, "utc_timestamp_ms")
+		if (s != "0" || $0 !~ /^\{"utc_timestamp_ms":[0-9]+,/ || ts < last) {
+			bad++
+			if (!first)
+				first = NR
+		}
+		last = ts
+		data += num(obj($0, "block_data"), "read_bytes")
+		block += num(obj($0, "block"), "read_bytes")
+		ent += num(obj($0, "entropy"), "entropy_bytes")
+		vcpu += total(obj($0, "vcpu"))
+	}
+	END {
+		printf "lines=%d bad=%d first_bad=%d data_read=%d block_read=%d entropy=%d vcpu_exits=%d\n",
+			NR, bad, first, data, block, ent, vcpu
+	}' "$1"
+}
+
+# field LINE KEY: the value of KEY=value in a metrics_sums line.
+field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# Under tsexec, ignis --api-sock alone, the VM configured by curl with a
+# logger and metrics; once the guest ticks: PATCH /vm Paused stops every
+# vCPU (no tick for LC_PAUSE_SECS), Resumed starts them again, FlushMetrics
+# writes a line at once (twice in a row: two lines, which the timer alone
+# cannot give), SendCtrlAltDel makes the guest reboot by itself and ignis
+# exit 0. The metrics file: every line one JSON object, the timer's lines
+# before the flush, a last line at exit, the whole disk read, entropy
+# given, vCPU exits counted; the log file: Firecracker's line format.
+case_api_lifecycle() {
+	local run=api-lifecycle why="" n0 n1 paused_ticks="" every="" resumed_in=""
+	local t0 t1 m_timed="" m_flush1="" m_flushed="" cad_secs="" sums bad_log gap=""
+	api_image
+	rm -f $API_SOCK $LC_LOG $LC_METRICS
+	boot_bg $run $IGNIS_SECS $IGNIS --api-sock $API_SOCK --metrics-period-ms $LC_PERIOD_MS
+	api_ready $run
+	api_step 204 PUT /logger "$LC_LOGGER"
+	api_step 204 PUT /metrics "{\"metrics_path\": \"$LC_METRICS\"}"
+	api_step 204 PUT /boot-source "$LC_BOOT_SOURCE"
+	api_step 204 PUT /machine-config "$API_MACHINE"
+	api_step 204 PUT /drives/data "$API_DRIVE"
+	api_step 204 PUT /entropy '{}'
+	api_step 204 PUT /actions '{"action_type": "InstanceStart"}'
+	if [ -z "$why" ] && ! wait_ticks $run 3 $IGNIS_SECS; then
+		why="the guest did not tick 3 times after InstanceStart"
+	fi
+
+	# Paused: every vCPU parked by the 204. What the guest wrote before
+	# may still be in tsexec's pipe: counted after a short settle.
+	api_step 204 PATCH /vm '{"state": "Paused"}'
+	api_step 200 GET / && api_json state '"Paused"'
+	if [ -z "$why" ]; then
+		sleep 0.3
+		n0=$(ticks $run)
+		sleep $LC_PAUSE_SECS
+		n1=$(ticks $run)
+		paused_ticks=$((n1 - n0))
+		# How often it ticked before, by the outer clock: what the
+		# pause had to stop.
+		every=$(awk -v n="$n1" '$2 == "L3" && $3 == "tick" { if ($4 == 1) a = $1; if ($4 == n) b = $1 }
+			END { if (n > 1 && b > a) printf "%.2f", (b - a) / (n - 1) }' /tmp/$run.log)
+		echo "=== api_lifecycle: $paused_ticks ticks in ${LC_PAUSE_SECS}s paused ($n0 before, one every ${every}s)"
+		[ $paused_ticks = 0 ] ||
+			why="$paused_ticks heartbeat lines in ${LC_PAUSE_SECS}s while Paused ($n0 before)"
+	fi
+	api_step 204 PATCH /vm '{"state": "Resumed"}'
+	api_step 200 GET / && api_json state '"Running"'
+	if [ -z "$why" ]; then
+		t0=$(now)
+		if wait_ticks $run $((n1 + 1)) 10; then
+			resumed_in=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+			# From the last tick before the pause to the second
+			# after it (the first may have read the clock before
+			# the pause), by the guest's clock and by the outer
+			# one: kvm-clock runs on while the vCPUs are parked.
+			wait_ticks $run $((n1 + 2)) 10 &&
+				gap=$(awk -v a="$n1" -v b=$((n1 + 2)) '$2 == "L3" && $3 == "tick" && ($4 == a || $4 == b) {
+						sub(/^uptime=/, "", $5)
+						in_[$4] = $5
+						out[$4] = $1
+					}
+					END { if ((a in in_) && (b in in_)) printf "guest clock +%.2fs, outer +%.2fs", in_[b] - in_[a], out[b] - out[a] }' /tmp/$run.log)
+		else
+			why="no new heartbeat within 10 s of Resumed ($(ticks $run) lines, $n1 before)"
+		fi
+	fi
+
+	# FlushMetrics, twice in a row: a line each, on top of the timer's.
+	if [ -z "$why" ]; then
+		m_timed=$(grep -c . $LC_METRICS)
+		api_step 204 PUT /actions '{"action_type": "FlushMetrics"}'
+		m_flush1=$(grep -c . $LC_METRICS)
+		api_step 204 PUT /actions '{"action_type": "FlushMetrics"}'
+		m_flushed=$(grep -c . $LC_METRICS)
+		echo "=== api_lifecycle: metrics lines: $m_timed before FlushMetrics, $m_flush1 after one, $m_flushed after two"
+		[ -n "$why" ] || [ $((m_flushed - m_timed)) -ge 2 ] ||
+			why="two FlushMetrics (204 each) added $((m_flushed - m_timed)) lines to the metrics file ($m_timed before)"
+		[ -n "$why" ] || [ "$m_timed" -ge 2 ] ||
+			why="$m_timed metrics lines before FlushMetrics, with a flush every ${LC_PERIOD_MS} ms since PUT /metrics"
+	fi
+
+	# Ctrl-Alt-Del: the guest's kernel restarts, ignis sees the reset.
+	if [ -z "$why" ]; then
+		t0=$(now)
+		if api_step 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'; then
+			while [ ! -s /tmp/$run.res ]; do
+				t1=$(now)
+				awk -v a="$t0" -v b="$t1" -v m=$LC_CAD_SECS 'BEGIN { exit !(b - a < m) }' || break
+				sleep 0.05
+			done
+			t1=$(now)
+			cad_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+			[ -s /tmp/$run.res ] ||
+				why="ignis still runs ${cad_secs}s after SendCtrlAltDel; the guest: atkbd=$(l3 $run atkbd) keyboard '$(l3 $run kbd_name)' ctrl-alt-del=$(l3 $run cad), dmesg '$(sed -n 's/^ *[0-9.]* L3 kbd_dmesg \[ *[0-9.]*\] //p' /tmp/$run.log | grep '^i8042' | tr '\n' '|')', console tail: $(tail -n 2 /tmp/$run.log | tr '\n' '|')"
+		fi
+	fi
+	if [ ! -s /tmp/$run.res ]; then
+		# No guest will end it (a failure above): SIGTERM.
+		api_vmm_stop
+	fi
+	boot_wait $run
+	[ -n "$why" ] || [ "$timed_out" != 1 ] || why="hung: killed after the ${IGNIS_SECS}s bound"
+	[ -n "$why" ] || [ "$rc" = 0 ] ||
+		why="ignis exited $rc after SendCtrlAltDel; stderr: $(head -n 2 /tmp/$run.err | tr '\n' '|')"
+	[ -n "$why" ] || ! grep -q ' L3-DONE' /tmp/$run.log ||
+		why="/init finished (it must tick until Ctrl-Alt-Del)"
+	[ -n "$why" ] || grep -q 'reboot: Restarting system' /tmp/$run.log ||
+		why="ignis exited 0 but the guest never said 'reboot: Restarting system'; console tail: $(tail -n 2 /tmp/$run.log | tr '\n' '|')"
+	[ -n "$why" ] || [ "$(l3 $run vda_md5)" = "$api_md5" ] ||
+		why="the guest read $(l3 $run vda_md5) from the drive, the image is $api_md5"
+
+	# The files: read after exit, with the last metrics line.
+	sums=$(metrics_sums $LC_METRICS 2>&1)
+	echo "=== api_lifecycle metrics: $sums; log: $(grep -c . $LC_LOG 2>/dev/null) lines"
+	echo "=== api_lifecycle metrics lines at (ms after the first): $(sed -n 's/^{"utc_timestamp_ms":\([0-9]*\),.*/\1/p' $LC_METRICS 2>/dev/null |
+		awk 'NR == 1 { t = $1 } { printf "%d ", $1 - t }')"
+	sed 's/^/api-lifecycle metrics | /' $LC_METRICS 2>/dev/null | tail -n 3
+	sed 's/^/api-lifecycle log | /' $LC_LOG 2>/dev/null | tail -n 10
+	if [ -z "$why" ]; then
+		if [ "$(field "$sums" lines)" -le "$m_flushed" ] 2>/dev/null; then
+			why="no metrics line at exit: $(field "$sums" lines) lines, $m_flushed after FlushMetrics"
+		elif [ "$(field "$sums" bad)" != 0 ]; then
+			why="metrics line $(field "$sums" first_bad) is not one JSON object from utc_timestamp_ms on: $(sed -n "$(field "$sums" first_bad)p" $LC_METRICS | cut -c1-200)"
+		elif [ "$(field "$sums" data_read)" -lt 1048576 ] ||
+			[ "$(field "$sums" block_read)" != "$(field "$sums" data_read)" ]; then
+			why="read_bytes: block_data $(field "$sums" data_read), block $(field "$sums" block_read) over all lines; want both the same and at least the 1 MiB the guest read"
+		elif [ "$(field "$sums" entropy)" -le 0 ] || [ "$(field "$sums" vcpu_exits)" -le 0 ]; then
+			why="entropy_bytes $(field "$sums" entropy), vcpu exits $(field "$sums" vcpu_exits); want both above 0"
+		fi
+	fi
+	# Every log line "<UTC time> [ignis:<thread>:<LEVEL>:<file>:<line>] ...".
+	bad_log=$(grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9} \[ignis:[^]:]+:(ERROR|WARN|INFO|DEBUG):[^]:]+:[0-9]+\] ' $LC_LOG 2>/dev/null | head -n 1)
+	if [ -z "$why" ]; then
+		if [ ! -s $LC_LOG ] || ! grep -q ':INFO:' $LC_LOG; then
+			why="the log file $LC_LOG has no INFO line ($(grep -c . $LC_LOG 2>/dev/null) lines)"
+		elif [ -n "$bad_log" ]; then
+			why="a log line not in Firecracker's format: '$bad_log'"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		verdict api_lifecycle FAIL "$why"
+	else
+		verdict api_lifecycle PASS "Paused: 0 ticks in ${LC_PAUSE_SECS}s (one every ${every}s before, $n1 in all); Resumed: ticking again after ${resumed_in}s ($gap from the last tick before the pause to the second after); metrics: $m_timed timed lines, 2 FlushMetrics +$((m_flush1 - m_timed)) +$((m_flushed - m_flush1)), $(field "$sums" lines) at exit, all JSON, read_bytes $(field "$sums" data_read), entropy_bytes $(field "$sums" entropy), vcpu exits $(field "$sums" vcpu_exits); SendCtrlAltDel: the guest rebooted, ignis exited 0 after ${cad_secs}s; log: $(grep -c ':INFO:' $LC_LOG) INFO lines in Firecracker's format, the last '$(grep ':INFO:' $LC_LOG | tail -n 1 | sed 's/^[^]]*\] //')'"
 	fi
 }
 
@@ -783,6 +1040,7 @@ systest_run() {
 	selected "$s" debian_acpi_devices && case_debian_acpi_devices
 	selected "$s" api_curl && case_api_curl
 	selected "$s" api_config_file && case_api_config_file
+	selected "$s" api_lifecycle && case_api_lifecycle
 	selected "$s" harness_hang && case_harness_hang
 	selected "$s" boot_ratio && case_boot_ratio
 	selected "$s" dma_map_benchmark && case_dma_map_benchmark

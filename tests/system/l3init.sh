@@ -7,7 +7,8 @@
 # (cases.sh) find them among the kernel's messages. The kernel hands unknown
 # "key=value" command-line words to /init as environment variables: with
 # systest=bench it only says it is there and reboots, to time the boot alone;
-# with systest=hang it never ends.
+# with systest=hang it never ends; with systest=lifecycle it reads its disk,
+# then prints a heartbeat ("L3 tick N") until Ctrl-Alt-Del reboots it.
 /bin/busybox mkdir -p /proc /sys /dev /bin /tmp
 /bin/busybox mount -t tmpfs tmp /tmp 2>/dev/null
 /bin/busybox --install -s /bin
@@ -153,19 +154,43 @@ if [ "${systest:-}" != bench ]; then
 		nc 172.16.0.1 5000 </tmp/tx
 		echo "L3 tcp_rc=$?"
 	fi
-	if [ "${systest:-}" = api ]; then
-		# Firecracker's interface (api_curl, api_config_file): the drive
-		# read whole, and read-only as is_read_only asked.
+	if [ "${systest:-}" = api ] || [ "${systest:-}" = lifecycle ]; then
+		# Firecracker's interface (api_curl, api_config_file,
+		# api_lifecycle): the drive read whole, and read-only as
+		# is_read_only asked.
 		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
 		echo "L3 vda_ro=$(cat /sys/block/vda/ro 2>/dev/null)"
 	fi
-	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ] || [ "${systest:-}" = api ]; then
+	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ] || [ "${systest:-}" = api ] ||
+		[ "${systest:-}" = lifecycle ]; then
 		# virtio-rng on ignis: the kernel's hw_random core picked it, and
 		# /dev/hwrng gives bytes that are not all zero.
 		echo "L3 hwrng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 		dd if=/dev/hwrng of=/tmp/rng bs=64 count=1 2>/dev/null
 		echo "L3 hwrng_bytes=$(wc -c </tmp/rng)"
 		echo "L3 hwrng_nonzero=$(od -An -tx1 -v /tmp/rng | tr -d ' \n0' | wc -c)"
+	fi
+	if [ "${systest:-}" = lifecycle ]; then
+		# api_lifecycle: the keyboard SendCtrlAltDel types on (atkbd
+		# bound to the i8042's port, i8042.dumbkbd) and what the kernel
+		# does with Ctrl-Alt-Del (1: restart at once); then a heartbeat
+		# forever, which a pause must stop and a resume start again.
+		# No reboot -f: only Ctrl-Alt-Del ends this guest. Builtins
+		# only in the loop but sleep: a tick costs the guest little.
+		echo "L3 atkbd=$(ls /sys/bus/serio/drivers/atkbd 2>/dev/null | grep -c '^serio')"
+		echo "L3 kbd_name=$(sed -n 's/^N: Name="\(.*\)"$/\1/p' /proc/bus/input/devices | tr '\n' ' ')"
+		echo "L3 cad=$(cat /proc/sys/kernel/ctrl-alt-del)"
+		# What the kernel said about them ("quiet" keeps it off the
+		# console), for when Ctrl-Alt-Del reaches nobody.
+		dmesg | grep -iE 'i8042|serio|atkbd|input:' | sed 's/^/L3 kbd_dmesg /'
+		grep i8042 /proc/interrupts | sed 's/^/L3 kbd_irq /'
+		n=0
+		while :; do
+			n=$((n + 1))
+			read -r t _ </proc/uptime
+			echo "L3 tick $n uptime=$t"
+			sleep 0.2
+		done
 	fi
 	echo "L3 sleep-start uptime=$(up)"
 	sleep 1
