@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* api/fc_api_json.c: the API's JSON answers (faults, GET bodies). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fc_api_priv.h"
@@ -17,7 +18,21 @@ static char *dump(json_t *v)
 
 char *fc_api_fault(const char *msg)
 {
-	return dump(json_pack("{s:s}", "fault_message", msg));
+	json_t *s = json_string(msg);
+	char *safe;
+
+	/* A message quoting the request's path may hold bytes that are not
+	 * UTF-8 (the HTTP parser takes any byte above 0x7f in a URL), which
+	 * jansson refuses: without this the client's mistake became a 500
+	 * with no body. Such bytes become '?'. */
+	if (!s && (safe = strdup(msg))) {
+		for (char *p = safe; *p; p++)
+			if ((unsigned char)*p > 0x7f)
+				*p = '?';
+		s = json_string(safe);
+		free(safe);
+	}
+	return dump(s ? json_pack("{s:o}", "fault_message", s) : NULL);
 }
 
 char *fc_api_instance_info(const struct fc_api *api)

@@ -335,6 +335,9 @@ static int logger(struct vm_config *cfg, const json_t *b, const char *where,
 		err = fc_fail(why, len, -EINVAL, where, "level",
 			      "expected one of Off, Trace, Debug, Info, Warn, "
 			      "Warning, Error");
+	if (!err && fc_string(b, "log_path") && !fc_string(b, "log_path")[0])
+		err = fc_fail(why, len, -EINVAL, where, "log_path",
+			      "must not be empty");
 	if (!err && ((fc_string(b, "log_path") &&
 		      !(path = strdup(fc_string(b, "log_path")))) ||
 		     (fc_string(b, "module") &&
@@ -376,6 +379,9 @@ static int metrics(struct vm_config *cfg, const json_t *b, const char *where,
 
 	if (err)
 		return err;
+	if (!fc_string(b, "metrics_path")[0])
+		return fc_fail(why, len, -EINVAL, where, "metrics_path",
+			       "must not be empty");
 	if (fc_bool(b, "emit_id", false))
 		return fc_fail(why, len, -ENOTSUP, where, "emit_id",
 			       "true is not supported by ignis yet");

@@ -160,6 +160,12 @@ static int on_headers_complete(http_parser *p)
 
 	if (c->in_value)
 		conn_end_header(c);
+	/* RFC 7230 6.7: a server may ignore Upgrade and go on in HTTP/1.1
+	 * (curl --http2 asks for h2c). The parser reads the flag after this
+	 * callback: cleared, the request is an ordinary one, and the flag
+	 * cannot outlive it into the next request, which it used to refuse
+	 * or not depending on how the stream was split. */
+	p->upgrade = 0;
 	if (p->http_major != 1 || p->http_minor > 1)
 		return conn_refuse(c, 400, "Unsupported HTTP version.");
 	/* Firecracker's micro_http frames bodies by Content-Length only;
@@ -275,11 +281,9 @@ enum http_conn_result http_conn_parse(struct http_conn *c)
 	err = HTTP_PARSER_ERRNO(&c->parser);
 	if (err == HPE_PAUSED && c->msg_done)
 		return HTTP_CONN_REQUEST;
-	if (err != HPE_OK || c->parser.upgrade) {
-		const char *msg =
-			c->fault_status	  ? c->fault :
-			c->parser.upgrade ? "Upgrade is not supported." :
-					    http_errno_description(err);
+	if (err != HPE_OK) {
+		const char *msg = c->fault_status ? c->fault :
+						    http_errno_description(err);
 		int status = c->fault_status ? c->fault_status : 400;
 
 		/* Nothing is parsed after a refusal: drop what is left. */
@@ -340,10 +344,11 @@ static const char *status_reason(int status)
 static int conn_queue(struct http_conn *c, int status, const char *body,
 		      size_t len, bool keep_alive)
 {
-	/* Answer in the request's version, as micro_http does; before a
-	 * version was parsed, 1.1. */
+	/* Answer in the request's version, as micro_http does: 1.0 to a
+	 * 1.0 client, else 1.1 (before a version was parsed, and for the
+	 * "HTTP/1.9" the parser takes but RFC 7230 2.6 does not). */
 	unsigned int minor =
-		c->parser.http_major == 1 ? c->parser.http_minor : 1;
+		c->parser.http_major == 1 && c->parser.http_minor == 0 ? 0 : 1;
 	/* RFC 7230 3.3.2: no Content-Length in a 204 or 1xx. */
 	bool sized = status >= 200 && status != 204;
 	char head[256];

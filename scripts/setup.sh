@@ -12,6 +12,7 @@ packages=(
 	libhttp-parser-dev curl			# the API server's HTTP parser; its tests' client
 	acpica-tools				# iasl and acpiexec check the ACPI tables (test_acpi)
 	liburing-dev libseccomp-dev libfdt-dev libjansson-dev	# device threads, jail, aarch64 DT, API
+	clang-14 libclang-rt-14-dev		# scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
 	xz-utils zstd gzip lz4			# unpacking Debian's kernel in the tests
 	qemu-system-x86 time			# the reference peer of the boot bench
 	gnuplot-nox				# benches/iommu_bench.sh draws its plot

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # scripts/test.sh: set up, then build ignis twice (warnings as errors; and
-# with ASan+UBSan) and run every test in both builds. Extra arguments go to
-# ctest, e.g. scripts/test.sh -L unit.
+# with ASan+UBSan) and run every test in both builds, then fuzz the API
+# briefly (scripts/fuzz.sh). Extra arguments go to ctest, e.g.
+# scripts/test.sh -L unit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,16 @@ for variant in build build-asan; do
 	echo "== $variant: ctest"
 	ctest --test-dir "$variant" --output-on-failure "$@" || status=1
 done
+
+# The API's libFuzzer targets (tests/fuzz), 10 s each from the committed
+# corpus: every input in it is run again (the regression test), then a
+# short search. scripts/fuzz.sh says how to run them for longer.
+echo "== build-fuzz: libFuzzer"
+fuzz=0
+scripts/fuzz.sh all 10 || fuzz=$?
+case $fuzz in
+0) ;;
+77) echo "== build-fuzz: skipped: no clang-14" ;;
+*) status=1 ;;
+esac
 exit $status

@@ -865,6 +865,10 @@ Test(fc_config, logger_and_metrics)
 		       "unknown field 'colour'", &before);
 	expect_refused(APPLY(fc_metrics_apply, "{}"), -EINVAL,
 		       "missing field 'metrics_path'", &before);
+	expect_refused(APPLY(fc_metrics_apply, "{\"metrics_path\": \"\"}"),
+		       -EINVAL, "metrics_path: must not be empty", &before);
+	expect_refused(APPLY(fc_logger_apply, "{\"log_path\": \"\"}"), -EINVAL,
+		       "log_path: must not be empty", &before);
 	expect_refused(APPLY(fc_metrics_apply,
 			     "{\"metrics_path\": \"m\", \"emit_id\": true}"),
 		       -ENOTSUP, "emit_id", &before);
