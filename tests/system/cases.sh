@@ -688,6 +688,90 @@ field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# --- PATCH /drives/{id} on the running VM (api_drive_swap, judged in the
+# api_lifecycle VM, before its pause): the drive's image swapped for one of
+# another size and content, as Kata and firecracker-containerd swap their
+# placeholder drives. The device raises a configuration change interrupt
+# (virtio 1.2, 5.2.4), Linux's virtio_blk reads the new capacity, and /init
+# (systest=lifecycle), which looks at /sys/block/vda/size every tick, drops
+# its caches and reads the disk again ("L3 vda2_...", then "L3 vda2_end").
+
+LC_IMG_B=/tmp/api-b.img
+LC_IMG_B_SECTORS=4096
+LC_IMG_MISSING=/tmp/api-missing.img
+LC_SWAP_SECS=20		# the 204 to the guest's "L3 vda2_end", at most
+
+# lc_image_b: image B, 2 MiB of other content than api_image's; sets b_md5.
+lc_image_b() {
+	yes ignis-api-image-b | head -c $((LC_IMG_B_SECTORS * 512)) >$LC_IMG_B
+	b_md5=$(md5sum <$LC_IMG_B | cut -d' ' -f1)
+}
+
+# wait_line RUN TEXT SECS: until the console has a line with " TEXT"
+# (polled every 0.1 s), at most SECS seconds or until the run ends.
+wait_line() {
+	local i=0
+	until grep -q " $2" "/tmp/$1.log"; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] && [ ! -s "/tmp/$1.res" ] || return 1
+		sleep 0.1
+	done
+}
+
+# lc_drive_swap RUN: while the guest ticks, PATCH /drives/data with a path
+# that does not open (400 naming it), then with image B (204); waits until
+# the guest has read the disk again. Sets swap_why (empty when all went as
+# it should; its own why, so that api_lifecycle's steps go on whatever
+# happens here), swap_fault (the 400's body) and swap_secs (the 204 to
+# "L3 vda2_end").
+lc_drive_swap() {
+	local run=$1 why="" t0
+	rm -f $LC_IMG_MISSING
+	api_step 400 PATCH /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$LC_IMG_MISSING\"}" &&
+		api_fault "$LC_IMG_MISSING" && swap_fault=$body
+	api_step 204 PATCH /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$LC_IMG_B\"}"
+	if [ -z "$why" ]; then
+		t0=$(now)
+		if wait_line $run 'L3 vda2_end' $LC_SWAP_SECS; then
+			swap_secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+		else
+			why="the guest did not read vda again within ${LC_SWAP_SECS}s of the 204 ($(ticks $run) ticks); its L3 lines since the drive was read: $(sed -n '/ L3 vda_ro=/,$p' /tmp/$run.log | grep ' L3 ' | grep -v ' L3 tick ' | sed 's/^ *[0-9.]* //' | tr '\n' '|'); the last tick: $(grep ' L3 tick ' /tmp/$run.log | tail -n 1 | sed 's/^ *//')"
+		fi
+	fi
+	echo "=== api_drive_swap: ${why:-the guest read vda again ${swap_secs}s after the 204}"
+	swap_why=$why
+}
+
+# lc_swap_problem RUN DATA_READ: after the run, what the guest saw of the
+# swap, as a reason; empty when it saw image B: its size, its content
+# through the page cache and past it, read-only still, Linux's two lines
+# about the new capacity, one resize only (a refused PATCH changes
+# nothing, so raises no interrupt: virtio_blk would log "new size" for
+# it), and the device's read_bytes over the run (DATA_READ) at least
+# image A's 1 MiB and image B's 2 MiB.
+lc_swap_problem() {
+	local run=$1 data_read=$2 dm
+	dm=$(sed -n 's/^ *[0-9.]* L3 vda2_dmesg //p' /tmp/$run.log)
+	if [ "$(l3 $run vda2_sectors)" != $LC_IMG_B_SECTORS ]; then
+		echo "vda has $(l3 $run vda2_sectors) sectors after the swap, image B $LC_IMG_B_SECTORS"
+	elif [ "$(l3 $run vda2_md5)" != "$b_md5" ]; then
+		echo "the guest read $(l3 $run vda2_md5) from vda after the swap ($(l3 $run vda2_md5_direct) with O_DIRECT), image B is $b_md5 (image A $api_md5)"
+	elif [ "$(l3 $run vda2_md5_direct)" != "$b_md5" ]; then
+		echo "with O_DIRECT the guest read $(l3 $run vda2_md5_direct) from vda after the swap, image B is $b_md5"
+	elif [ "$(l3 $run vda2_ro)" != 1 ]; then
+		echo "vda's ro is '$(l3 $run vda2_ro)' after the swap, want 1 (is_read_only)"
+	elif ! echo "$dm" | grep -q "^virtio_blk virtio[0-9]*: \[vda\] new size: $LC_IMG_B_SECTORS 512-byte logical blocks " ||
+		! echo "$dm" | grep -q "^vda: detected capacity change from 2048 to $LC_IMG_B_SECTORS\$"; then
+		echo "the guest's kernel did not log the new capacity as expected: '$(echo "$dm" | tr '\n' '|')'"
+	elif [ "$(echo "$dm" | grep -c '\[vda\] new size')" != 1 ]; then
+		echo "virtio_blk logged more than one configuration change: '$(echo "$dm" | tr '\n' '|')'"
+	elif [ "$(grep -c ' L3 vda2_sectors=' /tmp/$run.log)" != 1 ]; then
+		echo "vda's size changed more than once: $(sed -n 's/^ *[0-9.]* L3 vda2_sectors=//p' /tmp/$run.log | tr '\n' ' ')"
+	elif ! [ "$data_read" -ge $((1048576 + LC_IMG_B_SECTORS * 512)) ] 2>/dev/null; then
+		echo "block_data.read_bytes $data_read over the run, want at least image A's 1 MiB and image B's $((LC_IMG_B_SECTORS * 512)) bytes"
+	fi
+}
+
 # Under tsexec, ignis --api-sock alone, the VM configured by curl with a
 # logger and metrics; once the guest ticks: PATCH /vm Paused stops every
 # vCPU (no tick for LC_PAUSE_SECS), Resumed starts them again, FlushMetrics
@@ -699,7 +783,9 @@ field() {
 case_api_lifecycle() {
 	local run=api-lifecycle why="" n0 n1 paused_ticks="" every="" resumed_in=""
 	local t0 t1 m_timed="" m_flush1="" m_flushed="" cad_secs="" sums bad_log gap=""
+	local swap_why="" swap_secs="" swap_fault="" b_md5
 	api_image
+	lc_image_b
 	rm -f $API_SOCK $LC_LOG $LC_METRICS
 	boot_bg $run $IGNIS_SECS $IGNIS --api-sock $API_SOCK --metrics-period-ms $LC_PERIOD_MS
 	api_ready $run
@@ -712,6 +798,13 @@ case_api_lifecycle() {
 	api_step 204 PUT /actions '{"action_type": "InstanceStart"}'
 	if [ -z "$why" ] && ! wait_ticks $run 3 $IGNIS_SECS; then
 		why="the guest did not tick 3 times after InstanceStart"
+	fi
+
+	# A new image under the running drive (api_drive_swap).
+	if [ -z "$why" ]; then
+		lc_drive_swap $run
+	else
+		swap_why="not tried: $why"
 	fi
 
 	# Paused: every vCPU parked by the 204. What the guest wrote before
@@ -830,6 +923,13 @@ case_api_lifecycle() {
 		verdict api_lifecycle FAIL "$why"
 	else
 		verdict api_lifecycle PASS "Paused: 0 ticks in ${LC_PAUSE_SECS}s (one every ${every}s before, $n1 in all); Resumed: ticking again after ${resumed_in}s ($gap from the last tick before the pause to the second after); metrics: $m_timed timed lines, 2 FlushMetrics +$((m_flush1 - m_timed)) +$((m_flushed - m_flush1)), $(field "$sums" lines) at exit, all JSON, read_bytes $(field "$sums" data_read), entropy_bytes $(field "$sums" entropy), vcpu exits $(field "$sums" vcpu_exits); SendCtrlAltDel: the guest rebooted, ignis exited 0 after ${cad_secs}s; log: $(grep -c ':INFO:' $LC_LOG) INFO lines in Firecracker's format, the last '$(grep ':INFO:' $LC_LOG | tail -n 1 | sed 's/^[^]]*\] //')'"
+	fi
+	[ -n "$swap_why" ] || swap_why=$(lc_swap_problem $run "$(field "$sums" data_read)")
+	sed 's/^/api-lifecycle log | /' $LC_LOG 2>/dev/null | grep -i 'drive' | tail -n 4
+	if [ -n "$swap_why" ]; then
+		verdict api_drive_swap FAIL "$swap_why"
+	else
+		verdict api_drive_swap PASS "PATCH /drives/data on the running guest: a path that does not open got 400 '$(echo "$swap_fault" | sed -n 's/.*"fault_message": *"\(.*\)".*/\1/p')' and changed nothing; a 2 MiB image B got 204; ${swap_secs}s later the guest had re-read it: $(l3 $run vda2_sectors) sectors, md5 $b_md5 (through the page cache after dropping it, and O_DIRECT), still read-only; its kernel: '$(sed -n 's/^ *[0-9.]* L3 vda2_dmesg //p' /tmp/$run.log | tr '\n' '|' | sed 's/|$//')'; read_bytes $(field "$sums" data_read) over the run"
 	fi
 }
 
@@ -1040,7 +1140,7 @@ systest_run() {
 	selected "$s" debian_acpi_devices && case_debian_acpi_devices
 	selected "$s" api_curl && case_api_curl
 	selected "$s" api_config_file && case_api_config_file
-	selected "$s" api_lifecycle && case_api_lifecycle
+	selected "$s" api_lifecycle api_drive_swap && case_api_lifecycle
 	selected "$s" harness_hang && case_harness_hang
 	selected "$s" boot_ratio && case_boot_ratio
 	selected "$s" dma_map_benchmark && case_dma_map_benchmark

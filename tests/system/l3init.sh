@@ -8,7 +8,8 @@
 # "key=value" command-line words to /init as environment variables: with
 # systest=bench it only says it is there and reboots, to time the boot alone;
 # with systest=hang it never ends; with systest=lifecycle it reads its disk,
-# then prints a heartbeat ("L3 tick N") until Ctrl-Alt-Del reboots it.
+# then prints a heartbeat ("L3 tick N") until Ctrl-Alt-Del reboots it, and
+# reads the disk again when its size changes (a new image under it).
 /bin/busybox mkdir -p /proc /sys /dev /bin /tmp
 /bin/busybox mount -t tmpfs tmp /tmp 2>/dev/null
 /bin/busybox --install -s /bin
@@ -184,11 +185,41 @@ if [ "${systest:-}" != bench ]; then
 		# console), for when Ctrl-Alt-Del reaches nobody.
 		dmesg | grep -iE 'i8042|serio|atkbd|input:' | sed 's/^/L3 kbd_dmesg /'
 		grep i8042 /proc/interrupts | sed 's/^/L3 kbd_irq /'
+		# Each tick also looks at vda's size: PATCH /drives/data puts
+		# a new image (another size) under it, the device raises a
+		# configuration change interrupt and virtio_blk sets the new
+		# capacity (its "[vda] new size:" and the block layer's
+		# "detected capacity change" are notices, below "quiet": read
+		# from dmesg). Then the disk is read again, past the page
+		# cache that still holds the old image's blocks.
+		read -r sz </sys/block/vda/size
 		n=0
 		while :; do
 			n=$((n + 1))
 			read -r t _ </proc/uptime
 			echo "L3 tick $n uptime=$t"
+			read -r s </sys/block/vda/size
+			if [ "$s" != "$sz" ]; then
+				sz=$s
+				echo "L3 vda2_sectors=$s"
+				blockdev --flushbufs /dev/vda
+				echo 3 >/proc/sys/vm/drop_caches
+				echo "L3 vda2_ro=$(cat /sys/block/vda/ro)"
+				echo "L3 vda2_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
+				# O_DIRECT too: no page cache at all, to tell a
+				# stale cache here from the wrong image there.
+				echo "L3 vda2_md5_direct=$(dd if=/dev/vda bs=65536 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
+				# The block layer's line follows virtio_blk's
+				# (set_capacity_and_notify()): at most 2 s.
+				i=0
+				while ! dmesg | grep -q 'vda: detected capacity change' && [ $i -lt 20 ]; do
+					sleep 0.1
+					i=$((i + 1))
+				done
+				dmesg | grep -E '\[vda\] new size|vda: detected capacity change' |
+					sed 's/^\[ *[0-9.]*\] //; s/^/L3 vda2_dmesg /'
+				echo "L3 vda2_end"
+			fi
 			sleep 0.2
 		done
 	fi
