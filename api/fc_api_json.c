@@ -170,11 +170,28 @@ static json_t *logger(const struct vm_config *cfg)
 			 string_or_null(l->module));
 }
 
+static json_t *vsock(const struct vm_config *cfg)
+{
+	const struct vsock_config *v = &cfg->vsock;
+	json_t *o;
+
+	if (!v->uds_path)
+		return json_null();
+	o = json_pack("{s:I, s:s, s:b}", "guest_cid", (json_int_t)v->cid,
+		      "uds_path", v->uds_path, "iommu", (int)v->iommu);
+	if (o && v->vsock_id &&
+	    json_object_set_new(o, "vsock_id", json_string(v->vsock_id))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 char *fc_api_vm_config(const struct vm_config *cfg)
 {
 	/* Firecracker's VmmConfig field order; ignis's "iommu" last. */
 	return dump(json_pack(
-		"{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:n, s:o, s:n, s:o, s:o}",
+		"{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:n, s:o, s:o, s:o, s:o}",
 		"balloon", "drives", drives(cfg), "boot-source",
 		boot_source(cfg), "cpu-config", "machine-config",
 		machine_config(cfg), "logger", logger(cfg), "metrics",
@@ -182,7 +199,7 @@ char *fc_api_vm_config(const struct vm_config *cfg)
 			json_pack("{s:s}", "metrics_path", cfg->metrics.path) :
 			json_null(),
 		"mmds-config",
-		"network-interfaces", nets(cfg), "vsock", "entropy",
+		"network-interfaces", nets(cfg), "vsock", vsock(cfg), "entropy",
 		cfg->rng ? json_pack("{s:b}", "iommu", (int)cfg->rng_iommu) :
 			   json_null(),
 		"iommu",

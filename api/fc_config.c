@@ -286,31 +286,59 @@ int fc_iommu_apply(struct vm_config *cfg, const json_t *body, char *why,
 	return iommu(cfg, body, NULL, why, len);
 }
 
-static int vsock(const json_t *b, const char *where, char *why, size_t len)
+/* Firecracker's VsockDeviceConfig: the one device; a new body replaces
+ * it whole, as Firecracker's PUT /vsock does. */
+static int vsock(struct vm_config *cfg, const json_t *b, const char *where,
+		 char *why, size_t len)
 {
 	static const struct fc_field fields[] = {
-		{ "vsock_id", FC_T_STRING, false }, /* deprecated */
+		{ "vsock_id", FC_T_STRING, false }, /* deprecated, kept */
 		{ "guest_cid", FC_T_UINT, true },
 		{ "uds_path", FC_T_STRING, true },
+		{ "iommu", FC_T_BOOL, false }, /* ignis: false exempts it */
 	};
-	uint64_t cid;
+	char *path = NULL, *id = NULL;
+	uint64_t cid = 0;
 	int err =
 		fc_schema_check(b, where, fields, ARRAY_LEN(fields), why, len);
 
-	/* 0-2 are the hypervisor's, the reserved one and the host's. */
+	/* 0, 1, 2 (the host's) and 0xffffffff are reserved (virtio 1.2,
+	 * 5.10.4); Firecracker asks for >= 3. */
 	if (!err)
-		err = fc_uint(b, "guest_cid", 3, UINT32_MAX, &cid, where, why,
-			      len);
+		err = fc_uint(b, "guest_cid", CONFIG_VSOCK_CID_MIN,
+			      CONFIG_VSOCK_CID_MAX, &cid, where, why, len);
 	if (err < 0)
 		return err;
-	return fc_fail(why, len, -ENOTSUP, where, NULL,
-		       "vsock is not supported by ignis yet");
+	if (!config_vsock_path_ok(fc_string(b, "uds_path"),
+				  strlen(fc_string(b, "uds_path"))))
+		return fc_fail(why, len, -EINVAL, where, "uds_path",
+			       "must be 1 to %d bytes (uds_path_<port> must "
+			       "fit a Unix socket address)",
+			       CONFIG_VSOCK_PATH_MAX);
+	path = strdup(fc_string(b, "uds_path"));
+	if (fc_string(b, "vsock_id"))
+		id = strdup(fc_string(b, "vsock_id"));
+	if (!path || (fc_string(b, "vsock_id") && !id)) {
+		free(path);
+		free(id);
+		return fc_fail(why, len, -ENOMEM, NULL, NULL, "out of memory");
+	}
+	free(cfg->vsock.uds_path);
+	free(cfg->vsock.vsock_id);
+	cfg->vsock = (struct vsock_config){
+		.uds_path = path,
+		.cid = (uint32_t)cid,
+		.iommu = fc_bool(b, "iommu", true),
+		.vsock_id = id,
+	};
+	return 0;
 }
 
 int fc_vsock_apply(struct vm_config *cfg, const json_t *body, char *why,
 		   size_t len)
 {
-	return vsock(body, NULL, why, len);
+	/* vsock() changes (cfg) only once nothing can fail. */
+	return vsock(cfg, body, NULL, why, len);
 }
 
 static int logger(struct vm_config *cfg, const json_t *b, const char *where,
@@ -489,7 +517,8 @@ static int apply_sections(struct vm_config *cfg, const json_t *root, char *why,
 			   "network-interfaces", fc_net_insert, why, len);
 	if (err)
 		return err;
-	if ((v = fc_get(root, "vsock")) && (err = vsock(v, "vsock", why, len)))
+	if ((v = fc_get(root, "vsock")) &&
+	    (err = vsock(cfg, v, "vsock", why, len)))
 		return err;
 	err = unsupported(root, "balloon", why, len);
 	if (!err)

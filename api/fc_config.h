@@ -19,7 +19,7 @@
  * is refused (serde's deny_unknown_fields); an optional field given as
  * null is as if absent (Flintlock sends nulls); ids are 1 to
  * FC_ID_MAX characters of [A-Za-z0-9_]. What ignis cannot honour yet (a
- * rate limiter that limits, vsock, balloon, ...) is refused with
+ * rate limiter that limits, balloon, ...) is refused with
  * -ENOTSUP and "... is not supported by ignis yet", never ignored.
  *
  * Every function: (body) is the parsed JSON (borrowed); on success the
@@ -78,11 +78,15 @@ int fc_entropy_apply(struct vm_config *cfg, const json_t *body, char *why,
 int fc_iommu_apply(struct vm_config *cfg, const json_t *body, char *why,
 		   size_t len);
 
-/* PUT /vsock, /logger, /metrics: the bodies are checked as Firecracker
- * checks them, then refused with -ENOTSUP: ignis has no vsock device,
- * Firecracker-style logger or metrics yet. */
+/* PUT /vsock, the file's "vsock": the virtio-vsock device (Firecracker's
+ * guest_cid >= 3 and uds_path required, deprecated vsock_id kept;
+ * ignis's "iommu": false exempts it from --iommu). Replaces the device's
+ * configuration whole. */
 int fc_vsock_apply(struct vm_config *cfg, const json_t *body, char *why,
 		   size_t len);
+/* PUT /logger, /metrics: the bodies are checked as Firecracker
+ * checks them, then refused with -ENOTSUP: ignis has no
+ * Firecracker-style logger or metrics yet. */
 int fc_logger_apply(struct vm_config *cfg, const json_t *body, char *why,
 		    size_t len);
 int fc_metrics_apply(struct vm_config *cfg, const json_t *body, char *why,

@@ -17,6 +17,7 @@
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vsock.h"
 #include "log.h"
 #include "vcpu.h"
 
@@ -224,6 +225,17 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 	return 0;
 }
 
+static int create_vsock(struct vm *vm, const int *kick_fds, const void *arg,
+			struct vdev **out)
+{
+	const struct vsock_config *c = arg;
+	const struct vsock_params p = { .cid = c->cid,
+					.uds_path = c->uds_path };
+
+	/* vsock_create() says what is wrong with the socket itself. */
+	return vsock_create(&vm->mem, kick_fds, &p, out);
+}
+
 static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
 		      struct vdev **out)
 {
@@ -236,7 +248,7 @@ static int create_rng(struct vm *vm, const int *kick_fds, const void *arg,
 }
 
 /* Disks first, as Firecracker orders them (the first is the guest's vda),
- * then network interfaces (eth0...), then the rng. */
+ * then network interfaces (eth0...), then the vsock, then the rng. */
 static int build_virtio_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -255,6 +267,13 @@ static int build_virtio_devices(struct vm *vm)
 		if (err)
 			return err;
 		last_slot(vm)->iommu_exempt = !cfg->nets[i].iommu;
+	}
+	if (cfg->vsock.uds_path) {
+		err = build_one_device(vm, VSOCK_NR_QUEUES, create_vsock,
+				       &cfg->vsock, vsock_destroy);
+		if (err)
+			return err;
+		last_slot(vm)->iommu_exempt = !cfg->vsock.iommu;
 	}
 	if (cfg->rng) {
 		err = build_one_device(vm, 1, create_rng, NULL, rng_destroy);

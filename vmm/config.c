@@ -38,6 +38,8 @@ void config_free(struct vm_config *cfg)
 		free(cfg->nets[i].tap);
 		free(cfg->nets[i].iface_id);
 	}
+	free(cfg->vsock.uds_path);
+	free(cfg->vsock.vsock_id);
 	free(cfg->log.path);
 	free(cfg->log.module);
 	free(cfg->metrics.path);
@@ -74,6 +76,8 @@ int config_copy(struct vm_config *dst, const struct vm_config *src)
 		err |= dup_in_place(&dst->nets[i].tap);
 		err |= dup_in_place(&dst->nets[i].iface_id);
 	}
+	err |= dup_in_place(&dst->vsock.uds_path);
+	err |= dup_in_place(&dst->vsock.vsock_id);
 	err |= dup_in_place(&dst->log.path);
 	err |= dup_in_place(&dst->log.module);
 	err |= dup_in_place(&dst->metrics.path);
@@ -91,7 +95,12 @@ bool config_is_default(const struct vm_config *cfg)
 	       cfg->nr_cpus == 1 && cfg->mem_size == CONFIG_DEFAULT_MEM_SIZE &&
 	       !cfg->rng && !cfg->no_cmdline_devices && !cfg->iommu &&
 	       cfg->iommu_poll_us == CONFIG_IOMMU_POLL_US && !cfg->nr_disks &&
-	       !cfg->nr_nets && !cfg->from_file;
+	       !cfg->nr_nets && !cfg->vsock.uds_path && !cfg->from_file;
+}
+
+bool config_vsock_path_ok(const char *s, size_t n)
+{
+	return n && n <= CONFIG_VSOCK_PATH_MAX && !memchr(s, '\0', n);
 }
 
 int config_root_args_append(const struct vm_config *cfg, char *buf,

@@ -24,6 +24,13 @@
 #define CONFIG_PARTUUID_MAX	36	/* a GPT GUID; MBR ones are shorter */
 /* The most config_root_args_append() adds: " root=PARTUUID=<36> rw". */
 #define CONFIG_ROOT_ARGS_MAX	(15 + CONFIG_PARTUUID_MAX + 3)
+/* A guest CID: 0, 1, 2 (the host) and 0xffffffff are reserved (virtio
+ * 1.2, 5.10.4); Firecracker asks for >= 3 too. */
+#define CONFIG_VSOCK_CID_MIN	3
+#define CONFIG_VSOCK_CID_MAX	0xfffffffeU
+/* uds_path's longest: "<uds_path>_<port>" (a guest-initiated flow's host
+ * socket) must fit sun_path's 108 bytes. */
+#define CONFIG_VSOCK_PATH_MAX	96
 
 /* One --disk. */
 struct disk_config {
@@ -50,6 +57,17 @@ struct net_config {
 				 * owned */
 };
 
+/* The --vsock device, Firecracker's "vsock" (at most one). */
+struct vsock_config {
+	char *uds_path;		/* the host's Unix socket; NULL: no device;
+				 * owned */
+	uint32_t cid;		/* the guest's CID, CONFIG_VSOCK_CID_MIN..
+				 * CONFIG_VSOCK_CID_MAX */
+	bool iommu;		/* behind --iommu (default; iommu=off) */
+	char *vsock_id;		/* Firecracker's deprecated vsock_id; NULL:
+				 * none; owned */
+};
+
 /* One microVM's configuration. Strings are owned (malloc'd). */
 struct vm_config {
 	char *kernel_path;	/* guest kernel; required */
@@ -66,6 +84,7 @@ struct vm_config {
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */
 	unsigned int nr_nets;
+	struct vsock_config vsock;	/* uds_path NULL: no vsock device */
 	bool from_file;		/* set by --config-file: no other flags */
 	struct log_config log;	/* the logger (stderr by default) */
 	struct metrics_config metrics;	/* path NULL: no metrics */
@@ -97,6 +116,10 @@ bool config_tap_name_ok(const char *s, size_t n);
  * pairs of hex digits, a unicast address other than all zeros. 0 or
  * -EINVAL. */
 int config_mac_parse(const char *s, size_t n, uint8_t mac[6]);
+
+/* Whether the (n) bytes at (s) can be a vsock uds_path: 1 to
+ * CONFIG_VSOCK_PATH_MAX bytes, no NUL. */
+bool config_vsock_path_ok(const char *s, size_t n);
 
 /* For a flag's set(): replaces the owned string (*field) with a copy of
  * (value), which must not be empty. 0, -EINVAL with the reason, or

@@ -342,6 +342,77 @@ static int set_net(struct vm_config *cfg, const char *v, char *why,
 	return 0;
 }
 
+/* "cid=N,uds=PATH[,iommu=on|off]" */
+static int set_vsock(struct vm_config *cfg, const char *v, char *why,
+		     size_t len)
+{
+	struct vsock_config vs = { .iommu = true };
+	bool has_cid = false;
+	struct cli_kv kv;
+	const char *s = v;
+	uint64_t cid;
+	char *num;
+	int ret;
+
+	if (config_check_flag(cfg, why, len))
+		return -EINVAL;
+	while ((ret = cli_kv_next(&s, &kv)) > 0) {
+		if (cli_kv_is(&kv, "cid") && !has_cid) {
+			num = cli_kv_value(&kv);
+			ret = num ? uint_parse(num, CONFIG_VSOCK_CID_MIN,
+					       CONFIG_VSOCK_CID_MAX, &cid) :
+				    -ENOMEM;
+			free(num);
+			if (ret == -ENOMEM)
+				break;
+			if (ret) {
+				snprintf(why, len, "cid must be %u to %u (0, "
+					 "1, 2 and 4294967295 are reserved)",
+					 CONFIG_VSOCK_CID_MIN,
+					 CONFIG_VSOCK_CID_MAX);
+				ret = -EINVAL;
+				break;
+			}
+			vs.cid = (uint32_t)cid;
+			has_cid = true;
+			continue;
+		}
+		if (cli_kv_is(&kv, "uds") && !vs.uds_path) {
+			if (!config_vsock_path_ok(kv.val, kv.val_len)) {
+				snprintf(why, len, "uds must be a path of 1 to "
+					 "%d bytes", CONFIG_VSOCK_PATH_MAX);
+				ret = -EINVAL;
+				break;
+			}
+			vs.uds_path = cli_kv_value(&kv);
+			if (!vs.uds_path) {
+				ret = -ENOMEM;
+				break;
+			}
+			continue;
+		}
+		if (cli_kv_is(&kv, "iommu") && !cli_kv_switch(&kv, &vs.iommu))
+			continue;
+		snprintf(why, len, "unknown or repeated item '%.*s' (expected "
+			 "cid=N,uds=PATH[,iommu=off])", (int)kv.key_len,
+			 kv.key);
+		ret = -EINVAL;
+		break;
+	}
+	if (ret == -EINVAL && !why[0])
+		snprintf(why, len, "expected cid=N,uds=PATH[,iommu=off]");
+	if (!ret && (!has_cid || !vs.uds_path)) {
+		snprintf(why, len, "cid=N and uds=PATH are required");
+		ret = -EINVAL;
+	}
+	if (ret) {
+		free(vs.uds_path);
+		return ret;
+	}
+	cfg->vsock = vs;
+	return 0;
+}
+
 static int set_iommu(struct vm_config *cfg, const char *v, char *why,
 		     size_t len)
 {
@@ -383,6 +454,10 @@ static const struct cli_option vdevs_options[] = {
 	{ "net", "tap=NAME[,mac=MAC][,iommu=off]",
 	  "a virtio-net interface on a tap, made if missing (repeatable)", true,
 	  set_net },
+	{ "vsock", "cid=N,uds=PATH[,iommu=off]",
+	  "a virtio-vsock device on Firecracker's Unix sockets: PATH for "
+	  "host-initiated, PATH_<port> for guest-initiated connections",
+	  false, set_vsock },
 	{ "rng", "[=iommu=off]", "a virtio-rng device (entropy from the host)",
 	  false, set_rng },
 	{ "iommu", NULL,

@@ -65,7 +65,8 @@ int vdevs_cmdline_append(const struct vdevs *v, char *buf, size_t size);
  * vCPU has stopped. */
 void vdevs_destroy(struct vdevs *v);
 
-/* The CLI options that add virtio devices (--disk, --net, --rng, --iommu). */
+/* The CLI options that add virtio devices (--disk, --net, --vsock, --rng,
+ * --iommu). */
 extern const struct cli_group vdevs_cli_group;
 
 #endif

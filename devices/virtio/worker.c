@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -52,6 +53,8 @@ static int worker_dispatch(struct worker *w, const struct io_uring_cqe *cqe,
 	if (tag == WORKER_TAG_KILL) {
 		*stop = true;
 		w->stopping = true;
+		if (w->ops->on_stop)
+			w->ops->on_stop(w->ctx);
 		return 0;
 	}
 	if (tag & WORKER_TAG_KICK_BASE) {
@@ -173,6 +176,8 @@ static int worker_loop(struct worker *w)
 		bool sleep;
 		uint64_t t0 = 0;
 
+		pending |= w->retry;
+		w->retry = 0;
 		if (!pending && !stop && w->ops->poll)
 			pending = worker_poll(w);
 		/* Work left over: only submit and reap, do not sleep. */
@@ -234,6 +239,8 @@ static int worker_check_config(const struct worker_config *cfg,
 	/* The kill and kick reads must fit in the SQ at start. */
 	if (cfg->entries && cfg->entries < cfg->nr_kick_fds + 1)
 		return -EINVAL;
+	if (cfg->nr_spare_files > WORKER_MAX_SPARE_FILES)
+		return -EINVAL;
 	if (cfg->nr_opcodes > WORKER_MAX_OPCODES ||
 	    (cfg->nr_opcodes && !cfg->opcodes))
 		return -EINVAL;
@@ -252,17 +259,23 @@ static int worker_check_config(const struct worker_config *cfg,
 static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 {
 	struct io_uring_restriction res[WORKER_MAX_OPCODES + 3];
-	int files[WORKER_FILE_KICK0 + WORKER_MAX_KICKS];
+	unsigned int nr_files = WORKER_FILE_KICK0 + cfg->nr_kick_fds +
+				cfg->nr_spare_files;
 	unsigned int i, n = 0;
-	int ret;
+	int *files, ret;
 
+	files = malloc(nr_files * sizeof(*files));
+	if (!files)
+		return -ENOMEM;
 	files[WORKER_FILE_KILL] = w->kill_fd;
 	/* -1 leaves a sparse slot: the index stays fixed for devices. */
 	files[WORKER_FILE_BACKEND] = cfg->backend_fd;
 	for (i = 0; i < cfg->nr_kick_fds; i++)
 		files[WORKER_FILE_KICK0 + i] = cfg->kick_fds[i];
-	ret = io_uring_register_files(&w->ring, files,
-				      WORKER_FILE_KICK0 + cfg->nr_kick_fds);
+	for (i = WORKER_FILE_KICK0 + cfg->nr_kick_fds; i < nr_files; i++)
+		files[i] = -1;
+	ret = io_uring_register_files(&w->ring, files, nr_files);
+	free(files);
 	if (ret)
 		return ret;
 
@@ -306,6 +319,7 @@ int worker_start(struct worker *w, const struct worker_config *cfg,
 	w->ops = ops;
 	w->ctx = ctx;
 	w->nr_kicks = cfg->nr_kick_fds;
+	w->nr_spare = cfg->nr_spare_files;
 	w->poll_max_ns = cfg->poll_max_ns;
 
 	w->kill_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

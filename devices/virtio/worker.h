@@ -28,8 +28,10 @@
 #define WORKER_FILE_KILL	0	/* the kill eventfd */
 #define WORKER_FILE_BACKEND	1	/* worker_config.backend_fd */
 #define WORKER_FILE_KICK0	2	/* kick_fds[q] is at KICK0 + q */
+/* Then worker_config.nr_spare_files empty slots: worker_file_spare(). */
 
 #define WORKER_MAX_KICKS	16	/* = VDEV_MAX_QUEUES */
+#define WORKER_MAX_SPARE_FILES	1024	/* spare fixed-file slots */
 #define WORKER_MAX_OPCODES	32	/* device opcodes in one allowlist */
 #define WORKER_DEFAULT_ENTRIES	64	/* SQ entries when config says 0 */
 
@@ -72,6 +74,13 @@ struct worker_ops {
 	 */
 	bool (*in_flight)(void *ctx);
 	/*
+	 * Once, when the kill arrives, before the loop drains with
+	 * in_flight(): where a device whose requests wait on the outside
+	 * world (a recv on a socket nobody writes to) cancels them or shuts
+	 * their files down, so that their CQEs come. NULL: nothing waits.
+	 */
+	void (*on_stop)(void *ctx);
+	/*
 	 * Polling, for a device whose worker_config.poll_max_ns is set (both
 	 * ops then, or neither). While the loop has nothing to do it spins
 	 * for up to its current poll window (adapted between 0 and
@@ -97,6 +106,16 @@ struct worker_config {
 	unsigned int nr_opcodes;	/* 0..WORKER_MAX_OPCODES */
 	unsigned int entries;	/* SQ size; 0: WORKER_DEFAULT_ENTRIES */
 	uint64_t poll_max_ns;	/* longest poll window; 0: never poll */
+	/*
+	 * Empty fixed-file slots after the kicks (worker_file_spare()),
+	 * 0..WORKER_MAX_SPARE_FILES: for a device whose files come and go
+	 * (sockets), which the ring installs itself with IORING_OP_ACCEPT
+	 * or IORING_OP_SOCKET and a file_index, so that the jailed thread
+	 * never holds a plain fd and the table never needs
+	 * io_uring_register(). The kernel bounds the whole table by
+	 * RLIMIT_NOFILE.
+	 */
+	unsigned int nr_spare_files;
 	/* The backend may be replaced while the worker runs
 	 * (worker_set_backend()): the ring then allows that one
 	 * io_uring_register() operation, files update, and no other. */
@@ -111,8 +130,10 @@ struct worker {
 	void *ctx;			/* their argument */
 	int kill_fd;			/* eventfd; valid if has_kill_fd */
 	unsigned int nr_kicks;		/* registered kick fds */
+	unsigned int nr_spare;		/* spare slots after them */
 	uint64_t kill_buf;		/* target of the kill fd read */
 	uint64_t kick_buf[WORKER_MAX_KICKS];	/* targets of kick reads */
+	uint32_t retry;			/* queues worker_retry() asked for */
 	int result;			/* why the loop ended; set by join */
 	uint64_t poll_max_ns;		/* worker_config.poll_max_ns */
 	uint64_t poll_ns;		/* the current poll window */
@@ -121,6 +142,24 @@ struct worker {
 	bool has_thread;		/* thread is ours to join */
 	bool stopping;			/* the kill arrived (worker thread) */
 };
+
+/* The fixed-file index of spare slot (i) < worker_config.nr_spare_files. */
+static inline unsigned int worker_file_spare(const struct worker *w,
+					     unsigned int i)
+{
+	return WORKER_FILE_KICK0 + w->nr_kicks + i;
+}
+
+/*
+ * From the worker thread: on_kick(queue) runs again in the next pass, as
+ * if the driver had kicked, and the loop does not sleep before it. For a
+ * device that stopped serving a queue for want of room elsewhere (its
+ * notifications off) and has the room again.
+ */
+static inline void worker_retry(struct worker *w, unsigned int queue)
+{
+	w->retry |= UINT32_C(1) << queue;
+}
 
 /* Whether the worker is draining after its kill: device CQEs are then
  * retired, not answered. Worker thread only. */
@@ -132,7 +171,8 @@ static inline bool worker_stopping(const struct worker *w)
 /*
  * Starts a worker for (cfg) calling (ops) with (ctx). On this (the
  * caller's, unjailed) thread it creates the kill eventfd and a disabled
- * ring, registers the kill fd, backend fd and kick fds as fixed files,
+ * ring, registers the kill fd, backend fd, kick fds and spare slots as
+ * fixed files,
  * restricts the ring to IORING_OP_READ plus (cfg)->opcodes with
  * IOSQE_FIXED_FILE required and no further io_uring_register(), enables
  * it, and then spawns the thread, which only ever calls io_uring_enter.

@@ -71,6 +71,9 @@ static bool cfg_equal(const struct vm_config *a, const struct vm_config *b)
 	    a->log.show_level != b->log.show_level ||
 	    a->log.show_origin != b->log.show_origin ||
 	    !str_eq(a->metrics.path, b->metrics.path) ||
+	    !str_eq(a->vsock.uds_path, b->vsock.uds_path) ||
+	    !str_eq(a->vsock.vsock_id, b->vsock.vsock_id) ||
+	    a->vsock.cid != b->vsock.cid || a->vsock.iommu != b->vsock.iommu ||
 	    a->metrics.period_ms != b->metrics.period_ms)
 		return false;
 	for (unsigned int i = 0; i < a->nr_disks; i++) {
@@ -151,9 +154,15 @@ Test(fc_config, copy_is_deep_and_equal)
 			  "\"is_root_device\": true, \"partuuid\": \"ab-01\"}",
 			  NULL),
 		0, "%s", why);
+	cr_assert_eq(APPLY(fc_vsock_apply,
+			   "{\"vsock_id\": \"v\", \"guest_cid\": 3, "
+			   "\"uds_path\": \"u\"}"),
+		     0, "%s", why);
 	cr_assert_eq(config_copy(&c, &cfg), 0);
 	cr_expect(cfg_equal(&c, &cfg));
 	cr_expect_neq(c.disks[0].path, cfg.disks[0].path);
+	cr_expect_neq(c.vsock.uds_path, cfg.vsock.uds_path);
+	cr_expect_neq(c.vsock.vsock_id, cfg.vsock.vsock_id);
 	cr_expect_neq(c.cmdline, cfg.cmdline);
 	config_free(&c);
 }
@@ -806,20 +815,62 @@ Test(fc_config, entropy)
 	cr_expect_not(cfg.rng_iommu);
 }
 
-Test(fc_config, vsock_logger_metrics_refused_after_checking)
+/* docs/vsock.md's PUT /vsock: the device, whole. */
+Test(fc_config, vsock)
 {
-	struct vm_config before = snap();
+	struct vm_config before;
 
-	expect_refused(APPLY(fc_vsock_apply,
-			     "{\"guest_cid\": 3, \"uds_path\": \"./v.sock\"}"),
-		       -ENOTSUP, "vsock is not supported by ignis yet",
-		       &before);
+	cr_assert_eq(APPLY(fc_vsock_apply, "{\"vsock_id\": \"1\", "
+					   "\"guest_cid\": 3, \"uds_path\": "
+					   "\"./v.sock\"}"),
+		     0, "%s", why);
+	cr_expect_str_eq(cfg.vsock.uds_path, "./v.sock");
+	cr_expect_eq(cfg.vsock.cid, 3);
+	cr_expect_str_eq(cfg.vsock.vsock_id, "1");
+	cr_expect(cfg.vsock.iommu, "behind --iommu unless said otherwise");
+	/* A second PUT replaces it all: no vsock_id left behind. */
+	cr_assert_eq(APPLY(fc_vsock_apply, "{\"guest_cid\": 4294967294, "
+					   "\"uds_path\": \"/run/v.sock\", "
+					   "\"vsock_id\": null, \"iommu\": "
+					   "false}"),
+		     0, "%s", why);
+	cr_expect_str_eq(cfg.vsock.uds_path, "/run/v.sock");
+	cr_expect_eq(cfg.vsock.cid, 4294967294u);
+	cr_expect_null(cfg.vsock.vsock_id);
+	cr_expect_not(cfg.vsock.iommu);
+	before = snap();
+	/* 0-2 and 0xffffffff are reserved (virtio 1.2, 5.10.4). */
 	expect_refused(
 		APPLY(fc_vsock_apply, "{\"vsock_id\": \"1\", \"guest_cid\": 2, "
 				      "\"uds_path\": \"./v.sock\"}"),
-		-EINVAL, "guest_cid: expected an integer from 3", &before);
+		-EINVAL, "guest_cid: expected an integer from 3 to 4294967294",
+		&before);
+	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": 4294967295, "
+					     "\"uds_path\": \"v\"}"),
+		       -EINVAL, "guest_cid", &before);
+	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": -3, "
+					     "\"uds_path\": \"v\"}"),
+		       -EINVAL, "guest_cid", &before);
 	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": 3}"), -EINVAL,
 		       "missing field 'uds_path'", &before);
+	expect_refused(APPLY(fc_vsock_apply, "{\"uds_path\": \"v\"}"),
+		       -EINVAL, "missing field 'guest_cid'", &before);
+	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": 3, "
+					     "\"uds_path\": \"\"}"),
+		       -EINVAL, "uds_path: must be 1 to 96 bytes", &before);
+	expect_refused(APPLY(fc_vsock_apply,
+			     "{\"guest_cid\": 3, \"uds_path\": \""
+			     "/01234567890123456789012345678901234567890123"
+			     "45678901234567890123456789012345678901234567890"
+			     "12345\"}"),
+		       -EINVAL, "uds_path: must be 1 to 96 bytes", &before);
+	expect_refused(APPLY(fc_vsock_apply, "{\"guest_cid\": 3, "
+					     "\"uds_path\": 5}"),
+		       -EINVAL, "uds_path", &before);
+	expect_refused(APPLY(fc_vsock_apply,
+			     "{\"guest_cid\": 3, \"uds_path\": \"v\", "
+			     "\"port\": 1}"),
+		       -EINVAL, "unknown field 'port'", &before);
 	config_free(&before);
 }
 
@@ -962,6 +1013,20 @@ Test(fc_config, whole_file)
 	cr_expect_eq(cfg.nr_nets, 1);
 	cr_expect(cfg.rng);
 	cr_expect_not(cfg.iommu);
+	cr_expect_null(cfg.vsock.uds_path, "\"vsock\": null is none");
+}
+
+/* The file's "vsock" is PUT /vsock's body. */
+Test(fc_config, whole_file_vsock)
+{
+	cr_assert_eq(APPLY(fc_config_apply,
+			   "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
+			   "\"drives\": [], \"vsock\": {\"vsock_id\": \"vsock0\", "
+			   "\"guest_cid\": 52, \"uds_path\": \"/tmp/v.sock\"}}"),
+		     0, "%s", why);
+	cr_expect_eq(cfg.vsock.cid, 52);
+	cr_expect_str_eq(cfg.vsock.uds_path, "/tmp/v.sock");
+	cr_expect_str_eq(cfg.vsock.vsock_id, "vsock0");
 }
 
 Test(fc_config, whole_file_minimal_and_extension)
@@ -1018,9 +1083,9 @@ Test(fc_config, whole_file_refusals)
 		  "\"drives\": [], \"memory-hotplug\": {}}",
 		  "memory-hotplug", -ENOTSUP },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
-		  "\"drives\": [], \"vsock\": {\"guest_cid\": 3, \"uds_path\": "
+		  "\"drives\": [], \"vsock\": {\"guest_cid\": 1, \"uds_path\": "
 		  "\"v\"}}",
-		  "vsock: vsock is not supported", -ENOTSUP },
+		  "vsock.guest_cid: expected an integer from 3", -EINVAL },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
 		  "\"drives\": [], \"logger\": {\"level\": \"Loud\"}}",
 		  "logger.level: expected one of", -EINVAL },

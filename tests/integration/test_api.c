@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "blk_image.h"
+#include "metrics_text.h"
 #include "run.h"
 #include "support/tmpfile.h"
 
@@ -412,42 +413,6 @@ Test(api, pause_and_resume)
 	run_result_free(&r);
 }
 
-/* Reads the whole of (path) into a malloc'd string ("" if missing). */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 1 << 20);
-	size_t n = 0;
-
-	cr_assert_not_null(buf);
-	if (f) {
-		n = fread(buf, 1, (1 << 20) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* The sum of every "(field)": N in (text) after each "(group)": {. */
-static unsigned long long metric_sum(const char *text, const char *group,
-				     const char *field)
-{
-	char g[64], f[64];
-	unsigned long long sum = 0;
-	size_t flen;
-
-	snprintf(g, sizeof(g), "\"%s\":{", group);
-	snprintf(f, sizeof(f), "\"%s\":", field);
-	flen = strlen(f);
-	for (const char *p = strstr(text, g); p; p = strstr(p + 1, g)) {
-		const char *end = strchr(p, '}'), *v = strstr(p, f);
-
-		if (v && end && v < end)
-			sum += strtoull(v + flen, NULL, 10);
-	}
-	return sum;
-}
-
 /* PUT /logger and PUT /metrics (docs/logger.md, docs/metrics.md): the log
  * in Firecracker's line format, metrics flushed on request and at exit,
  * with the guest's entropy requests counted. */
@@ -472,7 +437,7 @@ Test(api, logger_and_metrics)
 	expect(&a, "GET", "/vm/config", NULL, 200, "\"level\":\"Info\"");
 	expect(&a, "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}",
 	       204, "");
-	text = slurp(metrics_path);
+	text = metrics_text_read(metrics_path);
 	cr_expect_eq(run_count_lines(text), 1, "one line per flush: %s", text);
 	cr_expect(strstr(text, "{\"utc_timestamp_ms\":"), "%s", text);
 	cr_expect(strstr(text, "\"logger\":{\"missed_log_count\":0"), "%s",
@@ -488,18 +453,18 @@ Test(api, logger_and_metrics)
 	api_finish(&a, 0, &r);
 	run_expect_line(&r, "virtio_rng: random ok");
 	/* The last line, written at exit, has the guest's requests. */
-	text = slurp(metrics_path);
+	text = metrics_text_read(metrics_path);
 	cr_expect_eq(run_count_lines(text), 2, "%s", text);
-	cr_expect_gt(metric_sum(text, "entropy", "entropy_event_count"), 0,
+	cr_expect_gt(metrics_text_sum(text, "entropy", "entropy_event_count"), 0,
 		     "%s", text);
-	cr_expect_gt(metric_sum(text, "entropy", "entropy_bytes"), 0, "%s",
+	cr_expect_gt(metrics_text_sum(text, "entropy", "entropy_bytes"), 0, "%s",
 		     text);
-	cr_expect_gt(metric_sum(text, "vcpu", "exit_io_out"), 0, "%s", text);
-	cr_expect_gt(metric_sum(text, "vcpu", "exit_mmio_write"), 0, "%s",
+	cr_expect_gt(metrics_text_sum(text, "vcpu", "exit_io_out"), 0, "%s", text);
+	cr_expect_gt(metrics_text_sum(text, "vcpu", "exit_mmio_write"), 0, "%s",
 		     text);
 	free(text);
 	/* "<UTC time> [ignis:<thread>:<LEVEL>:<file>:<line>] <message>". */
-	text = slurp(log_path);
+	text = metrics_text_read(log_path);
 	cr_expect(strstr(text, " [ignis:fc_vcpu 0:INFO:arch/x86_64/arch.c:"),
 		  "log: %s", text);
 	cr_expect(strstr(text, "] guest reset via the i8042\n"), "log: %s",
@@ -662,6 +627,13 @@ Test(api_requests, preboot_edits)
 	expect(&a, "GET", "/vm/config", NULL, 200,
 	       "\"drives\":[{\"drive_id\":\"rootfs\",\"path_on_host\":"
 	       "\"/b.ext4\"");
+	/* docs/vsock.md's body. */
+	expect(&a, "PUT", "/vsock",
+	       "{\"guest_cid\": 3, \"uds_path\": \"./v.sock\"}", 204, "");
+	expect(&a, "PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"v\"}",
+	       400, "guest_cid");
+	expect(&a, "GET", "/vm/config", NULL, 200,
+	       "\"vsock\":{\"guest_cid\":3,\"uds_path\":\"./v.sock\"");
 	api_finish(&a, SIGTERM, &r);
 	run_result_free(&r);
 }

@@ -487,8 +487,8 @@ Test(bad_input, config_file_unsupported)
 {
 	expect_config_error(EXIT_USAGE,
 			    "{\"boot-source\": {\"kernel_image_path\": \""
-			    HELLO "\"}, \"drives\": [], \"vsock\": "
-			    "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v\"}}",
+			    HELLO "\"}, \"drives\": [], \"balloon\": "
+			    "{\"amount_mib\": 0, \"deflate_on_oom\": false}}",
 			    NULL);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metrics_text.h"
 #include "run.h"
 #include "support/tmpfile.h"
 
@@ -50,17 +51,6 @@ static char *drain(int fd)
 		n += (size_t)got;
 	buf[n] = '\0';
 	return buf;
-}
-
-static char *slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	char *text;
-
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	text = drain(fd);
-	close(fd);
-	return text;
 }
 
 /* The largest "(field)": N in (text). */
@@ -116,8 +106,8 @@ Test(logging, config_file_sections)
 	cr_assert_not_null(path);
 	run_boot(&r, (const char *const[]){ "--config-file", path, NULL });
 	run_expect_line(&r, "virtio_rng: random ok");
-	log = slurp(s.log);
-	metrics = slurp(s.metrics);
+	log = metrics_text_read(s.log);
+	metrics = metrics_text_read(s.metrics);
 	cr_expect(strstr(log, ":INFO:arch/x86_64/arch.c:"), "log: %s", log);
 	cr_expect(strstr(log, "] guest reset via the i8042\n"), "log: %s", log);
 	for (const char *l = log, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
@@ -167,7 +157,7 @@ Test(logging, metrics_timer)
 	for (int i = 0; i < 100 && lines < 3; i++) {
 		free(text);
 		usleep(50000);
-		text = slurp(s.metrics);
+		text = metrics_text_read(s.metrics);
 		lines = run_count_lines(text);
 	}
 	cr_expect_geq(lines, 3, "%u timed flushes in 5 s", lines);
@@ -175,7 +165,7 @@ Test(logging, metrics_timer)
 	kill(p.pid, SIGTERM);
 	run_finish(&p, RUN_TIMEOUT_MS, &r);
 	run_expect_exit0(&r);
-	text = slurp(s.metrics);
+	text = metrics_text_read(s.metrics);
 	cr_expect_gt(run_count_lines(text), lines);
 	expect_metrics_lines(text);
 	cr_expect(strstr(text, "\"vcpu\":{\"exit_io_in\":"), "%s", text);

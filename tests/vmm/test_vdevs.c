@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vmm/cli.h"
@@ -180,6 +181,61 @@ Test(vdevs_cli, rng_items_and_refusals, .init = cr_redirect_stderr)
 		cr_assert_eq(config_init(&cfg), 0);
 		cr_assert_eq(parse(&cfg, bad[i], NULL), -EINVAL, "%s", bad[i]);
 		cr_assert_not(cfg.rng, "%s", bad[i]);
+		config_free(&cfg);
+	}
+}
+
+/* --vsock: at most one, cid and uds required; CIDs 0-2 and 2^32 - 1 are
+ * reserved (virtio 1.2, 5.10.4); uds leaves room for "_<port>". */
+Test(vdevs_cli, vsock_items_and_refusals, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"--vsock=cid=3",			/* no uds */
+		"--vsock=uds=/v.sock",			/* no cid */
+		"--vsock=cid=2,uds=/v.sock",		/* the host's */
+		"--vsock=cid=0,uds=/v.sock",
+		"--vsock=cid=4294967295,uds=/v.sock",	/* reserved */
+		"--vsock=cid=4294967296,uds=/v.sock",	/* 32 bits */
+		"--vsock=cid=three,uds=/v.sock",
+		"--vsock=cid=3,uds=/v.sock,iommu=no",	/* on|off only */
+		"--vsock=cid=3,cid=4,uds=/v.sock",	/* twice */
+		"--vsock=cid=3,uds=/a,uds=/b",
+		"--vsock=cid=3,uds=/v.sock,port=52",	/* unknown */
+		"--vsock=cid=3,uds=",			/* empty */
+		"--vsock=cid=3,uds=/v.sock,",		/* trailing comma */
+	};
+	char longest[160], too_long[160];
+	struct vm_config cfg;
+
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--vsock=cid=3,uds=./v.sock", NULL), CLI_RUN);
+	cr_assert_str_eq(cfg.vsock.uds_path, "./v.sock");
+	cr_assert_eq(cfg.vsock.cid, 3);
+	cr_assert(cfg.vsock.iommu, "behind --iommu unless said otherwise");
+	cr_assert_null(cfg.vsock.vsock_id);
+	config_free(&cfg);
+	/* The longest uds and the largest CID. */
+	snprintf(longest, sizeof(longest), "--vsock=iommu=off,cid=4294967294,"
+		 "uds=/%095d", 0);
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, longest, NULL), CLI_RUN);
+	cr_assert_eq(strlen(cfg.vsock.uds_path), 96);
+	cr_assert_eq(cfg.vsock.cid, 4294967294u);
+	cr_assert_not(cfg.vsock.iommu);
+	config_free(&cfg);
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(parse(&cfg, "--vsock=cid=3,uds=/a",
+			   "--vsock=cid=4,uds=/b"),
+		     -EINVAL, "one vsock device");
+	config_free(&cfg);
+	snprintf(too_long, sizeof(too_long), "--vsock=cid=3,uds=/%096d", 0);
+	for (unsigned int i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *arg = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] :
+								      too_long;
+
+		cr_assert_eq(config_init(&cfg), 0);
+		cr_assert_eq(parse(&cfg, arg, NULL), -EINVAL, "%s", arg);
+		cr_assert_null(cfg.vsock.uds_path, "%s", arg);
 		config_free(&cfg);
 	}
 }
