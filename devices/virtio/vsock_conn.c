@@ -127,6 +127,17 @@ static void conn_established_local(struct vsock_conn *c)
 	c->line_sent = 0;
 }
 
+/*
+ * Nothing can flow any more: the guest sends nothing, and it receives
+ * nothing either or it was told (our SHUTDOWN) that the host sends no
+ * more. Then the clean disconnect's RST is ours once the host has all.
+ */
+static bool conn_finished(const struct vsock_conn *c)
+{
+	return c->peer_no_send &&
+	       (c->peer_no_rcv || (c->host_eof && c->shut_sent));
+}
+
 static void conn_shutdown(struct vsock_conn *c, uint32_t flags, uint64_t now)
 {
 	/* "These hints are permanent once sent and successive packets with
@@ -138,7 +149,7 @@ static void conn_shutdown(struct vsock_conn *c, uint32_t flags, uint64_t now)
 	}
 	if (flags & VSOCK_SHUTDOWN_SEND)
 		c->peer_no_send = true;
-	if (!c->peer_no_rcv || !c->peer_no_send)
+	if (!conn_finished(c))
 		return;
 	/* "Clean disconnect is achieved by one or more
 	 * VIRTIO_VSOCK_OP_SHUTDOWN packets ..., followed by a
@@ -289,6 +300,13 @@ uint32_t vsock_conn_emit(struct vsock_conn *c, uint64_t guest_cid,
 		break;
 	case VSOCK_OP_SHUTDOWN:
 		c->owe &= (uint8_t)~VSOCK_OWE_SHUTDOWN;
+		c->shut_sent = true;
+		if (c->host_half && !c->peer_no_send) {
+			/* The host only stopped sending: the guest may
+			 * still send, and ends the flow when it is done. */
+			h->flags = VSOCK_SHUTDOWN_SEND;
+			break;
+		}
 		h->flags = VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND;
 		/* The guest answers with RST, or is sent one. */
 		c->deadline = now + VSOCK_TIMEOUT_NS;
@@ -310,11 +328,17 @@ void vsock_conn_host_sent(struct vsock_conn *c, uint32_t n)
 	c->fwd_cnt += n;
 	if (c->state != VSOCK_ESTABLISHED)
 		return;
-	if (c->peer_no_rcv && c->peer_no_send && !c->txb.len) {
+	if (conn_finished(c) && !c->txb.len) {
 		vsock_conn_kill(c);	/* the clean disconnect's RST */
 		return;
 	}
 	credit_check(c);
+}
+
+void vsock_conn_host_half_close(struct vsock_conn *c)
+{
+	c->host_half = true;
+	vsock_conn_host_eof(c);
 }
 
 void vsock_conn_host_eof(struct vsock_conn *c)

@@ -58,6 +58,9 @@ struct vsock_conn {
 	bool peer_no_rcv;	/* guest SHUTDOWN: will not receive */
 	bool peer_no_send;	/* guest SHUTDOWN: will not send */
 	bool host_eof;		/* the host socket read 0: host is done */
+	bool host_half;		/* ... by shutdown(SHUT_WR) alone: it
+				 * still reads what the guest sends */
+	bool shut_sent;		/* our SHUTDOWN went to the guest */
 	bool credit_asked;	/* CREDIT_REQUEST sent; no packet since */
 	uint32_t peer_buf_alloc;	/* the guest's, from its last header */
 	uint32_t peer_fwd_cnt;	/* the guest's, from its last header */
@@ -84,6 +87,8 @@ struct vsock_conn {
 	bool recv_busy;		/* a recv in flight */
 	bool send_busy;		/* a send in flight */
 	bool sending_line;	/* that send is of the OK line */
+	bool eof_probe;		/* recv read 0: a probe is owed */
+	bool probing;		/* that send is the zero-length probe */
 	bool ctrl_busy;		/* a SOCKET/CONNECT/SHUTDOWN/release */
 	bool connecting;	/* PEER_INIT: its CONNECT in flight */
 	bool cancelled;		/* that CONNECT's cancel submitted */
@@ -156,9 +161,21 @@ uint32_t vsock_conn_emit(struct vsock_conn *c, uint64_t guest_cid,
  * the guest shut down both ways once txb is empty. */
 void vsock_conn_host_sent(struct vsock_conn *c, uint32_t n);
 
-/* The host socket read 0: the host is done. Its staged bytes still go,
- * then SHUTDOWN. */
+/* The host socket read 0 and the host is gone (closed, or shut down
+ * reading too): its staged bytes still go, then SHUTDOWN(RCV|SEND), which
+ * the guest answers with RST (or is sent one after VSOCK_TIMEOUT_NS). */
 void vsock_conn_host_eof(struct vsock_conn *c);
+
+/*
+ * The host socket read 0 but the host still reads (it called
+ * shutdown(SHUT_WR), as socat and nc -N do after a request): its staged
+ * bytes still go, then SHUTDOWN(SEND) alone, and what the guest sends
+ * still reaches the host. The flow ends when the guest shuts down its
+ * side too (RST from us once the host has its bytes), or a send to the
+ * host fails. If the guest had already shut down its sending side,
+ * nothing flows any more: as vsock_conn_host_eof().
+ */
+void vsock_conn_host_half_close(struct vsock_conn *c);
 
 /* Tears (c) down: CLOSING, with an RST owed if the guest knows the
  * flow. Also what becomes of a connection whose deadline passed. */

@@ -254,9 +254,22 @@ static void sync_data(struct vsock *v, struct vsock_conn *c)
 	uint8_t *p;
 	uint32_t n;
 
-	if (!c->recv_busy && !c->host_eof && !c->peer_no_rcv &&
+	if (!c->recv_busy && !c->host_eof && !c->eof_probe &&
+	    !c->probing && !c->peer_no_rcv &&
 	    (n = vsock_ring_space(&c->stage, &p)))
 		io_recv(v, c, p, n);
+	if (c->eof_probe && !c->send_busy) {
+		/*
+		 * The host socket read 0. A zero-length send tells how
+		 * the host left: it fails (EPIPE) once the host closed
+		 * its socket (or shut down reading), and returns 0 after
+		 * its shutdown(SHUT_WR) alone (unix_stream_sendmsg()
+		 * checks SEND_SHUTDOWN before its loop).
+		 */
+		c->eof_probe = false;
+		io_send(v, c, c->line, 0, false);
+		c->probing = c->send_busy;
+	}
 	if (!c->send_busy) {
 		if (c->line_sent < c->line_len)
 			io_send(v, c, c->line + c->line_sent,
@@ -390,7 +403,7 @@ static void on_recv(struct vsock *v, struct vsock_conn *c, int res)
 		if (res > 0 && !c->peer_no_rcv)
 			vsock_ring_produce(&c->stage, (uint32_t)res);
 		else if (res == 0)
-			vsock_conn_host_eof(c);
+			c->eof_probe = true;	/* sync_data() asks how */
 		else if (res < 0)
 			vsock_conn_kill(c);
 	}
@@ -401,7 +414,13 @@ static void on_recv(struct vsock *v, struct vsock_conn *c, int res)
 static void on_send(struct vsock *v, struct vsock_conn *c, int res)
 {
 	c->send_busy = false;
-	if (res <= 0) {
+	if (c->probing) {
+		c->probing = false;
+		if (res == 0)
+			vsock_conn_host_half_close(c);
+		else
+			vsock_conn_host_eof(c);
+	} else if (res <= 0) {
 		/* EPIPE, ECONNRESET: the host is gone, the guest is told. */
 		if (c->state != VSOCK_CLOSING)
 			log_debug("vsock: send to the host: %s",

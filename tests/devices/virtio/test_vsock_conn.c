@@ -430,6 +430,53 @@ Test(vsock_conn, host_close_is_a_clean_shutdown)
 	cr_expect_null(vsock_table_find(&t, 52, 1000));
 }
 
+/* The host's shutdown(SHUT_WR) alone: SHUTDOWN(SEND) after its bytes, and
+ * the guest's bytes still go to the host until the guest is done too. */
+Test(vsock_conn, host_half_close_lets_the_guest_answer)
+{
+	struct vsock_conn *c = peer_flow(4096);
+	struct vsock_hdr h;
+
+	host_bytes(c, 10, 1);
+	vsock_conn_host_half_close(c);
+	vsock_table_update(&t, c);
+	cr_expect_eq(emit(c, NULL, 100, NULL).op, VSOCK_OP_RW);
+	h = emit(c, NULL, 100, NULL);
+	cr_expect_eq(h.op, VSOCK_OP_SHUTDOWN);
+	cr_expect_eq(h.flags, VSOCK_SHUTDOWN_SEND, "the host still reads");
+	cr_expect_eq(c->deadline, 0, "the guest answers in its own time");
+	recv_rw(c, 100, 7, 4096, 10);
+	cr_expect_eq(c->state, VSOCK_ESTABLISHED);
+	cr_expect_eq(c->txb.len, 100);
+	vsock_conn_host_sent(c, 60);
+	cr_expect_eq(c->state, VSOCK_ESTABLISHED);
+	/* The guest is done: RST once the host has the rest. */
+	recv_pkt(c, VSOCK_OP_SHUTDOWN, VSOCK_SHUTDOWN_SEND, 4096, 10);
+	cr_expect_eq(c->state, VSOCK_ESTABLISHED, "40 bytes still to go");
+	cr_expect_eq(c->deadline, T0 + VSOCK_TIMEOUT_NS);
+	vsock_conn_host_sent(c, 40);
+	cr_expect_eq(c->state, VSOCK_CLOSING);
+	cr_expect_eq(emit(c, NULL, 100, NULL).op, VSOCK_OP_RST);
+	cr_expect_null(vsock_table_find(&t, 52, 1000));
+}
+
+/* A half-close after the guest's own SHUTDOWN(SEND): nothing flows any
+ * more, so it is a close. */
+Test(vsock_conn, host_half_close_after_the_guest_is_a_close)
+{
+	struct vsock_conn *c = peer_flow(4096);
+	struct vsock_hdr h;
+
+	recv_pkt(c, VSOCK_OP_SHUTDOWN, VSOCK_SHUTDOWN_SEND, 4096, 0);
+	cr_expect_eq(c->state, VSOCK_ESTABLISHED, "the host may still send");
+	vsock_conn_host_half_close(c);
+	vsock_table_update(&t, c);
+	h = emit(c, NULL, 100, NULL);
+	cr_expect_eq(h.op, VSOCK_OP_SHUTDOWN);
+	cr_expect_eq(h.flags, VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND);
+	cr_expect_eq(c->deadline, T0 + VSOCK_TIMEOUT_NS);
+}
+
 /* The guest's SHUTDOWN both ways: we answer RST once the host has all. */
 Test(vsock_conn, guest_shutdown_waits_for_the_host)
 {
