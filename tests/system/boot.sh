@@ -5,9 +5,9 @@
 # Usage: boot.sh SOURCE_DIR STATE_DIR TSEXEC [SUITE]
 #
 # Reads STATE_DIR/kernels.env (from prepare.sh), packs an initramfs for the
-# outer guest (busybox, kvm-amd, static ignis and tsexec, the inner kernels
-# and initramfs, curl for the API case, QEMU for the two figures) in a
-# temporary folder, boots
+# outer guest (busybox, kvm-amd, static ignis, tsexec and vsockcat (both
+# built in TSEXEC's folder), the inner kernels and initramfs, curl for the
+# API case, QEMU for the two figures) in a temporary folder, boots
 # Debian's kernel on it under qemu-system-x86_64 -accel tcg with an emulated
 # AMD CPU with SVM, and writes the console to STATE_DIR/system.log. The
 # cases' verdicts are the "SYSTEM-TEST" lines in that log (verdict.sh reads
@@ -19,6 +19,8 @@ set -euo pipefail
 src=$(cd "$1" && pwd)
 state=$(cd "$2" && pwd)
 tsexec=$3
+# vsockcat (vsockcat.c) is built beside tsexec.
+vsockcat=$(dirname "$tsexec")/ignis_vsockcat
 suite=${4:-${IGNIS_SYSTEM_SUITE:-all}}
 here="$src/tests/system"
 # The whole outer run: ~1.5 min expected; every inner boot has its own bound
@@ -31,6 +33,7 @@ if [ -f "$state/skip" ]; then
 	exit 77
 fi
 [ -f "$state/kernels.env" ] || { echo "boot: no $state/kernels.env: run prepare.sh first" >&2; exit 1; }
+[ -x "$vsockcat" ] || { echo "boot: no $vsockcat: build the ignis_vsockcat target" >&2; exit 1; }
 # shellcheck source=/dev/null
 . "$state/kernels.env"
 
@@ -57,6 +60,15 @@ rm "$r3/bin/dma_map_benchmark"
 mkdir -p "$r3/lib/modules"
 cp "$debian_dir"/modules/inner/* "$r3/lib/modules/"
 (cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3-debian.cpio"
+# The same plus Linux's virtio-vsock modules (lib/modules/vsock, loaded
+# with systest=vsock) and vsockcat, for vsock_linux; none if the cached
+# kernel predates them (prepare.sh fetches it again when it can).
+if [ -s "$debian_dir/modules/vsock/order" ]; then
+	mkdir -p "$r3/lib/modules/vsock"
+	cp "$debian_dir"/modules/vsock/* "$r3/lib/modules/vsock/"
+	cp "$vsockcat" "$r3/bin/vsockcat"
+	(cd "$r3" && find . | cpio -o -H newc --quiet) >"$work/l3-vsock.cpio"
+fi
 
 # ---- The outer guest's initramfs.
 r2="$work/l2"
@@ -81,8 +93,10 @@ install -m 755 "$here/l2init.sh" "$r2/init"
 cp "$here/cases.sh" "$r2/systest/"
 cp "$ignis_static" "$r2/bin/ignis"
 cp "$tsexec" "$r2/bin/tsexec"
+cp "$vsockcat" "$r2/bin/vsockcat"
 cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"
 cp "$work/l3-debian.cpio" "$r2/img/"
+[ ! -f "$work/l3-vsock.cpio" ] || cp "$work/l3-vsock.cpio" "$r2/img/"
 cp "$work/l3.cpio" "$work/l3-dmab.cpio" "$work/root.ext4" "$r2/img/"
 cp "$kernel_dir/vmlinux" "$r2/img/tiny-vmlinux"
 cp "$kernel_dir/bzImage" "$r2/img/tiny-bzImage"

@@ -933,6 +933,158 @@ case_api_lifecycle() {
 	fi
 }
 
+# --- virtio-vsock under Linux's own driver (vsock_linux): Debian's stock
+# kernel (the PVH vmlinux) with its vsock, vmw_vsock_virtio_transport_common
+# and vmw_vsock_virtio_transport modules in the initrd (l3-vsock.cpio), a
+# vsock device from PUT /vsock (Firecracker's Unix-socket backend:
+# docs/API.md#vsock), and vsockcat (vsockcat.c) at both ends: the side
+# that connects sends VS_BYTES, the side that accepted checks every byte,
+# sends VS_BYTES back and shuts its write side; the first then checks
+# those and must read EOF. VS_BYTES is 16 times the 64 KiB credit ignis
+# gives a flow and 4 times the 256 KiB Linux gives one, so credit updates
+# flow both ways many times.
+
+VS_UDS=/tmp/v.sock
+VS_CID=3
+VS_BYTES=1048576	# each way, on each connection
+VS_PORT=5000		# the guest listens here (l3init.sh)
+VS_HOST_PORT=5001	# the guest connects here: ${VS_UDS}_5001
+VS_SECS=60		# the bound of each vsockcat on this side
+VS_RUN_SECS=90		# the VM's: the guest's vsockcats are bounded at
+			# 30 + 30 + 10 s (l3init.sh), so a failure still
+			# reaches reboot -f with what it saw
+VS_METRICS=/tmp/vsock-metrics.json
+VS_ARGS="$CMDLINE systest=vsock vsock_bytes=$VS_BYTES"
+
+# vs_sums FILE: "rx_bytes_count=N tx_bytes_count=N ..." summed over the
+# "vsock" object of every metrics line (each line counts since the last).
+vs_sums() {
+	awk -v keys="rx_bytes_count tx_bytes_count rx_packets_count tx_packets_count conns_added conns_removed rst_count dropped_packets" '
+	BEGIN { n = split(keys, key, " ") }
+	match($0, /"vsock":\{[^{}]*\}/) {
+		o = substr($0, RSTART, RLENGTH)
+		for (i = 1; i <= n; i++)
+			if (match(o, "\"" key[i] "\":[0-9]+")) {
+				s = substr(o, RSTART, RLENGTH)
+				sub(/.*:/, "", s)
+				sum[i] += s
+			}
+	}
+	END { for (i = 1; i <= n; i++) printf "%s=%d ", key[i], sum[i]; print "" }' "$1" 2>/dev/null
+}
+
+# vs_why LINE: the free text after "why=" in a vsockcat line.
+vs_why() {
+	echo "$1" | sed -n 's/.* why=//p'
+}
+
+# vs_problem RUN: the checks of the guest's and the host's vsockcat lines
+# and of ignis's counters, as a reason; empty when all held.
+vs_problem() {
+	local run=$1 refused h2g g2h gh2g gg2h ok_port sums
+	refused=$(grep -m 1 '^refused=' /tmp/vsock-refused.out 2>/dev/null)
+	h2g=$(grep -m 1 '^h2g=' /tmp/vsock-h2g.out 2>/dev/null)
+	g2h=$(grep -m 1 '^g2h=' /tmp/vsock-g2h.out 2>/dev/null)
+	gh2g=$(l3 "$run" vsock_h2g)
+	gg2h=$(l3 "$run" vsock_g2h)
+	ok_port=$(field "$h2g" peer | sed -n 's/^ok-port-//p')
+	sums=$(vs_sums $VS_METRICS)
+	if ! grep -q ' L3 module vmw_vsock_virtio_transport loaded' /tmp/$run.log; then
+		echo "the vsock modules did not load: $(grep ' L3 module ' /tmp/$run.log | sed 's/^ *[0-9.]* L3 module //' | tr '\n' ' ')"
+	elif [ "$(l3 "$run" vsock_driver)" != 1 ]; then
+		echo "vmw_vsock_virtio_transport bound no virtio device ($(l3 "$run" virtio_devices) devices: $(l3 "$run" virtio_ids))"
+	elif [ "$(l3 "$run" vsock_cid)" != $VS_CID ]; then
+		echo "the guest's CID is '$(l3 "$run" vsock_cid)', want guest_cid $VS_CID"
+	elif [ "$(field "$refused" refused)" != ok ]; then
+		echo "CONNECT to guest port 5999 (nobody listens): '${refused:-no result}'"
+	elif [ "$(field "$h2g" h2g)" != ok ]; then
+		echo "host-initiated (CONNECT $VS_PORT), this side: $(vs_why "$h2g") ('${h2g:-no result}'); the guest's: '${gh2g:-no result}'"
+	elif [ "${gh2g%% *}" != ok ]; then
+		echo "host-initiated (CONNECT $VS_PORT), the guest's side: $(vs_why "$gh2g") ('$gh2g')"
+	elif [ "$(field "$gh2g" peer)" != "2:$ok_port" ]; then
+		echo "the guest's peer is $(field "$gh2g" peer), want CID 2 and the port of the OK line ($ok_port)"
+	elif [ "$(field "$h2g" eof)" != 1 ]; then
+		echo "host-initiated: no EOF after the guest's shutdown(SHUT_WR)"
+	elif [ "${gg2h%% *}" != ok ]; then
+		echo "guest-initiated (CID 2 port $VS_HOST_PORT), the guest's side: $(vs_why "$gg2h") ('${gg2h:-no result}'); this side: '${g2h:-no result}'"
+	elif [ "$(field "$g2h" g2h)" != ok ]; then
+		echo "guest-initiated (CID 2 port $VS_HOST_PORT), this side: $(vs_why "$g2h") ('${g2h:-no result}')"
+	elif [ "$(field "$gg2h" eof)" != 1 ]; then
+		echo "guest-initiated: the guest read no EOF after this side's shutdown(SHUT_WR)"
+	elif [ "$(l3 "$run" vsock_g2h_refused | cut -d' ' -f1)" != ok ]; then
+		echo "the guest's connect to CID 2 port 5002 (nobody listens): '$(l3 "$run" vsock_g2h_refused)', want ECONNRESET"
+	elif [ "$(field "$sums" rx_bytes_count)" != $((2 * VS_BYTES)) ] ||
+		[ "$(field "$sums" tx_bytes_count)" != $((2 * VS_BYTES)) ]; then
+		echo "ignis's vsock metrics: $sums; want rx_bytes_count and tx_bytes_count $((2 * VS_BYTES)) (the payloads, each way on both connections)"
+	fi
+}
+
+# Under tsexec, ignis --api-sock (at Debug, stderr in the log): the VM
+# from curl with PUT /vsock; this side listens on ${VS_UDS}_5001 first.
+# Once the guest listens: a CONNECT to a port nobody listens on must be
+# closed with no OK line, then CONNECT 5000 carries VS_BYTES each way; the
+# guest then connects to the host the same way and to a port nobody
+# listens on (refused), and reboots: ignis exits 0 and removes its socket.
+case_vsock_linux() {
+	local run=vsock-linux p why="" started=0 g2h_pid sums h2g g2h
+	rm -f $API_SOCK $VS_UDS ${VS_UDS}_* $VS_METRICS /tmp/vsock-*.out
+	if [ ! -s $IMG/l3-vsock.cpio ]; then
+		verdict vsock_linux FAIL "no l3-vsock.cpio: the cached Debian kernel has no modules/vsock (prepare.sh could not fetch it again)"
+		return
+	fi
+	vsockcat -s $VS_SECS -t g2h uds-listen ${VS_UDS}_$VS_HOST_PORT $VS_BYTES \
+		>/tmp/vsock-g2h.out 2>&1 &
+	g2h_pid=$!
+	boot_bg $run $VS_RUN_SECS $IGNIS --api-sock $API_SOCK --level Debug
+	api_ready $run
+	api_step 204 PUT /metrics "{\"metrics_path\": \"$VS_METRICS\"}"
+	api_step 204 PUT /boot-source "{\"kernel_image_path\": \"$IMG/debian-vmlinux\", \"initrd_path\": \"$IMG/l3-vsock.cpio\", \"boot_args\": \"$VS_ARGS\"}"
+	api_step 204 PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 256}'
+	api_step 204 PUT /vsock "{\"guest_cid\": $VS_CID, \"uds_path\": \"$VS_UDS\"}"
+	api_step 204 PUT /actions '{"action_type": "InstanceStart"}' && started=1
+	if [ -z "$why" ] && [ ! -S $VS_UDS ]; then
+		why="ignis started the VM but $VS_UDS is not a socket"
+	fi
+	if [ -z "$why" ] && ! wait_line $run 'L3 vsock_h2g_ready' $VS_SECS; then
+		if [ -s /tmp/$run.res ]; then
+			why="ignis ended ($(cat /tmp/$run.res)) before the guest listened on vsock port $VS_PORT; its stderr: $(grep -v -e unclaimed -e 'ignis: API ' /tmp/$run.err | head -n 2 | tr '\n' '|'); console tail: $(tail -n 2 /tmp/$run.log | tr '\n' '|')"
+		else
+			why="the guest never listened on vsock port $VS_PORT; its last lines: $(grep ' L3' /tmp/$run.log | tail -n 3 | sed 's/^ *[0-9.]* //' | tr '\n' '|')"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		vsockcat -s 10 -t refused uds-connect $VS_UDS 5999 refused >/tmp/vsock-refused.out 2>&1
+		vsockcat -s $VS_SECS -t h2g uds-connect $VS_UDS $VS_PORT $VS_BYTES >/tmp/vsock-h2g.out 2>&1
+	fi
+	# No guest will end it: SIGTERM. Else its /init goes on to the
+	# guest-initiated connections and reboot -f (each bounded there).
+	[ $started = 1 ] || api_vmm_stop
+	boot_wait $run
+	# The VM is over: a listener still waiting waits for nobody.
+	kill $g2h_pid 2>/dev/null
+	wait $g2h_pid
+	rm -f ${VS_UDS}_$VS_HOST_PORT
+	for f in refused h2g g2h; do
+		sed "s/^/=== vsock_linux $f: /" /tmp/vsock-$f.out 2>/dev/null
+	done
+	sums=$(vs_sums $VS_METRICS)
+	echo "=== vsock_linux metrics: $sums"
+	grep -i 'vsock' /tmp/$run.err | tail -n 20 | sed 's/^/vsock-linux vsock stderr | /'
+	p=$(run_problem $run $VS_RUN_SECS)
+	[ -n "$why" ] || [ -n "$p" ] || p=$(vs_problem $run)
+	h2g=$(grep -m 1 '^h2g=' /tmp/vsock-h2g.out 2>/dev/null)
+	g2h=$(grep -m 1 '^g2h=' /tmp/vsock-g2h.out 2>/dev/null)
+	if [ -n "$why" ]; then
+		verdict vsock_linux FAIL "$why"
+	elif [ -n "$p" ]; then
+		verdict vsock_linux FAIL "$p"
+	elif [ -e $VS_UDS ]; then
+		verdict vsock_linux FAIL "ignis exited 0 but left $VS_UDS"
+	else
+		verdict vsock_linux PASS "Linux's vmw_vsock_virtio_transport bound (CID $VS_CID); CONNECT $VS_PORT: $(field "$h2g" peer | sed 's/ok-port-/OK /'), $VS_BYTES bytes each way intact, EOF passed on, host->guest $(field "$h2g" up_mibs) MiB/s, guest->host $(field "$h2g" down_mibs) MiB/s; guest connect to CID 2 port $VS_HOST_PORT: intact both ways, guest->host $(field "$g2h" up_mibs) MiB/s, host->guest $(field "$g2h" down_mibs) MiB/s (outer clock); CONNECT to an unlistened port closed with no OK, the guest's connect to one refused (ECONNRESET); ignis counted $(field "$sums" rx_bytes_count)/$(field "$sums" tx_bytes_count) payload bytes rx/tx; reboot -f: exit 0, socket removed"
+	fi
+}
+
 # boot_simple NAME RUN KERNEL [INITRD]: /init, then a clean reboot. With
 # Debian's initrd, its virtio_mmio module must load too.
 boot_simple() {
@@ -1141,6 +1293,7 @@ systest_run() {
 	selected "$s" api_curl && case_api_curl
 	selected "$s" api_config_file && case_api_config_file
 	selected "$s" api_lifecycle api_drive_swap && case_api_lifecycle
+	selected "$s" vsock_linux && case_vsock_linux
 	selected "$s" harness_hang && case_harness_hang
 	selected "$s" boot_ratio && case_boot_ratio
 	selected "$s" dma_map_benchmark && case_dma_map_benchmark

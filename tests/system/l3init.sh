@@ -9,7 +9,8 @@
 # systest=bench it only says it is there and reboots, to time the boot alone;
 # with systest=hang it never ends; with systest=lifecycle it reads its disk,
 # then prints a heartbeat ("L3 tick N") until Ctrl-Alt-Del reboots it, and
-# reads the disk again when its size changes (a new image under it).
+# reads the disk again when its size changes (a new image under it); with
+# systest=vsock it loads Linux's virtio-vsock modules and runs vsockcat.
 /bin/busybox mkdir -p /proc /sys /dev /bin /tmp
 /bin/busybox mount -t tmpfs tmp /tmp 2>/dev/null
 /bin/busybox --install -s /bin
@@ -36,6 +37,16 @@ if [ -s /lib/modules/order ]; then
 			echo "L3 module ${ko%.ko} FAILED"
 		fi
 	done </lib/modules/order
+fi
+if [ "${systest:-}" = vsock ] && [ -s /lib/modules/vsock/order ]; then
+	# vsock_linux: Linux's virtio-vsock driver, on top of virtio_mmio.
+	while read -r ko; do
+		if insmod "/lib/modules/vsock/$ko"; then
+			echo "L3 module ${ko%.ko} loaded"
+		else
+			echo "L3 module ${ko%.ko} FAILED"
+		fi
+	done </lib/modules/vsock/order
 fi
 if [ "${systest:-}" != bench ]; then
 	echo "L3 nproc=$(nproc)"
@@ -161,6 +172,24 @@ if [ "${systest:-}" != bench ]; then
 		# is_read_only asked.
 		echo "L3 vda_md5=$(md5sum </dev/vda | cut -d' ' -f1)"
 		echo "L3 vda_ro=$(cat /sys/block/vda/ro 2>/dev/null)"
+	fi
+	if [ "${systest:-}" = vsock ]; then
+		# vsock_linux: Linux's own virtio-vsock driver (Debian's
+		# modules) on ignis's device, vsockcat (vsockcat.c) at both
+		# ends, vsock_bytes each way per connection. First the host
+		# connects (CONNECT 5000 on uds_path): accept it, read and
+		# check, answer; then connect to the host (CID 2 port 5001:
+		# its <uds_path>_5001), send, read and check; then to port
+		# 5002, where nobody listens: refused. Each bounded (-s), so
+		# that a failure still gets this far and to reboot -f.
+		echo "L3 vsock_driver=$(ls /sys/bus/virtio/drivers/vmw_vsock_virtio_transport 2>/dev/null | grep -c '^virtio')"
+		vsockcat -t 'L3 vsock_cid' cid
+		vsockcat -s 30 -t 'L3 vsock_h2g' listen 5000 "${vsock_bytes:-1048576}"
+		vsockcat -s 30 -t 'L3 vsock_g2h' connect 2 5001 "${vsock_bytes:-1048576}"
+		vsockcat -s 10 -t 'L3 vsock_g2h_refused' connect 2 5002 refused
+		# What the driver said (below "quiet"), for a failure.
+		dmesg | grep -iE 'vsock|virtio' | grep -vE 'command line|systest=|vsock_bytes=' |
+			sed 's/^\[ *[0-9.]*\] //; s/^/L3 vsock_dmesg /'
 	fi
 	if [ "${systest:-}" = rng ] || [ "${systest:-}" = blk ] || [ "${systest:-}" = api ] ||
 		[ "${systest:-}" = lifecycle ]; then

@@ -9,7 +9,10 @@
 #   debian/<package>_<version>/  Debian's generic kernel: vmlinuz (bzImage),
 #                                vmlinux (the ELF inside it, with the PVH
 #                                note), config, modules/ (kvm-amd and what it
-#                                needs, in insmod order: modules/order)
+#                                needs, in insmod order: modules/order; the
+#                                stock inner kernel's virtio-mmio modules in
+#                                modules/inner/, its virtio-vsock ones on top
+#                                of those in modules/vsock/, each with an order)
 #   kernel/<hash>/               our kernel: bzImage, vmlinux, config,
 #                                build-seconds; <hash> = fragment + source
 #                                package version, so a second run builds nothing
@@ -95,9 +98,10 @@ if [ -n "$pkg" ]; then
 	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
 	debian_dir="$cache/debian/${pkg}_$ver"
 fi
-# Fetched before this recipe knew the vfio and virtio modules: again.
+# Fetched before this recipe knew the vfio, virtio and vsock modules: again.
 if [ -n "$debian_dir" ] && { ! grep -qs '^tun' "$debian_dir/modules/order" ||
-	! grep -qs '^virtio_blk' "$debian_dir/modules/inner/order"; }; then
+	! grep -qs '^virtio_blk' "$debian_dir/modules/inner/order" ||
+	! grep -qs '^vmw_vsock_virtio_transport\.ko$' "$debian_dir/modules/vsock/order"; }; then
 	rm -f "$debian_dir/modules/order"
 fi
 if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
@@ -135,6 +139,17 @@ if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
 	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1 tun
 	# The stock inner kernel's initrd: virtio-mmio is a module in Debian.
 	modules_for "$work/out/modules/inner" virtio_mmio virtio_blk virtio-rng virtio_net
+	# Linux's virtio-vsock driver, for the vsock case's initrd only (on
+	# top of inner/: what that has already is left out).
+	modules_for "$work/out/modules/vsock" vmw_vsock_virtio_transport
+	while read -r ko; do
+		if grep -qx "$ko" "$work/out/modules/inner/order"; then
+			rm "$work/out/modules/vsock/$ko"
+		else
+			echo "$ko"
+		fi
+	done <"$work/out/modules/vsock/order" >"$work/vsock.order"
+	mv "$work/vsock.order" "$work/out/modules/vsock/order"
 	"$here/extract-vmlinux.sh" "$work/out/vmlinuz" "$work/out/vmlinux"
 	mkdir -p "$cache/debian"
 	rm -rf "$debian_dir"
