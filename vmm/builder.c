@@ -14,6 +14,7 @@
 #include "api/fc_config.h"
 #include "arch.h"
 #include "devices/iommu/viommu.h"
+#include "jail/jail.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
@@ -27,6 +28,7 @@ const struct cli_group *const builder_cli_groups[] = {
 	&fc_config_cli_group,
 	&fc_api_cli_group,
 	&config_log_cli_group,
+	&jail_cli_group,
 	NULL,
 };
 

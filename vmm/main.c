@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sig_fd = signals_init();
-	if (sig_fd < 0) {
+	if (sig_fd < 0 || jail_init()) {
 		log_error("cannot set up signal handling");
 		config_free(&cfg);
 		return EXIT_FAILURE;
@@ -264,8 +264,7 @@ int main(int argc, char **argv)
 		if (metrics_configured())
 			vm_add_poll_source(&vm, metrics_timer_fd(), metrics_poll,
 					   NULL);
-		ret = jail_thread_enter(JAIL_VMM) ? EXIT_FAILURE :
-						    vm_run(&vm, sig_fd);
+		ret = vm_run(&vm, sig_fd);
 	}
 	/* Firecracker writes a last line at exit: what happened since the
 	 * last flush is not lost. */

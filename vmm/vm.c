@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/legacy/serial.h"
+#include "jail/jail.h"
 #include "log.h"
 #include "term.h"
 #include "vcpu.h"
@@ -173,6 +174,12 @@ int vm_run(struct vm *vm, int sig_fd)
 			log_error("cannot start vCPU %u: %s", i, strerror(-err));
 			vm_request_stop(vm, VM_STOP_ERROR);
 		}
+	}
+	/* Jailed once the last thread is made: a thread inherits the
+	 * filter of the thread that creates it. */
+	if (!err && (err = jail_thread_enter(JAIL_VMM))) {
+		log_error("cannot enter the vmm jail: %s", strerror(-err));
+		vm_request_stop(vm, VM_STOP_ERROR);
 	}
 	while (!vm_is_stopping(vm)) {
 		struct pollfd fds[3 + VM_MAX_POLL_SOURCES] = {

@@ -35,7 +35,7 @@ struct viommu_dev {
 	 * mode maps and unmaps around every DMA) finds its next request
 	 * picked up without a kick; an idle iommu polls for nothing. */
 	uint64_t poll_ns;		/* polling window's bound */
-	bool active;			/* worker running (transport lock) */
+	bool active;			/* worker serving (transport lock) */
 	/*
 	 * A bypass write while the worker runs: the core belongs to the
 	 * worker thread then, so the vCPU thread leaves the value here and
@@ -338,18 +338,11 @@ static int viommu_config_rw(struct vdev *d, uint32_t off, void *buf,
 	return 0;
 }
 
-/* DRIVER_OK (transport lock held): both queues, then the worker. */
+/* DRIVER_OK (transport lock held): both queues, then the worker serves
+ * them. */
 static int viommu_activate(struct vdev *d)
 {
 	struct viommu_dev *v = to_dev(d);
-	const struct worker_config cfg = {
-		.name = "virtio-iommu",
-		.cls = JAIL_VIRTIO,
-		.nr_kick_fds = 2,
-		.kick_fds = v->kick_fds,
-		.backend_fd = -1,
-		.poll_max_ns = v->poll_ns,
-	};
 	int ret;
 
 	if (v->active)
@@ -365,7 +358,7 @@ static int viommu_activate(struct vdev *d)
 	v->pushed = false;
 	v->evt_pushed = false;
 	v->holding = false;
-	ret = worker_start(&v->worker, &cfg, &viommu_worker_ops, v);
+	ret = worker_activate(&v->worker);
 	if (ret)
 		goto err;
 	v->active = true;
@@ -381,7 +374,7 @@ static void viommu_stop(struct viommu_dev *v)
 	int ret;
 
 	if (v->active) {
-		ret = worker_stop(&v->worker);
+		ret = worker_deactivate(&v->worker);
 		if (ret)
 			log_warn("iommu: worker ended with %d", ret);
 		v->active = false;
@@ -419,6 +412,25 @@ static const struct vdev_ops viommu_ops = {
 	.activate = viommu_activate,
 	.reset = viommu_reset_op,
 };
+
+/* The thread and its ring, idle until DRIVER_OK. */
+static int viommu_create_worker(struct viommu_dev *v)
+{
+	const struct worker_config cfg = {
+		.name = "virtio-iommu",
+		.cls = JAIL_IOMMU,
+		.nr_kick_fds = 2,
+		.kick_fds = v->kick_fds,
+		.backend_fd = -1,
+		.poll_max_ns = v->poll_ns,
+	};
+	int ret = worker_create(&v->worker, &cfg, &viommu_worker_ops, v);
+
+	if (ret)
+		log_error("iommu: cannot create the worker: %s",
+			  strerror(-ret));
+	return ret;
+}
 
 int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 		      const struct viommu_config *cfg, uint64_t poll_ns,
@@ -461,6 +473,13 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 	v->vdev.offered = viommu_features(v->core);
 	viommu_config_fill(v->core, &v->config);
 	atomic_store(&v->bypass, v->config.bypass);
+	ret = viommu_create_worker(v);
+	if (ret) {
+		viommu_dma_fini(&v->dma);
+		viommu_destroy(v->core);
+		free(v);
+		return ret;
+	}
 	*out = &v->vdev;
 	return 0;
 }
@@ -468,11 +487,15 @@ int viommu_dev_create(const struct gmem *mem, const int *kick_fds,
 void viommu_dev_destroy(struct vdev *d)
 {
 	struct viommu_dev *v;
+	int ret;
 
 	if (!d)
 		return;
 	v = to_dev(d);
 	viommu_stop(v);
+	ret = worker_destroy(&v->worker);
+	if (ret)
+		log_warn("iommu: worker ended with %d", ret);
 	viommu_dma_fini(&v->dma);
 	viommu_destroy(v->core);
 	free(v);

@@ -109,7 +109,6 @@ static const char *const blk_metric_names[] = { BLK_METRICS(METRIC_NAME) };
 struct blk {
 	struct vdev vdev;		/* the transport's view; priv = this */
 	const struct gmem *mem;		/* guest RAM, not owned */
-	int kick_fd;			/* requestq ioeventfd, not owned */
 	int fd;				/* the image */
 	_Atomic uint64_t capacity;	/* sectors: a new image changes it
 					 * under the worker */
@@ -117,7 +116,7 @@ struct blk {
 	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID answer, NUL-padded */
 	char thread_name[16];		/* "virtio-blkN" */
 	bool read_only;			/* opened O_RDONLY */
-	bool active;			/* worker running (transport lock) */
+	bool active;			/* worker serving (transport lock) */
 	/* Worker thread only, from activate to reset: */
 	bool needs_reset;		/* error seen: serve nothing */
 	bool write_through;		/* FLUSH not negotiated: sync writes */
@@ -132,8 +131,7 @@ struct blk {
 	struct blk_slot *slots;		/* [BLK_MAX_INFLIGHT] */
 	struct worker worker;		/* the device's thread */
 	/* A new image for the running disk (blk_update_image()): */
-	pthread_mutex_t swap_lock;	/* over fd, config, and the worker's
-					 * start and stop */
+	pthread_mutex_t swap_lock;	/* over fd and config */
 	bool direct;			/* opened O_DIRECT */
 	struct blk_metrics metrics;	/* worker adds, VMM flushes */
 	struct metrics_group metrics_group;
@@ -611,21 +609,11 @@ static int blk_config_rw(struct vdev *d, uint32_t off, void *buf,
 	return 0;
 }
 
-/* DRIVER_OK (transport lock held): freeze requestq, start the worker. */
+/* DRIVER_OK (transport lock held): freeze requestq, let the worker serve
+ * it. */
 static int blk_activate(struct vdev *d)
 {
 	struct blk *b = to_blk(d);
-	struct worker_config cfg = {
-		.name = b->thread_name,
-		.cls = JAIL_VIRTIO,
-		.nr_kick_fds = 1,
-		.kick_fds = &b->kick_fd,
-		.opcodes = blk_opcodes,
-		.nr_opcodes = sizeof(blk_opcodes),
-		.entries = BLK_RING_ENTRIES,
-		.poll_max_ns = BLK_POLL_MAX_NS,
-		.swappable_backend = true,
-	};
 	int ret;
 
 	if (b->active)
@@ -652,16 +640,13 @@ static int blk_activate(struct vdev *d)
 	b->zero_range = true;
 	b->nr_free = BLK_MAX_INFLIGHT;
 	memset(b->slots, 0, BLK_MAX_INFLIGHT * sizeof(*b->slots));
-	/* The image the worker registers is the one a concurrent
-	 * blk_update_image() sees it running with. */
-	pthread_mutex_lock(&b->swap_lock);
-	cfg.backend_fd = b->fd;
-	ret = worker_start(&b->worker, &cfg, &blk_worker_ops, b);
-	b->active = !ret;
-	pthread_mutex_unlock(&b->swap_lock);
-	if (ret)
+	ret = worker_activate(&b->worker);
+	if (ret) {
 		b->vq = (struct vq){ 0 };
-	return ret;
+		return ret;
+	}
+	b->active = true;
+	return 0;
 }
 
 static void blk_stop(struct blk *b)
@@ -670,12 +655,10 @@ static void blk_stop(struct blk *b)
 
 	if (!b->active)
 		return;
-	/* The worker retires every request still in flight before it
-	 * exits (blk_in_flight), so no host I/O lands after the reset. */
-	pthread_mutex_lock(&b->swap_lock);
-	ret = worker_stop(&b->worker);
+	/* The worker retires every request still in flight before it goes
+	 * idle (blk_in_flight), so no host I/O lands after the reset. */
+	ret = worker_deactivate(&b->worker);
 	b->active = false;
-	pthread_mutex_unlock(&b->swap_lock);
 	if (ret)
 		log_warn("blk: worker ended with %d", ret);
 	b->vq = (struct vq){ 0 };
@@ -812,6 +795,29 @@ static void blk_fill_config(struct blk *b, bool punch)
 	c->write_zeroes_may_unmap = 1;
 }
 
+/* The thread and its ring, idle until DRIVER_OK, on the image opened. */
+static int blk_create_worker(struct blk *b, const int *kick_fds)
+{
+	const struct worker_config cfg = {
+		.name = b->thread_name,
+		.cls = JAIL_BLK,
+		.nr_kick_fds = 1,
+		.kick_fds = kick_fds,
+		.backend_fd = b->fd,
+		.opcodes = blk_opcodes,
+		.nr_opcodes = sizeof(blk_opcodes),
+		.entries = BLK_RING_ENTRIES,
+		.poll_max_ns = BLK_POLL_MAX_NS,
+		.swappable_backend = true,
+	};
+	int ret = worker_create(&b->worker, &cfg, &blk_worker_ops, b);
+
+	if (ret)
+		log_error("%s: cannot create the worker: %s", b->thread_name,
+			  strerror(-ret));
+	return ret;
+}
+
 int blk_create(const struct gmem *mem, const int *kick_fds,
 	       const struct blk_params *p, struct vdev **out)
 {
@@ -858,11 +864,16 @@ int blk_create(const struct gmem *mem, const int *kick_fds,
 			   &b->metrics);
 	b->vdev.metrics = &b->metrics_group;
 	b->mem = mem;
-	b->kick_fd = kick_fds[0];
+	ret = blk_create_worker(b, kick_fds);
+	if (ret)
+		goto err_close;
 	pthread_mutex_init(&b->swap_lock, NULL);
 	*out = &b->vdev;
 	return 0;
 
+err_close:
+	flock(b->fd, LOCK_UN);
+	close(b->fd);
 err_free:
 	free(b->slots);
 	free(b);
@@ -872,11 +883,15 @@ err_free:
 void blk_destroy(struct vdev *d)
 {
 	struct blk *b;
+	int ret;
 
 	if (!d)
 		return;
 	b = to_blk(d);
 	blk_stop(b);
+	ret = worker_destroy(&b->worker);
+	if (ret)
+		log_warn("blk: worker ended with %d", ret);
 	/* The ring's file table may hold the file a little longer (its
 	 * teardown is asynchronous): release the image for others now. */
 	flock(b->fd, LOCK_UN);
@@ -897,10 +912,10 @@ int blk_update_image(struct vdev *d, const char *path, char *why, size_t len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&b->swap_lock);
-	/* A running worker's ring holds the file in its table: requests
-	 * submitted from now on take the new one, those in flight finish
-	 * on the old one, which they hold. */
-	ret = b->active ? worker_set_backend(&b->worker, fd) : 0;
+	/* The worker's ring, serving or idle, holds the file in its table:
+	 * requests submitted from now on take the new one, those in flight
+	 * finish on the old one, which they hold. */
+	ret = worker_set_backend(&b->worker, fd);
 	if (!ret) {
 		old = b->fd;
 		b->fd = fd;

@@ -87,15 +87,20 @@ struct vdev_ops {
 	int (*config_rw)(struct vdev *d, uint32_t off, void *buf,
 			 uint32_t len, bool write);
 	/*
-	 * DRIVER_OK: d->features and d->queues are final. Opens the backend
-	 * and starts the device's thread. 0, or -errno: the device then gets
-	 * DEVICE_NEEDS_RESET, so it must undo its own partial work. Required.
+	 * DRIVER_OK: d->features and d->queues are final. Freezes the
+	 * queues and tells the device's thread, made with its ring and
+	 * backend at creation, to serve them: on a vCPU thread, which makes
+	 * no thread, ring or file (worker_activate()). 0, or -errno: the
+	 * device then gets DEVICE_NEEDS_RESET, so it must undo its own
+	 * partial work. Required.
 	 */
 	int (*activate)(struct vdev *d);
 	/*
 	 * The driver wrote 0 to Status (or the transport is destroyed while
-	 * active): stop and join the device's thread, forget the queues.
-	 * Called on every reset, activated or not. Required.
+	 * active): the device's thread stops serving and drains what is in
+	 * flight (worker_deactivate()), the queues are forgotten; the thread
+	 * and its ring stay for the next activation. Called on every reset,
+	 * activated or not. Required.
 	 */
 	void (*reset)(struct vdev *d);
 };
@@ -165,8 +170,8 @@ static inline void vdev_put_behind_iommu(struct vdev *d,
 }
 
 /*
- * The transport's reset of (d): the device stops its thread, which then
- * holds no translated chain, so an IOMMU waiting for it may go on.
+ * The transport's reset of (d): the device's thread stops serving, and
+ * then holds no translated chain, so an IOMMU waiting for it may go on.
  */
 static inline void vdev_reset(struct vdev *d)
 {

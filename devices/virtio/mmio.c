@@ -277,7 +277,7 @@ static void vmmio_write_status(struct vmmio *m, uint32_t v)
 
 	if (v == 0) {
 		vdev_reset(d);
-		/* The device's thread has stopped: nothing sets it again. */
+		/* The device's thread stopped serving: nothing sets it again. */
 		atomic_store(&d->needs_reset, false);
 		vmmio_clear(m);
 		return;

@@ -18,7 +18,7 @@
 static const uint8_t net_opcodes[] = {
 	IORING_OP_READV, /* receive: tap -> guest buffers */
 	IORING_OP_WRITEV, /* transmit: guest buffers -> tap */
-	IORING_OP_ASYNC_CANCEL, /* behind the iommu: net_rx_renew() */
+	IORING_OP_ASYNC_CANCEL, /* the tap read: net_rx_renew(), at reset */
 };
 
 static const char *const net_metric_names[] = { NET_METRICS(METRIC_NAME) };
@@ -146,7 +146,8 @@ static int net_tx_on_cqe(struct net *n, uint64_t i, int res)
 	s = &n->tx[i];
 	s->busy = false;
 	n->tx_free++;
-	if (n->needs_reset)
+	/* Stopping: the resetting driver owns the chain again. */
+	if (n->needs_reset || worker_stopping(&n->worker))
 		return 0;
 	if (res < 0) {
 		/* -EIO while the tap is down, -EINVAL for a header the
@@ -230,26 +231,6 @@ static void net_on_pass_end(void *ctx)
 		vdev_raise_irq(&n->vdev, VDEV_INT_USED);
 }
 
-static const struct worker_ops net_worker_ops = {
-	.on_kick = net_on_kick,
-	.on_cqe = net_on_cqe,
-	.on_pass_end = net_on_pass_end,
-};
-
-/* ---- lifecycle ---- */
-
-static int net_config_rw(struct vdev *d, uint32_t off, void *buf, uint32_t len,
-			 bool write)
-{
-	struct net *n = to_net(d);
-
-	/* Nothing here is driver-writable on a modern device (only legacy
-	 * drivers wrote mac, 5.1.4): writes are dropped. */
-	if (!write)
-		memcpy(buf, (const uint8_t *)&n->config + off, len);
-	return 0;
-}
-
 /*
  * What the tap may hand the guest: only offloads the driver accepted, so
  * the kernel completes checksums and segments everything else before the
@@ -280,19 +261,84 @@ static int net_set_offload(struct net *n, unsigned int off)
 }
 
 /*
- * A notification the device may never get: the driver may fill the
- * queues before DRIVER_OK ("population of virtqueues", 3.1.1 step 7) and
- * only notify later, or not at all for receive buffers. Signalling each
- * queue's eventfd once makes the worker look at both rings on its first
- * pass. The fds stay the caller's; this only bumps their counters.
+ * Serving starts: the tap may now hand over what the driver accepted, and
+ * both queues get a first look without a notification: the driver may
+ * fill them before DRIVER_OK ("population of virtqueues", 3.1.1 step 7)
+ * and only notify later, or not at all for receive buffers.
  */
-static void net_kick_self(struct net *n)
+static int net_on_start(void *ctx)
 {
-	uint64_t one = 1;
+	struct net *n = ctx;
+	unsigned int off = net_tap_offloads(n->features);
+	int ret;
 
-	for (unsigned int q = 0; q < NET_NR_QUEUES; q++)
-		if (write(n->kick_fds[q], &one, sizeof(one)) < 0)
-			log_debug("net: kick %u: %s", q, strerror(errno));
+	if (off != n->tap_offloads) {
+		ret = net_set_offload(n, off);
+		if (ret) {
+			log_warn("net: TUNSETOFFLOAD: %s", strerror(-ret));
+			net_fail(n, "cannot program the tap");
+			return 0;
+		}
+		n->tap_offloads = off;
+	}
+	worker_retry(&n->worker, NET_RXQ);
+	worker_retry(&n->worker, NET_TXQ);
+	return 0;
+}
+
+/*
+ * Stopping (a reset, or the end): the tap read waits for a frame that may
+ * never come, with the guest's buffers lent to it, and the ring outlives
+ * the reset: cancel it. Tap writes never wait (tun's send buffer is
+ * unbounded): they complete on their own. On this thread too, the
+ * offloads go back to none.
+ */
+static void net_on_stop(void *ctx)
+{
+	struct net *n = ctx;
+	int ret;
+
+	/* Offloads off again: a reset driver may not take them. */
+	if (n->tap_offloads) {
+		ret = net_set_offload(n, 0);
+		if (ret)
+			log_warn("net: TUNSETOFFLOAD: %s", strerror(-ret));
+		else
+			n->tap_offloads = 0;
+	}
+	net_rx_cancel(n);
+}
+
+/* Until the read, its cancel and every write are back: no guest buffer
+ * is written or read after the reset. */
+static bool net_in_flight(void *ctx)
+{
+	const struct net *n = ctx;
+
+	return n->rx_reading || n->rx_cancelling || n->tx_free < NET_TX_SLOTS;
+}
+
+static const struct worker_ops net_worker_ops = {
+	.on_start = net_on_start,
+	.on_kick = net_on_kick,
+	.on_cqe = net_on_cqe,
+	.on_pass_end = net_on_pass_end,
+	.in_flight = net_in_flight,
+	.on_stop = net_on_stop,
+};
+
+/* ---- lifecycle ---- */
+
+static int net_config_rw(struct vdev *d, uint32_t off, void *buf, uint32_t len,
+			 bool write)
+{
+	struct net *n = to_net(d);
+
+	/* Nothing here is driver-writable on a modern device (only legacy
+	 * drivers wrote mac, 5.1.4): writes are dropped. */
+	if (!write)
+		memcpy(buf, (const uint8_t *)&n->config + off, len);
+	return 0;
 }
 
 static void net_clear(struct net *n)
@@ -315,21 +361,11 @@ static void net_clear(struct net *n)
 		n->tx[i].busy = false;
 }
 
-/* DRIVER_OK (transport lock held): freeze both queues, program the tap's
- * offloads, start the worker. */
+/* DRIVER_OK (transport lock held): freeze both queues, let the worker
+ * serve them (it programs the tap's offloads: net_on_start()). */
 static int net_activate(struct vdev *d)
 {
 	struct net *n = to_net(d);
-	const struct worker_config cfg = {
-		.name = n->thread_name,
-		.cls = JAIL_VIRTIO,
-		.nr_kick_fds = NET_NR_QUEUES,
-		.kick_fds = n->kick_fds,
-		.backend_fd = n->tap,
-		.opcodes = net_opcodes,
-		.nr_opcodes = sizeof(net_opcodes),
-		.entries = NET_RING_ENTRIES,
-	};
 	int ret;
 
 	if (n->active)
@@ -342,20 +378,12 @@ static int net_activate(struct vdev *d)
 	}
 	n->features = d->features;
 	n->mrg_rxbuf = vdev_negotiated(d, VIRTIO_NET_F_MRG_RXBUF);
-	ret = net_set_offload(n, net_tap_offloads(d->features));
-	if (ret) {
-		log_warn("net: TUNSETOFFLOAD: %s", strerror(-ret));
-		goto err_clear;
-	}
-	ret = worker_start(&n->worker, &cfg, &net_worker_ops, n);
+	ret = worker_activate(&n->worker);
 	if (ret)
-		goto err_offload;
+		goto err_clear;
 	n->active = true;
-	net_kick_self(n);
 	return 0;
 
-err_offload:
-	net_set_offload(n, 0);
 err_clear:
 	net_clear(n);
 	return ret;
@@ -370,21 +398,14 @@ static void net_stop(struct net *n)
 	/*
 	 * The worker returns no chain it holds: after a reset the driver
 	 * owns every buffer again and forgets them. No guest buffer is
-	 * written after this: a tap read still parked in io_uring's poll is
-	 * retried only by its submitter, and once the worker thread has
-	 * exited io_uring cancels it instead (PF_EXITING), as does the
-	 * ring's teardown; tap writes never park (tun's send buffer is
-	 * unbounded), so they all completed inside the worker's last
-	 * io_uring_enter.
+	 * touched after this: the worker cancels the tap read and waits
+	 * for it and every write (net_on_stop(), net_in_flight()), and
+	 * turns the tap's offloads off, before it goes idle.
 	 */
-	ret = worker_stop(&n->worker);
+	ret = worker_deactivate(&n->worker);
 	if (ret)
 		log_warn("net: worker ended with %d", ret);
 	n->active = false;
-	/* Offloads off again: a reset driver may not take them. */
-	ret = net_set_offload(n, 0);
-	if (ret)
-		log_warn("net: TUNSETOFFLOAD: %s", strerror(-ret));
 	net_clear(n);
 }
 
@@ -447,6 +468,27 @@ err_close:
 	return err;
 }
 
+/* The thread and its ring, idle until DRIVER_OK, on the tap attached. */
+static int net_create_worker(struct net *n, const int *kick_fds)
+{
+	const struct worker_config cfg = {
+		.name = n->thread_name,
+		.cls = JAIL_NET,
+		.nr_kick_fds = NET_NR_QUEUES,
+		.kick_fds = kick_fds,
+		.backend_fd = n->tap,
+		.opcodes = net_opcodes,
+		.nr_opcodes = sizeof(net_opcodes),
+		.entries = NET_RING_ENTRIES,
+	};
+	int ret = worker_create(&n->worker, &cfg, &net_worker_ops, n);
+
+	if (ret)
+		log_error("%s: cannot create the worker: %s", n->thread_name,
+			  strerror(-ret));
+	return ret;
+}
+
 int net_create(const struct gmem *mem, const int *kick_fds,
 	       const struct net_params *p, struct vdev **out)
 {
@@ -476,8 +518,6 @@ int net_create(const struct gmem *mem, const int *kick_fds,
 	n->config.status = htole16(VIRTIO_NET_S_LINK_UP);
 	n->config.max_virtqueue_pairs = htole16(1);
 	snprintf(n->thread_name, sizeof(n->thread_name), "vnet-%.10s", p->tap);
-	for (unsigned int q = 0; q < NET_NR_QUEUES; q++)
-		n->kick_fds[q] = kick_fds[q];
 	n->mem = mem;
 	n->vdev.ops = &net_ops;
 	n->vdev.priv = n;
@@ -485,9 +525,14 @@ int net_create(const struct gmem *mem, const int *kick_fds,
 			   &n->metrics);
 	n->vdev.metrics = &n->metrics_group;
 	n->vdev.offered = p->has_mac ? VDEV_BIT(VIRTIO_NET_F_MAC) : 0;
+	ret = net_create_worker(n, kick_fds);
+	if (ret)
+		goto err_close;
 	*out = &n->vdev;
 	return 0;
 
+err_close:
+	close(n->tap);
 err_free:
 	free(n);
 	return ret;
@@ -496,11 +541,15 @@ err_free:
 void net_destroy(struct vdev *d)
 {
 	struct net *n;
+	int ret;
 
 	if (!d)
 		return;
 	n = to_net(d);
 	net_stop(n);
+	ret = worker_destroy(&n->worker);
+	if (ret)
+		log_warn("net: worker ended with %d", ret);
 	close(n->tap);
 	free(n);
 }

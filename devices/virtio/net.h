@@ -36,15 +36,16 @@ struct net_params {
  * IFF_VNET_HDR, so a missing or busy tap fails here with a clear -errno.
  * The tap name must be 1..IFNAMSIZ - 1 characters without '%' (-EINVAL).
  * The datapath runs on the device's worker thread ("vnet-<tap>",
- * JAIL_VIRTIO) from DRIVER_OK to reset. activate and reset also set the
- * tap's offloads (ioctl TUNSETOFFLOAD) on the transport's calling thread.
- * Returns 0, -EINVAL, -ENOMEM or the tap's -errno. Main thread.
+ * JAIL_NET), created here with its ring, from DRIVER_OK to reset; that
+ * thread also sets the tap's offloads (ioctl TUNSETOFFLOAD) to what the
+ * driver accepted, and back to none at reset. Returns 0, -EINVAL,
+ * -ENOMEM or the tap's or the worker's -errno. Main thread.
  */
 int net_create(const struct gmem *mem, const int *kick_fds,
 	       const struct net_params *p, struct vdev **out);
 
-/* Stops the worker if it runs, closes the tap and frees (d). Accepts
- * NULL. After vmmio_destroy() of its transport. */
+/* Ends the worker (draining it if it serves), closes the tap and frees
+ * (d). Accepts NULL. After vmmio_destroy() of its transport. */
 void net_destroy(struct vdev *d);
 
 #endif

@@ -57,7 +57,8 @@
 /* Buffers lent to one read: readv's limit (IOV_MAX) less the overflow
  * byte that tells a truncated frame from one that fits exactly. */
 #define NET_RX_READ_IOV 1023
-/* SQ: kill and two kick reads, one tap read, the writes. */
+/* SQ: control and two kick reads, one tap read and its cancel, the
+ * writes. */
 #define NET_RING_ENTRIES 64
 #define NET_TAG_RX WORKER_TAG_DEVICE /* the tap read */
 #define NET_TAG_RX_CANCEL (WORKER_TAG_DEVICE + 1) /* its cancellation */
@@ -66,7 +67,7 @@
 _Static_assert(NET_QUEUE_SIZE <= VQ_MAX_SIZE, "queues too large");
 _Static_assert((NET_QUEUE_SIZE & (NET_QUEUE_SIZE - 1)) == 0, "stash ring");
 _Static_assert(NET_RX_IOV_RING >= 2 * VQ_MAX_CHAIN, "stash iov ring");
-_Static_assert(NET_RING_ENTRIES >= 4 + NET_TX_SLOTS, "SQ too small");
+_Static_assert(NET_RING_ENTRIES >= 5 + NET_TX_SLOTS, "SQ too small");
 
 /* Device configuration (5.1.4), as the guest reads it; mtu and later
  * fields exist only with features we do not offer. */
@@ -116,14 +117,14 @@ METRICS_STRUCT(net_metrics, NET_METRICS);
 struct net {
 	struct vdev vdev; /* the transport's view; priv = this */
 	const struct gmem *mem; /* guest RAM, not owned */
-	int kick_fds[NET_NR_QUEUES]; /* ioeventfds, not owned */
 	int tap; /* /dev/net/tun, attached to the tap */
 	char thread_name[16]; /* "vnet-<tap>" */
 	struct virtio_net_config config; /* what the guest reads */
-	bool active; /* worker running (transport lock) */
+	bool active; /* worker serving (transport lock) */
 	/* Worker thread only, from activate to reset: */
 	bool needs_reset; /* error seen: serve nothing */
 	bool mrg_rxbuf; /* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	unsigned int tap_offloads; /* TUN_F_* the tap has (worker only) */
 	uint64_t features; /* negotiated */
 	struct vq vq[NET_NR_QUEUES]; /* receiveq1, transmitq1 */
 	struct vq_chain chain; /* scratch for vq_pop() */
@@ -164,5 +165,8 @@ void net_push(struct net *n, unsigned int q, uint16_t head, uint32_t len);
 /* net_rx.c: the receive side, on the worker thread. */
 void net_rx_run(struct net *n);
 void net_rx_on_cqe(struct net *n, int res);
+/* Cancels the tap read in flight, unless that is under way already; with
+ * no SQE free, nothing (call again). */
+void net_rx_cancel(struct net *n);
 
 #endif

@@ -110,8 +110,8 @@ static int net_rx_refill(struct net *n)
 /*
  * Lends the stash to one tap read: every chain with MRG_RXBUF, else the
  * first, up to NET_BUF_MAX bytes, then the overflow byte. The read is in
- * flight only while a frame is being copied or the tap is empty, and the
- * ring's teardown at reset cancels it (see net_stop()).
+ * flight only while a frame is being copied or the tap is empty; a reset
+ * cancels it and waits for its end (net_on_stop(), net_in_flight()).
  */
 static void net_rx_submit(struct net *n)
 {
@@ -248,6 +248,23 @@ static void net_rx_deliver(struct net *n, uint64_t len)
 	}
 }
 
+void net_rx_cancel(struct net *n)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!n->rx_reading || n->rx_cancelling)
+		return;
+	sqe = worker_sqe(&n->worker);
+	if (!sqe)
+		return;	/* SQ full: the caller comes back */
+	io_uring_prep_cancel64(sqe, NET_TAG_RX, 0);
+	/* The ring takes no SQE without it (worker.c); a cancel by
+	 * user_data names no file, so it changes nothing else. */
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, NET_TAG_RX_CANCEL);
+	n->rx_cancelling = true;
+}
+
 /*
  * Behind the iommu, while it waits for translations older than the
  * stash's (an UNMAP, say): the stash is translated afresh, so that the
@@ -261,19 +278,11 @@ static void net_rx_renew(struct net *n)
 	struct vq *q = &n->vq[NET_RXQ];
 	uint16_t heads[NET_QUEUE_SIZE];
 	unsigned int nr = n->rx_nr;
-	struct io_uring_sqe *sqe;
 
 	if (n->needs_reset || !nr || !vq_dma_stale(q, net_rx_chain(n, 0)->head))
 		return;
 	if (n->rx_reading) {
-		if (n->rx_cancelling || !(sqe = worker_sqe(&n->worker)))
-			return;
-		io_uring_prep_cancel64(sqe, NET_TAG_RX, 0);
-		/* The ring takes no SQE without it (worker.c); a cancel by
-		 * user_data names no file, so it changes nothing else. */
-		sqe->flags |= IOSQE_FIXED_FILE;
-		io_uring_sqe_set_data64(sqe, NET_TAG_RX_CANCEL);
-		n->rx_cancelling = true;
+		net_rx_cancel(n);
 		return;
 	}
 	for (unsigned int i = 0; i < nr; i++)
@@ -324,7 +333,9 @@ void net_rx_run(struct net *n)
 void net_rx_on_cqe(struct net *n, int res)
 {
 	n->rx_reading = false;
-	if (n->needs_reset)
+	/* Stopping: a frame that made it is dropped; the driver, resetting,
+	 * owns its buffers again. */
+	if (n->needs_reset || worker_stopping(&n->worker))
 		return;
 	if (res == -ECANCELED) {
 		/* net_rx_renew() asked: the stash is renewed next pass. */

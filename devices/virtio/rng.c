@@ -22,8 +22,7 @@ static const char *const rng_metric_names[] = { RNG_METRICS(METRIC_NAME) };
 struct rng {
 	struct vdev vdev; /* the transport's view; priv = this */
 	const struct gmem *mem; /* guest RAM, not owned */
-	int kick_fd; /* requestq ioeventfd, not owned */
-	bool active; /* worker running (transport lock) */
+	bool active; /* worker serving (transport lock) */
 	bool needs_reset; /* worker: error seen, serve nothing */
 	struct vq vq; /* requestq; worker only once active */
 	struct vq_chain chain; /* worker: the chain being answered */
@@ -177,17 +176,11 @@ static const struct worker_ops rng_worker_ops = {
 	.on_pass_end = rng_on_pass_end,
 };
 
-/* DRIVER_OK (transport lock held): freeze requestq, start the worker. */
+/* DRIVER_OK (transport lock held): freeze requestq, let the worker serve
+ * it. */
 static int rng_activate(struct vdev *d)
 {
 	struct rng *r = to_rng(d);
-	const struct worker_config cfg = {
-		.name = "virtio-rng",
-		.cls = JAIL_VIRTIO,
-		.nr_kick_fds = 1,
-		.kick_fds = &r->kick_fd,
-		.backend_fd = -1,
-	};
 	int ret;
 
 	if (r->active)
@@ -196,7 +189,7 @@ static int rng_activate(struct vdev *d)
 	if (ret)
 		return ret;
 	r->needs_reset = false;
-	ret = worker_start(&r->worker, &cfg, &rng_worker_ops, r);
+	ret = worker_activate(&r->worker);
 	if (ret) {
 		r->vq = (struct vq){ 0 };
 		return ret;
@@ -205,14 +198,14 @@ static int rng_activate(struct vdev *d)
 	return 0;
 }
 
-/* Stops the worker if it runs; forgets the queue. */
+/* Makes the worker idle if it serves; forgets the queue. */
 static void rng_stop(struct rng *r)
 {
 	int ret;
 
 	if (!r->active)
 		return;
-	ret = worker_stop(&r->worker);
+	ret = worker_deactivate(&r->worker);
 	if (ret)
 		log_warn("rng: worker ended with %d", ret);
 	r->active = false;
@@ -240,7 +233,15 @@ static const struct vdev_ops rng_ops = {
 
 int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out)
 {
+	const struct worker_config cfg = {
+		.name = "virtio-rng",
+		.cls = JAIL_RNG,
+		.nr_kick_fds = 1,
+		.kick_fds = kick_fds,
+		.backend_fd = -1,
+	};
 	struct rng *r;
+	int ret;
 
 	if (!mem || !kick_fds || kick_fds[0] < 0 || !out)
 		return -EINVAL;
@@ -253,7 +254,13 @@ int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out)
 			   &r->metrics);
 	r->vdev.metrics = &r->metrics_group;
 	r->mem = mem;
-	r->kick_fd = kick_fds[0];
+	/* Its thread and ring now, on this unjailed thread: DRIVER_OK, on
+	 * a vCPU's, only tells it to serve. */
+	ret = worker_create(&r->worker, &cfg, &rng_worker_ops, r);
+	if (ret) {
+		free(r);
+		return ret;
+	}
 	*out = &r->vdev;
 	return 0;
 }
@@ -261,10 +268,14 @@ int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out)
 void rng_destroy(struct vdev *d)
 {
 	struct rng *r;
+	int ret;
 
 	if (!d)
 		return;
 	r = to_rng(d);
 	rng_stop(r);
+	ret = worker_destroy(&r->worker);
+	if (ret)
+		log_warn("rng: worker ended with %d", ret);
 	free(r);
 }

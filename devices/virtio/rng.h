@@ -24,13 +24,13 @@
  * (the VMM's KVM ioeventfd; not owned, must stay open while the device
  * lives). The device offers no features of its own and has no
  * configuration. Entropy comes from getrandom(2) on the device's worker
- * thread (JAIL_VIRTIO), started at activate and stopped at reset.
- * Hand (*out) to vmmio_create(). Returns 0, -EINVAL or -ENOMEM. Main
- * thread.
+ * thread (JAIL_RNG), created here with its ring, idle until activate
+ * and again from reset. Hand (*out) to vmmio_create(). Returns 0,
+ * -EINVAL, -ENOMEM or worker_create()'s -errno. Main thread.
  */
 int rng_create(const struct gmem *mem, const int *kick_fds, struct vdev **out);
 
-/* Stops the worker if it runs, then frees (d). Accepts NULL. After
+/* Ends the worker (draining it if it serves), then frees (d). Accepts NULL. After
  * vmmio_destroy() of its transport; not from the worker thread. */
 void rng_destroy(struct vdev *d);
 

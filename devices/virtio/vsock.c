@@ -29,7 +29,7 @@ static const uint8_t vsock_opcodes[] = {
 	IORING_OP_TIMEOUT,	/* the deadline tick */
 };
 
-/* Fixed files besides the spare slots: kill, backend, three kicks. */
+/* Fixed files besides the spare slots: control, backend, three kicks. */
 #define VSOCK_BASE_FILES	(WORKER_FILE_KICK0 + VSOCK_NR_QUEUES)
 /* Backlog of host connections not yet accepted: while the driver is
  * not up, or the table is full. */
@@ -78,6 +78,20 @@ static int vsock_on_kick(void *ctx, unsigned int queue)
 	}
 }
 
+/*
+ * Serving starts: a first pass without a notification, as the driver may
+ * have filled the queues before DRIVER_OK (3.1.1 step 7); the accept is
+ * armed at the end of it (vsock_on_pass_end()).
+ */
+static int vsock_on_start(void *ctx)
+{
+	struct vsock *v = ctx;
+
+	for (unsigned int q = 0; q < VSOCK_NR_QUEUES; q++)
+		worker_retry(&v->worker, q);
+	return 0;
+}
+
 static int vsock_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 {
 	return vsock_io_on_cqe(ctx, cqe);
@@ -109,13 +123,12 @@ static void vsock_on_pass_end(void *ctx)
 		vdev_raise_irq(&v->vdev, VDEV_INT_USED);
 }
 
-/* Until every request is back: the recvs and sends point into the
- * connections' buffers, freed after the join. */
+/* Until every request is back (the recvs and sends point into the
+ * connections' buffers, freed once the worker is idle) and every socket
+ * let go of: the ring's table, which holds them, outlives the reset. */
 static bool vsock_in_flight(void *ctx)
 {
-	const struct vsock *v = ctx;
-
-	return v->io_ops && !v->stop_short;
+	return vsock_io_stop_owed(ctx);
 }
 
 static void vsock_on_stop(void *ctx)
@@ -124,6 +137,7 @@ static void vsock_on_stop(void *ctx)
 }
 
 static const struct worker_ops vsock_worker_ops = {
+	.on_start = vsock_on_start,
 	.on_kick = vsock_on_kick,
 	.on_cqe = vsock_on_cqe,
 	.on_pass_end = vsock_on_pass_end,
@@ -160,40 +174,17 @@ static void vsock_clear(struct vsock *v)
 	v->rx_pushed = false;
 	v->tx_pushed = false;
 	v->io_ops = 0;
-	v->stop_short = false;
+	v->timer_cancelling = false;
+	v->reject_owed = false;
 	v->rst_first = 0;
 	v->rst_nr = 0;
 }
 
-/*
- * A first pass without a notification: the driver may have filled the
- * queues before DRIVER_OK (3.1.1 step 7), and the accept is armed on the
- * worker's own ring at the end of its pass. Bumps the counters only.
- */
-static void vsock_kick_self(struct vsock *v)
-{
-	uint64_t one = 1;
-
-	for (unsigned int q = 0; q < VSOCK_NR_QUEUES; q++)
-		if (write(v->kick_fds[q], &one, sizeof(one)) < 0)
-			log_debug("vsock: kick %u: %s", q, strerror(errno));
-}
-
-/* DRIVER_OK (transport lock held): freeze the queues, start the worker. */
+/* DRIVER_OK (transport lock held): freeze the queues, let the worker
+ * serve them. */
 static int vsock_activate(struct vdev *d)
 {
 	struct vsock *v = to_vsock(d);
-	const struct worker_config cfg = {
-		.name = "virtio-vsock",
-		.cls = JAIL_VIRTIO,
-		.nr_kick_fds = VSOCK_NR_QUEUES,
-		.kick_fds = v->kick_fds,
-		.backend_fd = v->listen_fd,
-		.opcodes = vsock_opcodes,
-		.nr_opcodes = sizeof(vsock_opcodes),
-		.entries = VSOCK_RING_ENTRIES,
-		.nr_spare_files = v->max_conns + 1,
-	};
 	int ret;
 
 	if (v->active)
@@ -204,13 +195,12 @@ static int vsock_activate(struct vdev *d)
 		if (ret)
 			goto err_clear;
 	}
-	ret = worker_start(&v->worker, &cfg, &vsock_worker_ops, v);
+	ret = worker_activate(&v->worker);
 	if (ret) {
-		log_warn("vsock: cannot start the worker: %s", strerror(-ret));
+		log_warn("vsock: the worker cannot serve: %s", strerror(-ret));
 		goto err_clear;
 	}
 	v->active = true;
-	vsock_kick_self(v);
 	return 0;
 
 err_clear:
@@ -225,14 +215,15 @@ static void vsock_stop(struct vsock *v)
 	if (!v->active)
 		return;
 	/*
-	 * The kill makes the worker shut down every connection's socket
-	 * (its host peer reads EOF before this returns) and cancel the
-	 * accept, the connects and the tick, then drain them all
-	 * (vsock_in_flight): no request points into a connection's
-	 * buffers when vsock_clear() frees them. The sockets themselves
-	 * go with the ring's fixed files.
+	 * The worker shuts down every connection's socket (its host peer
+	 * reads EOF before this returns), cancels the accept, the connects
+	 * and the tick, releases the sockets from the ring's table, and
+	 * drains it all (vsock_io_stop(), vsock_in_flight()) before it
+	 * goes idle: no request points into a connection's buffers when
+	 * vsock_clear() frees them. The listener stays: host connections
+	 * wait in its backlog until the next activation.
 	 */
-	ret = worker_stop(&v->worker);
+	ret = worker_deactivate(&v->worker);
 	if (ret)
 		log_warn("vsock: worker ended with %d", ret);
 	v->active = false;
@@ -322,7 +313,7 @@ static void vsock_unlink(const struct vsock *v)
 /*
  * The ring's file table (the runtime's slots, one per connection, one
  * for refusals) must fit RLIMIT_NOFILE, or registering it fails with
- * EMFILE at DRIVER_OK: fewer connections, then. 0 if none fit.
+ * EMFILE: fewer connections, then. 0 if none fit.
  */
 static unsigned int vsock_fit_conns(unsigned int want)
 {
@@ -359,6 +350,29 @@ static int vsock_check(const struct vsock_params *p)
 	if (p->max_conns >= WORKER_MAX_SPARE_FILES)
 		return -EINVAL;
 	return 0;
+}
+
+/* The thread and its ring, idle until DRIVER_OK: the listener and a
+ * spare slot per connection and for refusals in its table. */
+static int vsock_create_worker(struct vsock *v, const int *kick_fds)
+{
+	const struct worker_config cfg = {
+		.name = "virtio-vsock",
+		.cls = JAIL_VSOCK,
+		.nr_kick_fds = VSOCK_NR_QUEUES,
+		.kick_fds = kick_fds,
+		.backend_fd = v->listen_fd,
+		.opcodes = vsock_opcodes,
+		.nr_opcodes = sizeof(vsock_opcodes),
+		.entries = VSOCK_RING_ENTRIES,
+		.nr_spare_files = v->max_conns + 1,
+	};
+	int ret = worker_create(&v->worker, &cfg, &vsock_worker_ops, v);
+
+	if (ret)
+		log_error("vsock: cannot create the worker: %s",
+			  strerror(-ret));
+	return ret;
 }
 
 int vsock_create(const struct gmem *mem, const int *kick_fds,
@@ -406,17 +420,21 @@ int vsock_create(const struct gmem *mem, const int *kick_fds,
 	v->cid = p->cid;
 	v->config.guest_cid = htole64(p->cid);
 	v->tick = (struct __kernel_timespec){ .tv_nsec = VSOCK_TICK_NS };
-	for (unsigned int q = 0; q < VSOCK_NR_QUEUES; q++)
-		v->kick_fds[q] = kick_fds[q];
 	v->mem = mem;
 	v->vdev.ops = &vsock_ops;
 	v->vdev.priv = v;
 	METRICS_GROUP_INIT(&v->metrics_group, "vsock", vsock_metric_names,
 			   &v->metrics);
 	v->vdev.metrics = &v->metrics_group;
+	ret = vsock_create_worker(v, kick_fds);
+	if (ret)
+		goto err_listen;
 	*out = &v->vdev;
 	return 0;
 
+err_listen:
+	vsock_unlink(v);
+	close(v->listen_fd);
 err_path:
 	free(v->uds_path);
 err_table:
@@ -429,11 +447,15 @@ err_free:
 void vsock_destroy(struct vdev *d)
 {
 	struct vsock *v;
+	int ret;
 
 	if (!d)
 		return;
 	v = to_vsock(d);
 	vsock_stop(v);
+	ret = worker_destroy(&v->worker);
+	if (ret)
+		log_warn("vsock: worker ended with %d", ret);
 	vsock_unlink(v);
 	close(v->listen_fd);
 	vsock_table_fini(&v->table);

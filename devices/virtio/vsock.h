@@ -39,15 +39,16 @@ struct vsock_params {
  * <port>; it reads "OK <local port>\n" once the guest accepted. A guest
  * connection to host port P is forwarded to "<uds_path>_P". Every
  * socket operation after the listen runs on the device's worker thread
- * ("virtio-vsock", JAIL_VIRTIO), from DRIVER_OK to reset, on its
- * io_uring ring. The table holds (p->max_conns) connections, fewer if
- * RLIMIT_NOFILE is lower. Returns 0, -EINVAL (a reserved CID, a path
- * too long or empty), -ENOMEM or the socket's -errno. Main thread.
+ * ("virtio-vsock", JAIL_VSOCK, created here with its io_uring ring),
+ * from DRIVER_OK to reset, on that ring. The table holds (p->max_conns)
+ * connections, fewer if RLIMIT_NOFILE is lower. Returns 0, -EINVAL (a
+ * reserved CID, a path too long or empty), -ENOMEM or the socket's or
+ * the worker's -errno. Main thread.
  */
 int vsock_create(const struct gmem *mem, const int *kick_fds,
 		 const struct vsock_params *p, struct vdev **out);
 
-/* Stops the worker if it runs (closing every connection), closes the
+/* Ends the worker (closing every connection if it serves), closes the
  * listener, removes the socket file it made (unless something else took
  * its name since) and frees (d). Accepts NULL. After vmmio_destroy() of
  * its transport. */

@@ -43,19 +43,14 @@ static int conn_slot(const struct vsock *v, unsigned int i)
 }
 
 /* A free SQE, or NULL: the ring took no more even after a submit, which
- * only a reset cures. */
+ * only a reset cures; stopping, vsock_io_stop() tries again next pass. */
 static struct io_uring_sqe *io_get(struct vsock *v)
 {
 	struct io_uring_sqe *sqe = worker_sqe(&v->worker);
 
-	if (sqe)
-		return sqe;
-	if (worker_stopping(&v->worker))
-		v->stop_short = true;	/* do not wait for what was not
-					 * cancelled */
-	else
+	if (!sqe && !worker_stopping(&v->worker))
 		vsock_fail(v, "no room in the io_uring SQ");
-	return NULL;
+	return sqe;
 }
 
 /* After the prep: the flag the ring requires, the tag, the counts. (c)
@@ -100,19 +95,20 @@ static void io_send(struct vsock *v, struct vsock_conn *c, const void *p,
 }
 
 /* A SOCKET into (c)'s slot: for its CONNECT, or (release) to free the
- * socket the slot holds. */
-static void io_socket(struct vsock *v, struct vsock_conn *c, bool release)
+ * socket the slot holds. Whether it was submitted. */
+static bool io_socket(struct vsock *v, struct vsock_conn *c, bool release)
 {
 	unsigned int i = vsock_table_index(&v->table, c);
 	struct io_uring_sqe *sqe = io_get(v);
 
 	if (!sqe)
-		return;
+		return false;
 	io_uring_prep_socket_direct(sqe, AF_UNIX, SOCK_STREAM, 0,
 				    (unsigned int)conn_slot(v, i), 0);
 	io_commit(v, sqe, VSOCK_K_SOCKET, i, c);
 	c->ctrl_busy = true;
 	c->releasing = release;
+	return true;
 }
 
 static void io_connect(struct vsock *v, struct vsock_conn *c)
@@ -129,32 +125,36 @@ static void io_connect(struct vsock *v, struct vsock_conn *c)
 	c->connecting = true;
 }
 
-/* shutdown(how) of slot (i): a connection's (c), or the refusal slot. */
-static void io_shut(struct vsock *v, struct vsock_conn *c, unsigned int i,
+/* shutdown(how) of slot (i): a connection's (c), or the refusal slot.
+ * Whether it was submitted. */
+static bool io_shut(struct vsock *v, struct vsock_conn *c, unsigned int i,
 		    int how)
 {
 	struct io_uring_sqe *sqe = io_get(v);
 
 	if (!sqe)
-		return;
+		return false;
 	io_uring_prep_shutdown(sqe, conn_slot(v, i), how);
 	io_commit(v, sqe, VSOCK_K_SHUT, i, c);
 	if (c)
 		c->ctrl_busy = true;
+	return true;
 }
 
-/* Cancels the request tagged (tag); (c) if it is a connection's. */
-static void io_cancel(struct vsock *v, struct vsock_conn *c, uint64_t tag)
+/* Cancels the request tagged (tag); (c) if it is a connection's. Whether
+ * it was submitted. */
+static bool io_cancel(struct vsock *v, struct vsock_conn *c, uint64_t tag)
 {
 	unsigned int i = c ? vsock_table_index(&v->table, c) : v->max_conns;
 	struct io_uring_sqe *sqe = io_get(v);
 
 	if (!sqe)
-		return;
+		return false;
 	/* A cancel by user_data names no file: the flag the ring demands
 	 * changes nothing. */
 	io_uring_prep_cancel64(sqe, tag, 0);
 	io_commit(v, sqe, VSOCK_K_CANCEL, i, c);
+	return true;
 }
 
 /* The tick, while any deadline runs. */
@@ -499,6 +499,24 @@ static void on_tick(struct vsock *v)
 		io_timer(v);
 }
 
+/*
+ * A CQE while draining: only what vsock_io_stop() must still close. A
+ * socket that made it into a slot (an accept or a socket the cancel came
+ * too late for) is the connection's to release; a host connection
+ * accepted to be refused is shut down.
+ */
+static void on_stopping_cqe(struct vsock *v, struct vsock_conn *c,
+			    unsigned int kind, int res)
+{
+	if (res < 0)
+		return;
+	if (c && (kind == VSOCK_K_ACCEPT ||
+		  (kind == VSOCK_K_SOCKET && !c->releasing)))
+		c->has_sock = true;
+	else if (!c && kind == VSOCK_K_ACCEPT)
+		v->reject_owed = true;
+}
+
 int vsock_io_on_cqe(struct vsock *v, const struct io_uring_cqe *cqe)
 {
 	uint64_t tag = io_uring_cqe_get_data64(cqe) - WORKER_TAG_DEVICE;
@@ -516,9 +534,11 @@ int vsock_io_on_cqe(struct vsock *v, const struct io_uring_cqe *cqe)
 		c->ops--;
 	}
 	v->io_ops--;
-	/* Draining after the kill: the table is cleared after the join. */
-	if (worker_stopping(&v->worker))
+	/* Draining for a reset: the table is cleared once it is done. */
+	if (worker_stopping(&v->worker)) {
+		on_stopping_cqe(v, c, kind, res);
 		return 0;
+	}
 	switch (kind) {
 	case VSOCK_K_ACCEPT:
 		on_accept(v, c, res);
@@ -564,26 +584,53 @@ int vsock_io_on_cqe(struct vsock *v, const struct io_uring_cqe *cqe)
 	return 0;
 }
 
+/*
+ * Stopping, one connection: its connect cancelled, its socket shut down
+ * (its recv and send complete, the host reads EOF now), then, once none
+ * of its requests is left, the socket released: the ring, whose table
+ * holds it, outlives the reset.
+ */
+static void stop_conn(struct vsock *v, struct vsock_conn *c, unsigned int i)
+{
+	if (c->state == VSOCK_FREE)
+		return;
+	if (c->connecting && !c->cancelled &&
+	    io_cancel(v, c, VSOCK_TAG(VSOCK_K_CONNECT, i)))
+		c->cancelled = true;
+	if (!c->has_sock || c->releasing)
+		return;
+	if (!c->sock_shut) {
+		if (io_shut(v, c, i, SHUT_RDWR))
+			c->sock_shut = true;
+		return;
+	}
+	if (!c->ops)
+		io_socket(v, c, true);
+}
+
 void vsock_io_stop(struct vsock *v)
 {
-	if (v->accept_busy)
-		io_cancel(v, NULL, VSOCK_TAG(VSOCK_K_ACCEPT, v->accept_idx));
-	if (v->timer_busy)
-		io_cancel(v, NULL, VSOCK_TAG(VSOCK_K_TIMER, v->max_conns));
-	for (unsigned int i = 0; i < v->max_conns; i++) {
-		struct vsock_conn *c = &v->table.conns[i];
+	if (v->accept_busy && !v->accept_cancelling &&
+	    io_cancel(v, NULL, VSOCK_TAG(VSOCK_K_ACCEPT, v->accept_idx)))
+		v->accept_cancelling = true;
+	if (v->timer_busy && !v->timer_cancelling &&
+	    io_cancel(v, NULL, VSOCK_TAG(VSOCK_K_TIMER, v->max_conns)))
+		v->timer_cancelling = true;
+	if (v->reject_owed && io_shut(v, NULL, v->max_conns, SHUT_RDWR))
+		v->reject_owed = false;
+	for (unsigned int i = 0; i < v->max_conns; i++)
+		stop_conn(v, &v->table.conns[i], i);
+}
 
-		if (c->state == VSOCK_FREE)
-			continue;
-		if (c->connecting && !c->cancelled) {
-			io_cancel(v, c, VSOCK_TAG(VSOCK_K_CONNECT, i));
-			c->cancelled = true;
-		}
-		/* Wakes its recv (0) and send (EPIPE); the host sees EOF
-		 * now, not when the ring goes. */
-		if (c->has_sock && !c->sock_shut && !c->releasing) {
-			io_shut(v, c, i, SHUT_RDWR);
-			c->sock_shut = true;
-		}
+bool vsock_io_stop_owed(const struct vsock *v)
+{
+	if (v->io_ops || v->reject_owed)
+		return true;
+	for (unsigned int i = 0; i < v->max_conns; i++) {
+		const struct vsock_conn *c = &v->table.conns[i];
+
+		if (c->state != VSOCK_FREE && c->has_sock && !c->releasing)
+			return true;
 	}
+	return false;
 }

@@ -69,7 +69,6 @@ struct virtio_vsock_config {
 struct vsock {
 	struct vdev vdev;		/* the transport's view; priv = this */
 	const struct gmem *mem;		/* guest RAM, not owned */
-	int kick_fds[VSOCK_NR_QUEUES];	/* ioeventfds, not owned */
 	uint64_t cid;			/* the guest's */
 	char *uds_path;			/* Firecracker's uds_path */
 	int listen_fd;			/* bound there, listening */
@@ -78,7 +77,7 @@ struct vsock {
 	unsigned int max_conns;		/* table entries; slot max_conns
 					 * takes refused host connections */
 	struct virtio_vsock_config config;	/* what the guest reads */
-	bool active;			/* worker running (transport lock) */
+	bool active;			/* worker serving (transport lock) */
 	/* Worker thread only, from activate to reset: */
 	bool needs_reset;		/* error seen: serve nothing */
 	bool accept_busy;		/* an accept in flight */
@@ -91,8 +90,10 @@ struct vsock {
 	bool tx_stalled;		/* txq waits for room for RSTs */
 	bool rx_pushed, tx_pushed;	/* used entries not yet signalled */
 	unsigned int io_ops;		/* requests in the ring */
-	bool stop_short;		/* the kill's cancels found no SQE:
-					 * the ring's end cancels the rest */
+	/* Worker thread only, while stopping (vsock_io_stop()): */
+	bool timer_cancelling;		/* the tick's cancel submitted */
+	bool reject_owed;		/* a refused host connection came in:
+					 * its shutdown is owed */
 	struct vq vq[VSOCK_NR_QUEUES];	/* rx, tx, event */
 	struct vq_chain chain;		/* scratch for vq_pop() */
 	struct iovec iov[VQ_MAX_CHAIN];	/* that chain's buffers */
@@ -120,8 +121,13 @@ void vsock_io_accept(struct vsock *v);
  * "<uds_path>_<h->dst_port>", or owe an RST when the table is full. */
 void vsock_io_request(struct vsock *v, const struct vsock_hdr *h);
 int vsock_io_on_cqe(struct vsock *v, const struct io_uring_cqe *cqe);
-/* The kill arrived: cancel and shut down all that waits. */
+/* Stopping (worker_ops.on_stop, after every pass until nothing is in
+ * the ring): cancel what waits, shut every socket down and release it;
+ * each step once, one that found no SQE on the next call. */
 void vsock_io_stop(struct vsock *v);
+/* Stopping: whether a request is still in the ring, or a socket still
+ * to be shut or released (worker_ops.in_flight). */
+bool vsock_io_stop_owed(const struct vsock *v);
 
 /* vsock_vq.c: the queues, on the worker thread. */
 /* Owes an RST for the guest's packet (h) of no connection (never for an

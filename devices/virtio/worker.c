@@ -39,41 +39,93 @@ static int worker_arm_kick(struct worker *w, unsigned int q)
 			       WORKER_TAG_KICK_BASE | q);
 }
 
-/*
- * One CQE. Sets *stop on the kill tag and the bit of (q) in *pending on
- * a kick. Returns 0 or the -errno that ends the loop.
- */
-static int worker_dispatch(struct worker *w, const struct io_uring_cqe *cqe,
-			   bool *stop, uint32_t *pending)
+static int worker_arm_ctl(struct worker *w)
 {
-	uint64_t tag = io_uring_cqe_get_data64(cqe);
-	unsigned int q;
+	return worker_arm_read(w, WORKER_FILE_CTL, &w->ctl_buf,
+			       WORKER_TAG_CTL);
+}
+
+/* Wakes the thread to look at want_active and want_exit. */
+static void worker_signal(struct worker *w)
+{
+	uint64_t one = 1;
+
+	/* EAGAIN only if the counter is near overflow: signalled. */
+	if (write(w->ctl_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("worker: control: %s", strerror(errno));
+}
+
+/* Whether the worker is still told to serve. Worker thread. */
+static bool worker_wants_serving(struct worker *w)
+{
+	bool yes;
+
+	pthread_mutex_lock(&w->lock);
+	yes = w->want_active && !w->want_exit;
+	pthread_mutex_unlock(&w->lock);
+	return yes;
+}
+
+/*
+ * The control read completed: re-armed before anyone looks, so that a
+ * signal that comes meanwhile is not lost. Serving, it may say stop;
+ * idle, worker_next() looks. 0 or -errno (the thread cannot go on).
+ */
+static int worker_on_ctl(struct worker *w, int res)
+{
+	/* A failed eventfd read would fail again if re-armed. */
+	int err = res < 0 ? res : worker_arm_ctl(w);
+
+	if (err) {
+		w->broken = true;
+		return err;
+	}
+	if (w->serving && !w->stopping && !worker_wants_serving(w))
+		w->stopping = true;
+	return 0;
+}
+
+/* A kick of queue (q): re-armed as the control read is, and counted in
+ * *pending unless the worker stops serving. */
+static int worker_on_kick(struct worker *w, unsigned int q, int res,
+			  uint32_t *pending)
+{
 	int err;
 
-	if (tag == WORKER_TAG_KILL) {
-		*stop = true;
-		w->stopping = true;
-		if (w->ops->on_stop)
-			w->ops->on_stop(w->ctx);
-		return 0;
+	if (q >= w->nr_kicks)
+		return -EINVAL;
+	err = res < 0 ? res : worker_arm_kick(w, q);
+	if (err) {
+		w->broken = true;
+		return err;
 	}
-	if (tag & WORKER_TAG_KICK_BASE) {
-		q = (unsigned int)(tag & ~WORKER_TAG_KICK_BASE);
-		if (q >= w->nr_kicks)
-			return -EINVAL;
-		/* A failed eventfd read would fail again if re-armed. */
-		if (cqe->res < 0)
-			return cqe->res;
-		/* Re-arm before the device looks at the queue, so a kick
-		 * that comes while it works is not lost. */
-		err = worker_arm_kick(w, q);
-		if (err)
-			return err;
+	if (!w->stopping)
 		*pending |= UINT32_C(1) << q;
-		return 0;
-	}
+	return 0;
+}
+
+/*
+ * One CQE. (pending) takes the kicks: the pass's while serving,
+ * idle_kicks while idle. Returns 0 or the -errno that stops serving.
+ */
+static int worker_dispatch(struct worker *w, const struct io_uring_cqe *cqe,
+			   uint32_t *pending)
+{
+	uint64_t tag = io_uring_cqe_get_data64(cqe);
+
+	if (tag == WORKER_TAG_CTL)
+		return worker_on_ctl(w, cqe->res);
+	if (tag & WORKER_TAG_KICK_BASE)
+		return worker_on_kick(w, (unsigned int)(tag & ~WORKER_TAG_KICK_BASE),
+				      cqe->res, pending);
 	if (tag < WORKER_TAG_DEVICE)
 		return 0;	/* reserved, not in use */
+	if (!w->serving) {
+		/* in_flight() said nothing was left: a device bug. */
+		log_debug("worker: device CQE %llu while idle, dropped",
+			  (unsigned long long)tag);
+		return 0;
+	}
 	if (!w->ops->on_cqe)
 		return -EINVAL;
 	return w->ops->on_cqe(w->ctx, cqe);
@@ -164,65 +216,208 @@ static void worker_adapt_poll(struct worker *w, uint64_t slept_ns)
 	}
 }
 
-static int worker_loop(struct worker *w)
+/* The errors io_uring_enter returns that reaping cures: CQ overflow, or
+ * no memory for the moment; EINTR. */
+static bool worker_transient(int ret)
 {
-	uint32_t pending = 0;	/* queues whose on_kick wants another go */
-	struct io_uring_cqe *cqe;
-	unsigned int head, seen;
-	bool stop = false;
+	return ret == -EINTR || ret == -EBUSY || ret == -EAGAIN;
+}
+
+static bool worker_in_flight(struct worker *w)
+{
+	return w->ops->in_flight && w->ops->in_flight(w->ctx);
+}
+
+/* An error stops serving: the first is what worker_deactivate() gets. */
+static void worker_fail(struct worker *w, int *err, int ret)
+{
+	if (!*err)
+		*err = ret;
+	w->stopping = true;
+}
+
+/* Submits, then sleeps until a CQE comes if (sleep); adapts the poll
+ * window to the sleep. 0, or the -errno of a ring that cannot go on. */
+static int worker_wait(struct worker *w, bool sleep)
+{
+	uint64_t t0 = 0;
 	int ret;
 
-	while (!stop || (w->ops->in_flight && w->ops->in_flight(w->ctx))) {
-		bool sleep;
-		uint64_t t0 = 0;
+	if (sleep && !w->stopping && w->poll_max_ns &&
+	    !io_uring_cq_ready(&w->ring))
+		t0 = worker_now_ns();
+	ret = io_uring_submit_and_wait(&w->ring, sleep ? 1 : 0);
+	if (t0)
+		worker_adapt_poll(w, worker_now_ns() - t0);
+	return ret < 0 && !worker_transient(ret) ? ret : 0;
+}
 
-		pending |= w->retry;
-		w->retry = 0;
-		if (!pending && !stop && w->ops->poll)
-			pending = worker_poll(w);
+/* Dispatches every CQE there is; an error stops serving. */
+static void worker_reap(struct worker *w, uint32_t *pending, int *err)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int ret;
+
+	io_uring_for_each_cqe(&w->ring, head, cqe)
+	{
+		seen++;
+		ret = worker_dispatch(w, cqe, pending);
+		if (ret)
+			worker_fail(w, err, ret);
+	}
+	io_uring_cq_advance(&w->ring, seen);
+}
+
+/*
+ * After the reaping: serving, the kicks and on_pass_end; stopping,
+ * on_stop, once as stopping begins (a device may hold files no request
+ * waits on), then while something is in flight.
+ */
+static void worker_pass_end(struct worker *w, uint32_t *pending, int *err,
+			    bool was_stopping)
+{
+	int ret;
+
+	if (!w->stopping) {
+		ret = worker_run_kicks(w, pending);
+		if (ret)
+			worker_fail(w, err, ret);
+		else if (w->ops->on_pass_end)
+			w->ops->on_pass_end(w->ctx);
+	}
+	if (w->stopping && w->ops->on_stop &&
+	    (!was_stopping || worker_in_flight(w)))
+		w->ops->on_stop(w->ctx);
+}
+
+/*
+ * Serves from activation until told to stop, or an error, then drains:
+ * on_stop, and CQEs until in_flight() says none is left. Returns 0, or
+ * the first -errno (w->broken: the thread cannot go on; after a failed
+ * io_uring_enter without draining, as nothing can be reaped).
+ */
+static int worker_serve(struct worker *w)
+{
+	uint32_t pending = w->idle_kicks;	/* queues to call on_kick for */
+	int err = 0, ret;
+
+	w->idle_kicks = 0;
+	w->retry = 0;
+	w->poll_ns = 0;
+	w->stopping = false;
+	w->serving = true;
+	if (w->ops->on_start) {
+		ret = w->ops->on_start(w->ctx);
+		if (ret)
+			worker_fail(w, &err, ret);
+	}
+	while (!w->stopping || worker_in_flight(w)) {
+		bool was_stopping = w->stopping;
+
+		if (!w->stopping) {
+			pending |= w->retry;
+			w->retry = 0;
+			if (!pending && w->ops->poll)
+				pending = worker_poll(w);
+		}
 		/* Work left over: only submit and reap, do not sleep. */
-		sleep = !(pending && !stop);
-		if (sleep && w->poll_max_ns && !io_uring_cq_ready(&w->ring))
-			t0 = worker_now_ns();
-		ret = io_uring_submit_and_wait(&w->ring, sleep ? 1 : 0);
-		if (t0)
-			worker_adapt_poll(w, worker_now_ns() - t0);
-		/* -EBUSY/-EAGAIN: CQ overflow or no memory; reaping helps. */
-		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+		ret = worker_wait(w, w->stopping || !pending);
+		if (ret) {
+			w->broken = true;
+			err = ret;
+			break;
+		}
+		worker_reap(w, &pending, &err);
+		worker_pass_end(w, &pending, &err, was_stopping);
+	}
+	w->serving = false;
+	w->stopping = false;
+	return err;
+}
+
+/*
+ * What the idle thread does next, from what it is told: 1 serve (the
+ * state is SERVING from here), 0 exit, -1 wait on.
+ */
+static int worker_next(struct worker *w)
+{
+	int next = -1;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->want_exit) {
+		next = 0;
+	} else if (w->want_active && w->state == WORKER_IDLE) {
+		w->state = WORKER_SERVING;
+		next = 1;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return next;
+}
+
+/*
+ * Idle: waits for worker_activate() or worker_destroy(), remembering
+ * which queues were kicked meanwhile. 1: serve, 0: exit, or -errno.
+ */
+static int worker_idle(struct worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen;
+	int ret;
+
+	for (;;) {
+		ret = worker_next(w);
+		if (ret >= 0)
+			return ret;
+		ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (ret < 0 && !worker_transient(ret))
 			return ret;
 		seen = 0;
 		ret = 0;
 		io_uring_for_each_cqe(&w->ring, head, cqe)
 		{
 			seen++;
-			ret = worker_dispatch(w, cqe, &stop, &pending);
+			ret = worker_dispatch(w, cqe, &w->idle_kicks);
 			if (ret)
 				break;
 		}
 		io_uring_cq_advance(&w->ring, seen);
 		if (ret)
 			return ret;
-		if (!stop) {
-			ret = worker_run_kicks(w, &pending);
-			if (ret)
-				return ret;
-			if (w->ops->on_pass_end)
-				w->ops->on_pass_end(w->ctx);
-		}
 	}
-	return 0;
+}
+
+/* Publishes the thread's state and why it got there; wakes waiters. */
+static void worker_set_state(struct worker *w, enum worker_state state,
+			     int err)
+{
+	pthread_mutex_lock(&w->lock);
+	w->state = state;
+	if (err && !w->error)
+		w->error = err;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int ret = worker_loop(w);
 	char name[16] = "worker";
+	int ret;
 
+	while ((ret = worker_idle(w)) > 0) {
+		ret = worker_serve(w);
+		if (w->broken)
+			break;
+		/* On an error the device (it set NEEDS_RESET) waits for
+		 * the driver's reset: no serving until then. */
+		worker_set_state(w, ret ? WORKER_FAILED : WORKER_IDLE, ret);
+	}
 	if (ret) {
 		pthread_getname_np(pthread_self(), name, sizeof(name));
-		log_warn("%s: worker loop ended: %s", name, strerror(-ret));
+		log_warn("%s: worker thread ended: %s", name, strerror(-ret));
 	}
+	worker_set_state(w, WORKER_DEAD, ret);
 	return (void *)(intptr_t)ret;
 }
 
@@ -236,7 +431,7 @@ static int worker_check_config(const struct worker_config *cfg,
 	if (!cfg->nr_kick_fds || cfg->nr_kick_fds > WORKER_MAX_KICKS ||
 	    !cfg->kick_fds)
 		return -EINVAL;
-	/* The kill and kick reads must fit in the SQ at start. */
+	/* The control and kick reads must fit in the SQ at start. */
 	if (cfg->entries && cfg->entries < cfg->nr_kick_fds + 1)
 		return -EINVAL;
 	if (cfg->nr_spare_files > WORKER_MAX_SPARE_FILES)
@@ -267,7 +462,7 @@ static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 	files = malloc(nr_files * sizeof(*files));
 	if (!files)
 		return -ENOMEM;
-	files[WORKER_FILE_KILL] = w->kill_fd;
+	files[WORKER_FILE_CTL] = w->ctl_fd;
 	/* -1 leaves a sparse slot: the index stays fixed for devices. */
 	files[WORKER_FILE_BACKEND] = cfg->backend_fd;
 	for (i = 0; i < cfg->nr_kick_fds; i++)
@@ -280,7 +475,7 @@ static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 		return ret;
 
 	memset(res, 0, sizeof(res));
-	/* The runtime: kill and kick eventfd reads. */
+	/* The runtime: control and kick eventfd reads. */
 	res[n].opcode = IORING_RESTRICTION_SQE_OP;
 	res[n++].sqe_op = IORING_OP_READ;
 	/* The device: its backend I/O. */
@@ -305,14 +500,14 @@ static int worker_restrict(struct worker *w, const struct worker_config *cfg)
 	return io_uring_enable_rings(&w->ring);
 }
 
-int worker_start(struct worker *w, const struct worker_config *cfg,
-		 const struct worker_ops *ops, void *ctx)
+int worker_create(struct worker *w, const struct worker_config *cfg,
+		  const struct worker_ops *ops, void *ctx)
 {
 	unsigned int q, entries;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
-	w->kill_fd = -1;
+	w->ctl_fd = -1;
 	ret = worker_check_config(cfg, ops);
 	if (ret)
 		return ret;
@@ -321,81 +516,122 @@ int worker_start(struct worker *w, const struct worker_config *cfg,
 	w->nr_kicks = cfg->nr_kick_fds;
 	w->nr_spare = cfg->nr_spare_files;
 	w->poll_max_ns = cfg->poll_max_ns;
+	w->state = WORKER_IDLE;
 
-	w->kill_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->kill_fd < 0)
+	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->ctl_fd < 0)
 		return -errno;
 	/* Disabled until restricted: no SQE runs before the allowlist. */
 	entries = cfg->entries ? cfg->entries : WORKER_DEFAULT_ENTRIES;
 	ret = io_uring_queue_init(entries, &w->ring, IORING_SETUP_R_DISABLED);
 	if (ret)
-		goto err_close_kill;
+		goto err_close_ctl;
 	ret = worker_restrict(w, cfg);
 	if (ret)
 		goto err_exit_ring;
 
 	/* Armed here but submitted by the thread: nothing enters the
 	 * kernel for this ring on the caller's behalf. */
-	ret = worker_arm_read(w, WORKER_FILE_KILL, &w->kill_buf,
-			      WORKER_TAG_KILL);
+	ret = worker_arm_ctl(w);
 	for (q = 0; !ret && q < w->nr_kicks; q++)
 		ret = worker_arm_kick(w, q);
 	if (ret)
 		goto err_exit_ring;
 
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
 	ret = thread_spawn(&w->thread, cfg->name, cfg->cls, worker_main, w);
 	if (ret)
-		goto err_exit_ring;
-	w->has_kill_fd = true;
-	w->has_ring = true;
-	w->has_thread = true;
+		goto err_sync;
+	w->created = true;
 	return 0;
 
+err_sync:
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
 err_exit_ring:
 	io_uring_queue_exit(&w->ring);
-err_close_kill:
-	close(w->kill_fd);
-	w->kill_fd = -1;
+err_close_ctl:
+	close(w->ctl_fd);
+	w->ctl_fd = -1;
 	return ret;
+}
+
+int worker_activate(struct worker *w)
+{
+	int ret = 0;
+
+	if (!w->created)
+		return -ENODEV;
+	pthread_mutex_lock(&w->lock);
+	if (w->state == WORKER_DEAD)
+		ret = -ESRCH;
+	else if (w->want_active || w->state != WORKER_IDLE)
+		ret = -EBUSY;
+	else
+		w->want_active = true;
+	pthread_mutex_unlock(&w->lock);
+	/* The mutex published the device's state; the thread takes it
+	 * before it looks at want_active. */
+	if (!ret)
+		worker_signal(w);
+	return ret;
+}
+
+int worker_deactivate(struct worker *w)
+{
+	int ret;
+
+	if (!w->created)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	w->want_active = false;
+	if (w->state == WORKER_SERVING) {
+		worker_signal(w);
+		/* Drained: no device op runs and no request is in flight
+		 * once it is not SERVING. */
+		while (w->state == WORKER_SERVING)
+			pthread_cond_wait(&w->cond, &w->lock);
+	}
+	if (w->state == WORKER_FAILED)
+		w->state = WORKER_IDLE;
+	ret = w->error;
+	w->error = 0;
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+int worker_destroy(struct worker *w)
+{
+	void *retval;
+
+	if (!w->created)
+		return w->result;
+	pthread_mutex_lock(&w->lock);
+	w->want_active = false;
+	w->want_exit = true;
+	pthread_mutex_unlock(&w->lock);
+	worker_signal(w);
+	pthread_join(w->thread, &retval);
+	w->result = retval == THREAD_JAIL_FAILED ? -EPERM : w->error;
+	io_uring_queue_exit(&w->ring);
+	close(w->ctl_fd);
+	w->ctl_fd = -1;
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	w->created = false;
+	return w->result;
 }
 
 int worker_set_backend(struct worker *w, int fd)
 {
 	int ret;
 
-	if (!w->has_ring)
+	if (!w->created)
 		return -ENODEV;
 	ret = io_uring_register_files_update(&w->ring, WORKER_FILE_BACKEND,
 					     &fd, 1);
 	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
-}
-
-int worker_stop(struct worker *w)
-{
-	uint64_t one = 1;
-	void *retval;
-
-	if (w->has_thread) {
-		/* EAGAIN only if the counter is near overflow: signalled. */
-		if (write(w->kill_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_warn("worker: kill: %s", strerror(errno));
-		pthread_join(w->thread, &retval);
-		w->has_thread = false;
-		if (retval == THREAD_JAIL_FAILED)
-			w->result = -EPERM;
-		else
-			w->result = (int)(intptr_t)retval;
-	}
-	if (w->has_ring) {
-		io_uring_queue_exit(&w->ring);
-		w->has_ring = false;
-	}
-	if (w->has_kill_fd) {
-		close(w->kill_fd);
-		w->has_kill_fd = false;
-		w->kill_fd = -1;
-	}
-	return w->result;
 }
 
 struct io_uring_sqe *worker_sqe(struct worker *w)

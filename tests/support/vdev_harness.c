@@ -156,3 +156,14 @@ bool vh_has_thread(const char *name)
 	closedir(d);
 	return found;
 }
+
+void vh_wait_thread(const char *name, bool present)
+{
+	uint64_t end = vh_now_ns() + VH_WAIT_NS;
+
+	while (vh_has_thread(name) != present) {
+		cr_assert_lt(vh_now_ns(), end, "thread %s still %s", name,
+			     present ? "absent" : "present");
+		vh_nap();
+	}
+}

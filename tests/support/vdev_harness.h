@@ -52,6 +52,9 @@ void vh_fini(struct vh *h);
 
 /* Whether a thread of this process is named (name) (/proc/self/task). */
 bool vh_has_thread(const char *name);
+/* Waits (bounded) until it is (present) or not: a new thread names itself
+ * as it starts, a joined one leaves the task list a moment later. */
+void vh_wait_thread(const char *name, bool present);
 
 uint64_t vh_now_ns(void);
 void vh_nap(void);	/* 1 ms */

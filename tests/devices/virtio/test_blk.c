@@ -522,6 +522,42 @@ Test(blk, update_image_before_activation)
 	free(path);
 }
 
+/*
+ * The worker thread and its ring exist from creation, idle, and outlive a
+ * reset: a new image goes into the idle ring's table, and the next
+ * activation reads it. The thread goes with the device.
+ */
+Test(blk, worker_lives_from_create_to_destroy)
+{
+	uint8_t other[4096], *data = vh_ptr(&h, DATA_BASE, 512);
+	char *path, why[320];
+
+	vh_wait_thread("virtio-blk0", true);
+	vh_kick(&h, 0);		/* a stray kick before DRIVER_OK */
+	activate(F_FLUSH);
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, pattern, 512);
+	dev->ops->reset(dev);
+	cr_assert(vh_has_thread("virtio-blk0"), "idle after a reset");
+	memset(other, 0x5a, sizeof(other));
+	path = tmpfile_with(other, sizeof(other));
+	cr_assert_not_null(path);
+	cr_assert_eq(blk_update_image(dev, path, why, sizeof(why)), 0, "%s",
+		     why);
+	nr_reqs = 0;
+	next_head = 0;
+	activate(F_FLUSH);
+	cr_assert_eq(run(VIRTIO_BLK_T_IN, 0, DATA_BASE, 512, true, 513),
+		     VIRTIO_BLK_S_OK);
+	cr_assert_arr_eq(data, other, 512);
+	blk_destroy(dev);
+	dev = NULL;
+	vh_wait_thread("virtio-blk0", false);
+	unlink(path);
+	free(path);
+}
+
 Test(blk, reset_and_destroy_with_requests_in_flight)
 {
 	const uint32_t len = 4096;
@@ -532,7 +568,7 @@ Test(blk, reset_and_destroy_with_requests_in_flight)
 		submit(i & 1 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, i * 8,
 		       DATA_BASE + i * len, &len, 1, !(i & 1), true);
 	vh_kick(&h, 0);
-	dev->ops->reset(dev);	/* joins after retiring what is in flight */
+	dev->ops->reset(dev);	/* returns after retiring what is in flight */
 	used = mock_vq_used_idx(&h.mq[0]);
 	for (int i = 0; i < 20; i++)
 		vh_nap();

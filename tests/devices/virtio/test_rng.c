@@ -97,6 +97,31 @@ Test(rng, fills_writable_buffer)
 	cr_assert(vh_has_thread("virtio-rng"), "the worker names its device");
 }
 
+/*
+ * The worker thread and its ring exist from creation, idle: a stray kick
+ * before DRIVER_OK is no request. The thread outlives a reset, serves the
+ * next activation, and goes with the device.
+ */
+Test(rng, worker_lives_from_create_to_destroy)
+{
+	const struct mock_buf b = { BUF_BASE, 64, VQ_DESC_F_WRITE };
+
+	vh_wait_thread("virtio-rng", true);
+	vh_kick(&h, 0);
+	for (unsigned int round = 0; round < 2; round++) {
+		activate();
+		mock_vq_add_chain(&h.mq[0], 0, &b, 1);
+		vh_kick(&h, 0);
+		vh_wait_used(&h, 0, 1);
+		vh_check_used(&h, 0, 0, 0, 64);
+		dev->ops->reset(dev);
+		cr_assert(vh_has_thread("virtio-rng"), "idle after a reset");
+	}
+	rng_destroy(dev);
+	dev = NULL;
+	vh_wait_thread("virtio-rng", false);
+}
+
 Test(rng, skips_readable_fills_every_writable)
 {
 	const struct mock_buf b[] = {

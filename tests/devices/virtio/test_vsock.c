@@ -774,6 +774,34 @@ Test(vsock, reset_closes_every_host_socket)
 	close(l);
 }
 
+/*
+ * The worker thread and its ring exist from creation, idle, with the
+ * listener open: a host connection made before DRIVER_OK, or between a
+ * reset and the next, waits in its backlog and is served once the driver
+ * is up. The thread goes with the device.
+ */
+Test(vsock, host_connection_waits_for_the_driver)
+{
+	struct gpkt p;
+	int fd;
+
+	vh_wait_thread("virtio-vsock", true);
+	for (unsigned int round = 0; round < 2; round++) {
+		fd = host_connect(uds);
+		host_write(fd, "CONNECT 52\n", 11);
+		activate();
+		rx_expect(VSOCK_OP_REQUEST, &p);
+		cr_expect_eq(p.h.dst_port, 52);
+		dev->ops->reset(dev);
+		host_expect_eof(fd, 0);
+		close(fd);
+		cr_assert(vh_has_thread("virtio-vsock"), "idle after a reset");
+	}
+	vsock_destroy(dev);
+	dev = NULL;
+	vh_wait_thread("virtio-vsock", false);
+}
+
 /* Host connections get accepted and closed at once (Firecracker's
  * policy), guest ones RST, until an entry frees. */
 Test(vsock, full_table_refuses_new_connections)

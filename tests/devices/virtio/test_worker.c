@@ -38,20 +38,23 @@ struct fake {
 	struct worker *w;		/* for worker_sqe() */
 	enum fake_action action;	/* what on_kick does */
 	unsigned int kicks[NR_Q];	/* on_kick calls per queue */
-	char thread_name[16];		/* of the on_kick caller */
-	bool wrong_thread;		/* on_kick on the test's thread */
+	bool wrong_thread;		/* on_kick not on the worker's thread */
 	unsigned int left;		/* ACT_BUDGET: more-work returns left */
 	int raw_fd;			/* ACT_FORBIDDEN: a non-fixed fd */
 	char buf[32];			/* backend I/O buffer */
 	struct io_uring_cqe cqes[MAX_CQES];	/* seen by on_cqe */
 	unsigned int nr_cqes;		/* entries in cqes */
+	bool reading;			/* ACT_READ: its read in flight */
+	bool cqe_stopping;		/* worker_stopping() at the last CQE */
+	unsigned int stops;		/* on_stop calls */
+	int wake_fd;			/* on_stop writes here (a pipe's end) */
 };
 
 static struct fake f = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
+	.wake_fd = -1,
 };
-static pthread_t test_thread;
 static struct worker w;
 static int kick[NR_Q] = {-1, -1};
 
@@ -71,9 +74,9 @@ static int fake_on_kick(void *ctx, unsigned int q)
 	int ret = 0;
 
 	pthread_mutex_lock(&d->lock);
-	pthread_getname_np(pthread_self(), d->thread_name,
-			   sizeof(d->thread_name));
-	if (pthread_equal(pthread_self(), test_thread))
+	/* Its own thread id, not its name: the thread is jailed, and
+	 * prctl(PR_GET_NAME) is not among what it may call. */
+	if (!pthread_equal(pthread_self(), d->w->thread))
 		d->wrong_thread = true;
 	d->kicks[q]++;
 	switch (d->action) {
@@ -85,6 +88,7 @@ static int fake_on_kick(void *ctx, unsigned int q)
 				   sizeof(d->buf), 0);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data64(sqe, TAG_READ);
+		d->reading = true;
 		break;
 	case ACT_WRITE:
 		sqe = sqe_for(TAG_WRITE);
@@ -129,6 +133,9 @@ static int fake_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 	pthread_mutex_lock(&d->lock);
 	if (d->nr_cqes < MAX_CQES)
 		d->cqes[d->nr_cqes++] = *cqe;
+	if (cqe->user_data == TAG_READ)
+		d->reading = false;
+	d->cqe_stopping = worker_stopping(d->w);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -137,6 +144,39 @@ static int fake_on_cqe(void *ctx, const struct io_uring_cqe *cqe)
 static const struct worker_ops fake_ops = {
 	.on_kick = fake_on_kick,
 	.on_cqe = fake_on_cqe,
+};
+
+/* A device whose read waits on the outside world: on_stop is where it
+ * makes the read complete (as a real one cancels it), in_flight says
+ * whether it has. */
+static bool fake_in_flight(void *ctx)
+{
+	struct fake *d = ctx;
+	bool busy;
+
+	pthread_mutex_lock(&d->lock);
+	busy = d->reading;
+	pthread_mutex_unlock(&d->lock);
+	return busy;
+}
+
+static void fake_on_stop(void *ctx)
+{
+	struct fake *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	/* Once: on_stop must not repeat itself (it runs every pass). */
+	if (!d->stops++ && d->wake_fd >= 0)
+		cr_assert_eq(write(d->wake_fd, "bye", 3), 3);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static const struct worker_ops fake_drain_ops = {
+	.on_kick = fake_on_kick,
+	.on_cqe = fake_on_cqe,
+	.in_flight = fake_in_flight,
+	.on_stop = fake_on_stop,
 };
 
 /* Waits (with f.lock held) until (c) holds; fails after 5 s. */
@@ -162,25 +202,48 @@ static struct worker_config config(int backend_fd)
 {
 	return (struct worker_config){
 		.name = NAME,
-		.cls = JAIL_VIRTIO,
+		.cls = JAIL_RNG,
 		.nr_kick_fds = NR_Q,
 		.kick_fds = kick,
 		.backend_fd = backend_fd,
 	};
 }
 
+static void create(const struct worker_config *cfg,
+		   const struct worker_ops *ops)
+{
+	int ret = worker_create(&w, cfg, ops, &f);
+
+	cr_assert_eq(ret, 0, "worker_create: %s", strerror(-ret));
+}
+
+/* Created and serving. */
 static void start(const struct worker_config *cfg)
 {
-	int ret = worker_start(&w, cfg, &fake_ops, &f);
+	create(cfg, &fake_ops);
+	cr_assert_eq(worker_activate(&w), 0);
+}
 
-	cr_assert_eq(ret, 0, "worker_start: %s", strerror(-ret));
+/* No on_kick call for a while: what a device op must not do shows up
+ * here if it happens at all (no false failure, only a late catch). */
+static void expect_no_kick_call(void)
+{
+	unsigned int before, after;
+
+	pthread_mutex_lock(&f.lock);
+	before = f.kicks[0] + f.kicks[1];
+	pthread_mutex_unlock(&f.lock);
+	usleep(20000);
+	pthread_mutex_lock(&f.lock);
+	after = f.kicks[0] + f.kicks[1];
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(after, before, "a device op ran while not serving");
 }
 
 /* Skips when the kernel has no io_uring (or it is forbidden here). */
 static void setup(void)
 {
 	need_io_uring();
-	test_thread = pthread_self();
 	f.w = &w;
 	for (unsigned int q = 0; q < NR_Q; q++) {
 		kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -190,7 +253,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	worker_stop(&w);
+	worker_destroy(&w);
 	for (unsigned int q = 0; q < NR_Q; q++)
 		if (kick[q] >= 0)
 			close(kick[q]);
@@ -198,22 +261,169 @@ static void teardown(void)
 
 TestSuite(worker, .init = setup, .fini = teardown, .timeout = 30);
 
-Test(worker, start_stop_idle)
+Test(worker, create_activate_deactivate_destroy)
 {
 	struct worker_config cfg = config(-1);
 
 	start(&cfg);
-	cr_assert_eq(worker_stop(&w), 0);
-	cr_assert_eq(worker_stop(&w), 0, "stop is idempotent");
+	cr_assert_eq(worker_deactivate(&w), 0);
+	cr_assert_eq(worker_deactivate(&w), 0, "deactivate is idempotent");
+	cr_assert_eq(worker_destroy(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0, "destroy is idempotent");
 	cr_assert_eq(f.kicks[0] + f.kicks[1], 0);
 }
 
-Test(worker, stop_on_zeroed_worker_is_noop)
+Test(worker, zeroed_worker_is_a_noop)
 {
 	struct worker z;
 
 	memset(&z, 0, sizeof(z));
-	cr_assert_eq(worker_stop(&z), 0);
+	cr_assert_eq(worker_activate(&z), -ENODEV);
+	cr_assert_eq(worker_deactivate(&z), 0);
+	cr_assert_eq(worker_destroy(&z), 0);
+}
+
+/* The thread exists from creation, named, and idles: a kick before
+ * activation runs nothing, and is served once the worker serves. */
+Test(worker, thread_idles_from_creation_until_activated)
+{
+	struct worker_config cfg = config(-1);
+	char name[16] = "";
+
+	create(&cfg, &fake_ops);
+	/* Named by the thread itself as it starts: wait for it. */
+	for (int i = 0; i < 5000 && strcmp(name, NAME); i++) {
+		cr_assert_eq(pthread_getname_np(w.thread, name, sizeof(name)),
+			     0);
+		if (strcmp(name, NAME))
+			usleep(1000);
+	}
+	cr_assert_str_eq(name, NAME);
+	do_kick(0);
+	expect_no_kick_call();
+	cr_assert_eq(worker_activate(&w), 0);
+	cr_assert_eq(worker_activate(&w), -EBUSY, "already serving");
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	cr_assert_eq(f.kicks[1], 0, "only the queue kicked");
+	cr_assert_not(f.wrong_thread);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), 0);
+}
+
+/* Deactivated, it serves nothing again until the next activation; the
+ * same thread and ring serve every activation. */
+Test(worker, serves_again_after_deactivation)
+{
+	struct worker_config cfg = config(-1);
+	pthread_t thread;
+
+	start(&cfg);
+	thread = w.thread;
+	for (unsigned int round = 1; round <= 3; round++) {
+		do_kick(1);
+		pthread_mutex_lock(&f.lock);
+		WAIT_FOR(f.kicks[1] == round);
+		pthread_mutex_unlock(&f.lock);
+		cr_assert_eq(worker_deactivate(&w), 0);
+		do_kick(0);
+		expect_no_kick_call();
+		cr_assert_eq(worker_activate(&w), 0);
+		pthread_mutex_lock(&f.lock);
+		WAIT_FOR(f.kicks[0] == round);
+		pthread_mutex_unlock(&f.lock);
+		cr_assert(pthread_equal(w.thread, thread));
+	}
+	cr_assert_eq(worker_destroy(&w), 0);
+}
+
+/* worker_deactivate() returns only once the device's request is back:
+ * on_stop made it complete, in_flight() said so, and its CQE was seen
+ * as stopping. */
+Test(worker, deactivate_drains_what_is_in_flight)
+{
+	struct worker_config cfg;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cfg = config(p[0]);
+	f.action = ACT_READ;
+	f.wake_fd = p[1];
+	create(&cfg, &fake_drain_ops);
+	cr_assert_eq(worker_activate(&w), 0);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_deactivate(&w), 0);
+	pthread_mutex_lock(&f.lock);
+	cr_assert_geq(f.stops, 1);
+	cr_assert_eq(f.nr_cqes, 1, "the read came back before");
+	cr_assert_eq(f.cqes[0].res, 3);
+	cr_assert(f.cqe_stopping, "retired as stopping");
+	cr_assert_not(f.reading);
+	pthread_mutex_unlock(&f.lock);
+
+	/* Serving again: the read is answered as such. */
+	f.stops = 0;
+	f.wake_fd = -1;
+	cr_assert_eq(worker_activate(&w), 0);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 2);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(write(p[1], "hi", 2), 2);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.nr_cqes == 2);
+	cr_assert_not(f.cqe_stopping);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Destroyed while serving: it drains as for a deactivation first. */
+Test(worker, destroy_while_serving_drains)
+{
+	struct worker_config cfg;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	cfg = config(p[0]);
+	f.action = ACT_READ;
+	f.wake_fd = p[1];
+	create(&cfg, &fake_drain_ops);
+	cr_assert_eq(worker_activate(&w), 0);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), 0);
+	cr_assert_geq(f.stops, 1);
+	cr_assert_eq(f.nr_cqes, 1);
+	cr_assert_not(f.reading);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Activation and deactivation back to back, without waiting for the
+ * thread in between: it ends idle or serving as told last. */
+Test(worker, quick_toggles_settle)
+{
+	struct worker_config cfg = config(-1);
+
+	create(&cfg, &fake_ops);
+	for (int i = 0; i < 200; i++) {
+		cr_assert_eq(worker_activate(&w), 0);
+		cr_assert_eq(worker_deactivate(&w), 0);
+	}
+	do_kick(0);
+	expect_no_kick_call();
+	cr_assert_eq(worker_activate(&w), 0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
 
 Test(worker, kick_calls_on_kick_on_worker_thread)
@@ -225,7 +435,6 @@ Test(worker, kick_calls_on_kick_on_worker_thread)
 	pthread_mutex_lock(&f.lock);
 	WAIT_FOR(f.kicks[1] == 1);
 	cr_assert_eq(f.kicks[0], 0);
-	cr_assert_str_eq(f.thread_name, NAME);
 	cr_assert_not(f.wrong_thread);
 	pthread_mutex_unlock(&f.lock);
 
@@ -235,7 +444,7 @@ Test(worker, kick_calls_on_kick_on_worker_thread)
 	pthread_mutex_lock(&f.lock);
 	WAIT_FOR(f.kicks[1] == 2 && f.kicks[0] == 1);
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
 
 Test(worker, kicks_coalesce)
@@ -263,7 +472,7 @@ Test(worker, kicks_coalesce)
 	pthread_mutex_lock(&f.lock);
 	cr_assert_eq(f.kicks[0], seen + 1);
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
 
 static atomic_bool hammering;
@@ -293,7 +502,11 @@ Test(worker, stop_while_kicks_arrive)
 		atomic_store(&hammering, true);
 		cr_assert_eq(pthread_create(&t, NULL, hammer, NULL), 0);
 		usleep(1000);
-		cr_assert_eq(worker_stop(&w), 0);
+		cr_assert_eq(worker_deactivate(&w), 0);
+		usleep(1000);
+		cr_assert_eq(worker_activate(&w), 0);
+		usleep(1000);
+		cr_assert_eq(worker_destroy(&w), 0);
 		atomic_store(&hammering, false);
 		pthread_join(t, &ret);
 		cr_assert_null(ret);
@@ -321,7 +534,7 @@ Test(worker, backend_read_completes_via_on_cqe)
 	cr_assert_eq(f.cqes[0].res, 5);
 	cr_assert_arr_eq(f.buf, "hello", 5);
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 	close(p[0]);
 	close(p[1]);
 }
@@ -339,12 +552,14 @@ Test(worker, swappable_backend_and_nothing_else)
 	cfg = config(a[0]);
 	start(&cfg);
 	cr_expect_eq(worker_set_backend(&w, b[0]), -EACCES);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 
+	/* Swapped while idle, before DRIVER_OK: the ring is there. */
 	cfg.swappable_backend = true;
 	f.action = ACT_READ;
-	start(&cfg);
+	create(&cfg, &fake_ops);
 	cr_assert_eq(worker_set_backend(&w, b[0]), 0);
+	cr_assert_eq(worker_activate(&w), 0);
 	cr_assert_eq(write(a[1], "stale", 5), 5);
 	cr_assert_eq(write(b[1], "fresh", 5), 5);
 	do_kick(0);
@@ -357,7 +572,7 @@ Test(worker, swappable_backend_and_nothing_else)
 	cr_expect_eq(io_uring_register_buffers(&w.ring,
 					       &(struct iovec){ f.buf, 8 }, 1),
 		     -EACCES);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 	for (int i = 0; i < 2; i++) {
 		close(a[i]);
 		close(b[i]);
@@ -385,7 +600,7 @@ Test(worker, device_opcode_in_allowlist_runs)
 	pthread_mutex_unlock(&f.lock);
 	cr_assert_eq(read(p[0], buf, sizeof(buf)), 4);
 	cr_assert_arr_eq(buf, "ping", 4);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 	close(p[0]);
 	close(p[1]);
 }
@@ -410,7 +625,7 @@ Test(worker, restricted_ring_refuses_other_opcodes_and_raw_fds)
 			     (unsigned long long)f.cqes[i].user_data,
 			     f.cqes[i].res);
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 	close(p[0]);
 	close(p[1]);
 }
@@ -430,10 +645,12 @@ Test(worker, on_kick_budget_calls_again_without_kick)
 	pthread_mutex_lock(&f.lock);
 	cr_assert_eq(f.kicks[0], 4, "done after the device said so");
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
 
-Test(worker, device_error_ends_loop_and_is_reported)
+/* A device op's error ends serving until the reset, which reports it
+ * (once); the thread lives on and serves the next activation. */
+Test(worker, device_error_stops_serving_and_is_reported)
 {
 	struct worker_config cfg = config(-1);
 
@@ -443,8 +660,34 @@ Test(worker, device_error_ends_loop_and_is_reported)
 	pthread_mutex_lock(&f.lock);
 	WAIT_FOR(f.kicks[0] == 1);
 	pthread_mutex_unlock(&f.lock);
-	cr_assert_eq(worker_stop(&w), -EIO);
-	cr_assert_eq(worker_stop(&w), -EIO, "idempotent");
+	do_kick(0);
+	expect_no_kick_call();
+	cr_assert_eq(worker_activate(&w), -EBUSY, "not reset yet");
+	cr_assert_eq(worker_deactivate(&w), -EIO);
+	cr_assert_eq(worker_deactivate(&w), 0, "reported once");
+
+	f.action = ACT_NONE;
+	cr_assert_eq(worker_activate(&w), 0);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] >= 2);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), 0);
+}
+
+/* An error not collected by a deactivation is destroy's to report. */
+Test(worker, destroy_reports_an_error_left_over)
+{
+	struct worker_config cfg = config(-1);
+
+	f.action = ACT_FAIL;
+	start(&cfg);
+	do_kick(0);
+	pthread_mutex_lock(&f.lock);
+	WAIT_FOR(f.kicks[0] == 1);
+	pthread_mutex_unlock(&f.lock);
+	cr_assert_eq(worker_destroy(&w), -EIO);
+	cr_assert_eq(worker_destroy(&w), -EIO, "idempotent");
 }
 
 Test(worker, start_rejects_bad_config_and_cleans_up)
@@ -456,32 +699,35 @@ Test(worker, start_rejects_bad_config_and_cleans_up)
 	int ret;
 
 	cfg.nr_kick_fds = 0;
-	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cr_assert_eq(worker_create(&w, &cfg, &fake_ops, &f), -EINVAL);
 	cfg = config(-1);
 	cfg.name = "a-name-too-long-for-linux";
-	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cr_assert_eq(worker_create(&w, &cfg, &fake_ops, &f), -EINVAL);
 	cfg = config(-1);
 	cfg.kick_fds = bad;
-	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EBADF);
+	cr_assert_eq(worker_create(&w, &cfg, &fake_ops, &f), -EBADF);
 
 	/* Passes the checks, fails at registration: unwinds the ring. */
-	/* Not a fresh close(): worker_start()'s eventfd would reuse it. */
+	/* Not a fresh close(): worker_create()'s eventfd would reuse it. */
 	closed[0] = kick[0];
 	closed[1] = 1000;
 	cr_assert_eq(fcntl(closed[1], F_GETFD), -1, "fd 1000 is closed");
 	cfg = config(closed[1]);
-	ret = worker_start(&w, &cfg, &fake_ops, &f);
+	ret = worker_create(&w, &cfg, &fake_ops, &f);
 	cr_assert_eq(ret, -EBADF, "%d", ret);
 	cfg = config(-1);
 	cfg.kick_fds = closed;
-	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EBADF);
-	cr_assert_eq(worker_stop(&w), 0, "no-op after a failed start");
+	cr_assert_eq(worker_create(&w, &cfg, &fake_ops, &f), -EBADF);
+	cr_assert_eq(worker_activate(&w), -ENODEV);
+	cr_assert_eq(worker_deactivate(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0, "no-op after a failed create");
 	cr_assert_eq(count_fds(), before, "no fd leaked");
 
-	/* And the worker still starts afterwards. */
+	/* And a worker is still created afterwards. */
 	cfg = config(-1);
 	start(&cfg);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
+	cr_assert_eq(count_fds(), before, "none left by a destroyed one");
 }
 
 /* Polling: a fake device that counts the looks the worker takes, and
@@ -527,7 +773,8 @@ Test(worker, polls_then_rearms_before_sleeping)
 	/* Longer than the gaps between kicks here, even on a loaded host,
 	 * and short enough that a full window ends well within the waits. */
 	cfg.poll_max_ns = 100000000ull;
-	cr_assert_eq(worker_start(&w, &cfg, &fake_poll_ops, &f), 0);
+	create(&cfg, &fake_poll_ops);
+	cr_assert_eq(worker_activate(&w), 0);
 	/* Kicks a millisecond apart widen the window (4 us, doubling); the
 	 * pause lets the worker reach its window before the next kick, as
 	 * an already-completed kick read ends polling at once. */
@@ -555,7 +802,7 @@ Test(worker, polls_then_rearms_before_sleeping)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 	cr_assert_gt(atomic_load(&fake_idles), 0);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
 
 Test(worker, poll_needs_both_ops)
@@ -566,8 +813,8 @@ Test(worker, poll_needs_both_ops)
 	struct worker_config cfg = config(-1);
 
 	cfg.poll_max_ns = 1000;
-	cr_assert_eq(worker_start(&w, &cfg, &fake_ops, &f), -EINVAL);
+	cr_assert_eq(worker_create(&w, &cfg, &fake_ops, &f), -EINVAL);
 	cfg.poll_max_ns = 0;
-	cr_assert_eq(worker_start(&w, &cfg, &poll_only, &f), -EINVAL);
-	cr_assert_eq(worker_stop(&w), 0);
+	cr_assert_eq(worker_create(&w, &cfg, &poll_only, &f), -EINVAL);
+	cr_assert_eq(worker_destroy(&w), 0);
 }
