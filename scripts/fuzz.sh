@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# scripts/fuzz.sh: build the API's libFuzzer targets (tests/fuzz) with clang
-# and fuzz them, starting from the committed corpus.
+# scripts/fuzz.sh: build the libFuzzer targets (tests/fuzz) with clang and
+# fuzz them, starting from the committed corpus.
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS] [libFuzzer flags...]
-#       TARGET   fuzz_http, fuzz_fc_json, or all (the default)
+#       TARGET   one of targets_all below, or all (the default)
 #       SECONDS  per target (default 60); 0: no time limit, e.g. with -runs=
 #   scripts/fuzz.sh fuzz_http 0 -runs=10000000     the longer run (minutes)
 #   scripts/fuzz.sh --merge [TARGET|all]            keep what the runs found
@@ -18,7 +18,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(fuzz_http fuzz_fc_json)
+# The API's (what a client or a config file sends), then the guest's
+# (rings, registers, requests) and the user's kernel image: README.md.
+targets_all=(fuzz_http fuzz_fc_json fuzz_virtq fuzz_mmio fuzz_blk_req
+	fuzz_net_hdr fuzz_viommu fuzz_boot)
 build=${IGNIS_FUZZ_BUILD:-build-fuzz}
 
 merge=false
@@ -30,14 +33,14 @@ target=${1:-all}
 seconds=${2:-60}
 shift $(($# < 2 ? $# : 2))
 
-case "$target" in
-all) targets=("${targets_all[@]}") ;;
-fuzz_http | fuzz_fc_json) targets=("$target") ;;
-*)
-	echo "fuzz: unknown target '$target' (fuzz_http, fuzz_fc_json, all)" >&2
+if [ "$target" = all ]; then
+	targets=("${targets_all[@]}")
+elif [[ " ${targets_all[*]} " == *" $target "* ]]; then
+	targets=("$target")
+else
+	echo "fuzz: unknown target '$target' (${targets_all[*]}, all)" >&2
 	exit 2
-	;;
-esac
+fi
 
 # libFuzzer comes with clang only; Debian 12's is clang-14 (setup.sh).
 cc=$(command -v clang-14 || command -v clang || true)
@@ -53,11 +56,15 @@ cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >/dev/null
 
 # Per target: its dictionary, and inputs long enough to matter. HTTP
 # streams longer than the connection's 4 KiB buffer, so that reads refill
-# it; config-file and request sequences of a few KiB.
+# it; config-file and request sequences of a few KiB; a few hundred ring,
+# register or request operations; kernel images with setup sectors and
+# some protected-mode code after them.
 flags_for() {
 	case "$1" in
 	fuzz_http) echo "-dict=tests/fuzz/http.dict -max_len=16384" ;;
 	fuzz_fc_json) echo "-dict=tests/fuzz/fc_json.dict -max_len=8192" ;;
+	fuzz_boot) echo "-dict=tests/fuzz/boot.dict -max_len=8192" ;;
+	*) echo "-max_len=4096" ;;
 	esac
 }
 

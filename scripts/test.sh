@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # scripts/test.sh: set up, then build ignis twice (warnings as errors; and
-# with ASan+UBSan) and run every test in both builds, then fuzz the API
-# briefly (scripts/fuzz.sh). Extra arguments go to ctest, e.g.
+# with ASan+UBSan) and run every test in both builds, then run each
+# libFuzzer target briefly (scripts/fuzz.sh). Extra arguments go to ctest, e.g.
 # scripts/test.sh -L unit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ for variant in build build-asan; do
 	ctest --test-dir "$variant" --output-on-failure "$@" || status=1
 done
 
-# The API's libFuzzer targets (tests/fuzz), 10 s each from the committed
+# The libFuzzer targets (tests/fuzz), 10 s each from the committed
 # corpus: every input in it is run again (the regression test), then a
 # short search. scripts/fuzz.sh says how to run them for longer.
 echo "== build-fuzz: libFuzzer"

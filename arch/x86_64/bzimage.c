@@ -161,6 +161,13 @@ int x86_bzimage_load(const struct gmem *mem, const uint8_t *buf, size_t len,
 		return -ENOEXEC;
 	}
 	pm_size = len - pm_off;
+	/* boot.rst: the 64-bit entry point is the load address + 0x200,
+	 * inside the protected-mode code: an image that ends before it would
+	 * start the guest on bytes never loaded, or outside RAM. */
+	if (pm_size <= BP_ENTRY64_OFFSET) {
+		*err_msg = "kernel: bzImage is too short to hold its 64-bit entry point (load address + 0x200)";
+		return -ENOEXEC;
+	}
 
 	if (!low) {
 		*err_msg = "guest memory does not start at address 0";

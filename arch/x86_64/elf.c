@@ -140,6 +140,25 @@ static int elf_scan_notes(const uint8_t *buf, uint64_t off, uint64_t size,
 	return 0;
 }
 
+/*
+ * Whether (entry) is a byte one PT_LOAD segment puts in guest RAM (each
+ * was checked to lie in one region): [lowest start, highest end) is not
+ * enough, as segments may leave gaps, or sit in two regions with no RAM
+ * between them.
+ */
+static bool elf_entry_loaded(const uint8_t *buf, const Elf64_Ehdr *eh,
+			     uint64_t entry)
+{
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		elf_phdr(buf, eh, i, &ph);
+		if (ph.p_type == PT_LOAD && entry - ph.p_paddr < ph.p_memsz)
+			return true;
+	}
+	return false;
+}
+
 /* Note alignment: 4 unless the segment or section asks for 8 (gABI). */
 static uint64_t elf_note_align(uint64_t a)
 {
@@ -240,7 +259,7 @@ int x86_elf_load(const struct gmem *mem, const uint8_t *buf, size_t len,
 	img->protocol = pvh.found ? X86_BOOT_PVH : X86_BOOT_LINUX64;
 	/* Linux links e_entry as a physical address (phys_startup_64). */
 	img->entry = pvh.found ? pvh.entry : eh.e_entry;
-	if (img->entry < start || img->entry >= end) {
+	if (!elf_entry_loaded(buf, &eh, img->entry)) {
 		*err_msg = "kernel: ELF entry point lies outside its loaded segments";
 		return -ENOEXEC;
 	}

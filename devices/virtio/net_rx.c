@@ -192,6 +192,10 @@ static bool net_rx_hdr_fix(const struct net *n, struct virtio_net_hdr *h)
 		return false;
 	switch (gso) {
 	case VIRTIO_NET_HDR_GSO_NONE:
+		/* ECN only qualifies a segmented TCP frame: on any other,
+		 * gso_type must be NONE (5.1.6.4.1), and Linux drops a
+		 * frame that says otherwise (virtio_net_hdr_to_skb()). */
+		h->gso_type = VIRTIO_NET_HDR_GSO_NONE;
 		return true;
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 		return f & VDEV_BIT(VIRTIO_NET_F_GUEST_TSO4);
