@@ -73,6 +73,7 @@ static const struct jail_rule vmm_rules[] = {
 	ALLOW(getpid),		/* pthread_kill()'s tgkill argument */
 	ALLOW_EQ(ioctl, 1, TCSETS),	/* the terminal restored */
 	ALLOW_EQ(ioctl, 1, TCGETS),	/* isatty() */
+	ALLOW_EQ(ioctl, 1, KVM_SIGNAL_MSI),	/* SendCtrlAltDel's IRQ 1 */
 	/* PATCH /drives/{id}: the new image (never created), its size, its
 	 * lock, and into the disk's ring (blk_update_image()). */
 	ALLOW_NONE_OF(openat, 2, O_CREAT),
