@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * jail/jailer_fs.c: the jail's root, <base>/<exec name>/<id>/root, as
+ * Firecracker's jailer lays it out: the exec file's copy, the device nodes
+ * a VM needs, and (ignis's addition) the --bind files at their own
+ * absolute paths. Made on the host before the fork; mounted and entered
+ * by the child in its own mount namespace, so that no mount is ever seen
+ * outside and removal afterwards is plain unlink/rmdir.
+ */
+#include "jailer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* The host's device nodes the jail gets, owned by the jail's uid/gid. */
+static const struct {
+	const char *path;
+	bool required;	/* a host without tun cannot give a VM a tap anyway */
+} jail_devs[] = {
+	{ "/dev/kvm", true },
+	{ "/dev/net/tun", false },
+	{ "/dev/urandom", false },
+};
+
+static int join(char *out, const char *a, const char *b)
+{
+	if ((size_t)snprintf(out, PATH_MAX, "%s%s", a, b) >= PATH_MAX)
+		return jailer_err(ENAMETOOLONG, "path %s%s", a, b);
+	return 0;
+}
+
+/* mkdir that accepts an existing directory. */
+static int mkdir_ok(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) && errno != EEXIST)
+		return jailer_err(errno, "cannot create %s", path);
+	return 0;
+}
+
+/* Creates every directory of root + (path)'s parents. */
+static int mkdir_parents(const char *root, const char *path)
+{
+	char buf[PATH_MAX];
+	int ret = join(buf, root, path);
+	char *p = buf + strlen(root) + 1;
+
+	if (ret)
+		return ret;
+	while ((p = strchr(p, '/'))) {
+		*p = '\0';
+		ret = mkdir_ok(buf, 0755);
+		*p++ = '/';
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The exec file's copy: a copy, not a link, so that the jail neither
+ * shares the host's inode nor needs the same file system (Firecracker
+ * copies too). */
+static int copy_exec(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+	struct stat st;
+	ssize_t n;
+
+	if (in < 0)
+		return jailer_err(errno, "cannot open exec file %s", src);
+	if (fstat(in, &st)) {
+		ret = jailer_err(errno, "exec file %s", src);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = jailer_err(0, "exec file %s is not a regular file", src);
+		goto out;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0) {
+		ret = jailer_err(errno, "cannot create %s", dst);
+		goto out;
+	}
+	do
+		n = sendfile(out, in, NULL, 1 << 20);
+	while (n > 0);
+	if (n < 0 || fchmod(out, 0755))
+		ret = jailer_err(errno, "cannot copy %s to %s", src, dst);
+	close(out);
+out:
+	close(in);
+	return ret;
+}
+
+static int make_dev(const char *root, const struct jailer_opts *o,
+		    const char *host, bool required)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (stat(host, &st) || !S_ISCHR(st.st_mode))
+		return required ? jailer_err(0, "no device %s", host) : 0;
+	ret = join(path, root, host);
+	if (ret)
+		return ret;
+	if (mknod(path, S_IFCHR | 0600, st.st_rdev) ||
+	    chown(path, o->uid, o->gid))
+		return jailer_err(errno, "cannot create %s", path);
+	return 0;
+}
+
+/* An empty file (or directory) for a --bind to be mounted on. */
+static int bind_placeholder(const char *root, const char *src)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ret, fd;
+
+	if (stat(src, &st))
+		return jailer_err(errno, "cannot bind %s", src);
+	ret = mkdir_parents(root, src);
+	if (!ret)
+		ret = join(path, root, src);
+	if (ret)
+		return ret;
+	if (S_ISDIR(st.st_mode))
+		return mkdir_ok(path, 0755);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return jailer_err(errno, "cannot create %s", path);
+	close(fd);
+	return 0;
+}
+
+/* <base> and <base>/<exec name> may be shared with other jails: made if
+ * missing (and then removed if empty at the end). */
+static int make_shared_dir(struct jailer_fs *fs, const char *path)
+{
+	if (!mkdir(path, 0755)) {
+		snprintf(fs->made[fs->n_made++], PATH_MAX, "%s", path);
+		return 0;
+	}
+	return mkdir_ok(path, 0755);
+}
+
+static int fill_root(struct jailer_fs *fs, const struct jailer_opts *o)
+{
+	char path[PATH_MAX], name[NAME_MAX + 2];
+	int ret;
+
+	if (chown(fs->root, o->uid, o->gid))	/* ignis's API socket, logs */
+		return jailer_err(errno, "cannot chown %s", fs->root);
+	snprintf(name, sizeof(name), "/%s", fs->exec_name);
+	ret = join(path, fs->root, name);
+	if (!ret)
+		ret = copy_exec(o->exec_file, path);
+	for (size_t i = 0; !ret && i < sizeof(jail_devs) / sizeof(jail_devs[0]); i++) {
+		ret = mkdir_parents(fs->root, jail_devs[i].path);
+		if (!ret)
+			ret = make_dev(fs->root, o, jail_devs[i].path,
+				       jail_devs[i].required);
+	}
+	if (!ret)
+		ret = join(path, fs->root, "/proc");
+	if (!ret)
+		ret = mkdir_ok(path, 0555);
+	for (unsigned int i = 0; !ret && i < o->n_binds; i++)
+		ret = bind_placeholder(fs->root, o->binds[i]);
+	return ret;
+}
+
+int jailer_fs_create(struct jailer_fs *fs, const struct jailer_opts *o)
+{
+	const char *slash = strrchr(o->exec_file, '/');
+	char dir[PATH_MAX];
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	snprintf(fs->exec_name, sizeof(fs->exec_name), "%s",
+		 slash ? slash + 1 : o->exec_file);
+	if (!fs->exec_name[0] || !strcmp(fs->exec_name, ".") ||
+	    !strcmp(fs->exec_name, ".."))
+		return jailer_err(0, "bad exec file name %s", o->exec_file);
+	if (access(o->exec_file, X_OK))
+		return jailer_err(errno, "exec file %s", o->exec_file);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", o->base,
+			     fs->exec_name) >= sizeof(dir) ||
+	    (size_t)snprintf(fs->id_dir, sizeof(fs->id_dir), "%s/%s", dir,
+			     o->id) >= sizeof(fs->id_dir))
+		return jailer_err(ENAMETOOLONG, "chroot base dir %s", o->base);
+	ret = make_shared_dir(fs, o->base);
+	if (!ret)
+		ret = make_shared_dir(fs, dir);
+	if (ret)
+		return ret;
+	/* One jail per id: an existing directory is another jail's. */
+	if (mkdir(fs->id_dir, 0755))
+		return jailer_err(errno, "cannot create jail %s", fs->id_dir);
+	fs->id_dir_made = true;
+	ret = join(fs->root, fs->id_dir, "/root");
+	if (ret)
+		return ret;
+	if (mkdir(fs->root, 0755))
+		return jailer_err(errno, "cannot create %s", fs->root);
+	return fill_root(fs, o);
+}
+
+int jailer_fs_mount(const struct jailer_fs *fs, const struct jailer_opts *o)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	/* Our mounts must not propagate back to the host's namespace. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL))
+		return jailer_err(errno, "cannot make / a slave mount");
+	/* pivot_root wants a mount point; the remount drops nodev/noexec
+	 * that a bind of, say, /tmp would inherit (the device nodes and the
+	 * exec file must work), and adds nosuid. */
+	if (mount(fs->root, fs->root, NULL, MS_BIND, NULL) ||
+	    mount(NULL, fs->root, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID, NULL))
+		return jailer_err(errno, "cannot bind-mount %s", fs->root);
+	for (unsigned int i = 0; i < o->n_binds; i++) {
+		ret = join(path, fs->root, o->binds[i]);
+		if (ret)
+			return ret;
+		if (mount(o->binds[i], path, NULL, MS_BIND, NULL))
+			return jailer_err(errno, "cannot bind-mount %s",
+					  o->binds[i]);
+	}
+	return 0;
+}
+
+int jailer_fs_enter(const struct jailer_fs *fs)
+{
+	/* pivot_root(".", "."): the old root ends up on top of the new one
+	 * and is detached at once (pivot_root(2), NOTES). */
+	if (chdir(fs->root) || syscall(SYS_pivot_root, ".", "."))
+		return jailer_err(errno, "cannot pivot_root into %s", fs->root);
+	if (umount2(".", MNT_DETACH) || chdir("/"))
+		return jailer_err(errno, "cannot detach the old root");
+	/* A /proc of the new PID namespace: it shows the jail only. */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL))
+		return jailer_err(errno, "cannot mount /proc");
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type,
+		    struct FTW *ftw)
+{
+	if (remove(path) && errno != ENOENT)
+		jailer_err(errno, "cannot remove %s", path);
+	return 0;
+}
+
+void jailer_fs_destroy(struct jailer_fs *fs)
+{
+	/* FTW_PHYS and FTW_MOUNT: never follow a link or cross into another
+	 * file system, whatever the jail left behind. */
+	if (fs->id_dir_made)
+		nftw(fs->id_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	fs->id_dir_made = false;
+	while (fs->n_made)
+		rmdir(fs->made[--fs->n_made]);	/* kept if another jail's */
+}
