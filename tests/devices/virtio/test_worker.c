@@ -337,13 +337,11 @@ Test(worker, serves_again_after_deactivation)
 	cr_assert_eq(worker_destroy(&w), 0);
 }
 
-/* worker_deactivate() returns only once the device's request is back:
- * on_stop made it complete, in_flight() said so, and its CQE was seen
- * as stopping. */
-Test(worker, deactivate_drains_what_is_in_flight)
+/* A serving worker whose device has a read of pipe (p) in flight, which
+ * its on_stop completes by writing the pipe's other end. */
+static void serve_with_a_read_in_flight(int p[2])
 {
 	struct worker_config cfg;
-	int p[2];
 
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
 	cfg = config(p[0]);
@@ -355,6 +353,16 @@ Test(worker, deactivate_drains_what_is_in_flight)
 	pthread_mutex_lock(&f.lock);
 	WAIT_FOR(f.kicks[0] == 1);
 	pthread_mutex_unlock(&f.lock);
+}
+
+/* worker_deactivate() returns only once the device's request is back:
+ * on_stop made it complete, in_flight() said so, and its CQE was seen
+ * as stopping. */
+Test(worker, deactivate_drains_what_is_in_flight)
+{
+	int p[2];
+
+	serve_with_a_read_in_flight(p);
 	cr_assert_eq(worker_deactivate(&w), 0);
 	pthread_mutex_lock(&f.lock);
 	cr_assert_geq(f.stops, 1);
@@ -385,19 +393,9 @@ Test(worker, deactivate_drains_what_is_in_flight)
 /* Destroyed while serving: it drains as for a deactivation first. */
 Test(worker, destroy_while_serving_drains)
 {
-	struct worker_config cfg;
 	int p[2];
 
-	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-	cfg = config(p[0]);
-	f.action = ACT_READ;
-	f.wake_fd = p[1];
-	create(&cfg, &fake_drain_ops);
-	cr_assert_eq(worker_activate(&w), 0);
-	do_kick(0);
-	pthread_mutex_lock(&f.lock);
-	WAIT_FOR(f.kicks[0] == 1);
-	pthread_mutex_unlock(&f.lock);
+	serve_with_a_read_in_flight(p);
 	cr_assert_eq(worker_destroy(&w), 0);
 	cr_assert_geq(f.stops, 1);
 	cr_assert_eq(f.nr_cqes, 1);
