@@ -165,14 +165,19 @@ void vsock_conn_recv(struct vsock_conn *c, const struct vsock_hdr *h,
 		     const struct iovec *iov, unsigned int nr, size_t off,
 		     uint64_t now)
 {
-	/* A flow being torn down takes nothing more; its RST, if owed,
-	 * is on its way. */
-	if (c->state == VSOCK_CLOSING || c->state == VSOCK_FREE)
+	if (c->state == VSOCK_FREE)
 		return;
+	/* The guest's RST ends the flow for it, torn down on our side or
+	 * not: an RST still owed would answer an RST (5.10.6.5), and could
+	 * reset a new flow the guest opens on the same ports. */
 	if (h->op == VSOCK_OP_RST) {
 		conn_drop(c);
 		return;
 	}
+	/* A flow being torn down takes nothing more; its RST, if owed,
+	 * is on its way. */
+	if (c->state == VSOCK_CLOSING)
+		return;
 	/* "All packets associated with a stream flow MUST contain valid
 	 * information in buf_alloc and fwd_cnt fields" (5.10.6.3). */
 	c->peer_buf_alloc = h->buf_alloc;

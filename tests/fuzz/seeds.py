@@ -645,6 +645,111 @@ def boot():
         bzimage(bytes(0x300), cmdline_size=10), cmdline=11))
 
 
+# ---- fuzz_vsock (fuzz_vsock.c) ----
+V_REQUEST, V_RESPONSE, V_RST, V_SHUTDOWN, V_RW, V_CREDIT_UPDATE, \
+    V_CREDIT_REQUEST = range(1, 8)
+
+
+class Vs:
+    """fuzz_vsock's input: table size, guest CID (3 + u32), operations."""
+
+    def __init__(self, size=4, cid=0):
+        self.b = u8(size - 1) + u32(cid)
+
+    def pkt(self, op, src=0, dst=0, data=b"", flags=0, buf_alloc=0x40000,
+            fwd_cnt=0, sel=0x08, who=0, src_cid=5, dst_cid=9, typ=3,
+            cut=1, length=None):
+        """A guest packet on flow (guest port src, host port dst), or on
+        entry (who)'s flow without sel 0x08; sel's other bits take the
+        raw CIDs, type, a chain (cut) bytes short and a u32 len. A
+        (length) past (data) is read as zeros: only at the input's end."""
+        self.b += u8(0) + u8(sel) + u8(who)
+        if sel & 0x01:
+            self.b += u64(src_cid)
+        if sel & 0x02:
+            self.b += u64(dst_cid)
+        if sel & 0x08:
+            self.b += u32(src) + u32(dst)
+        if sel & 0x04:
+            self.b += u16(typ)
+        ln = len(data) if length is None else length
+        self.b += u8(op) + (u32(ln) if sel & 0x20 else u16(ln))
+        self.b += u8(flags) + u32(buf_alloc)
+        self.b += u32(fwd_cnt)
+        if sel & 0x10:
+            self.b += u8(cut)
+        self.b += data[:len(data) - cut] if sel & 0x10 else data
+        return self
+
+    def accept(self):
+        self.b += u8(1)
+        return self
+
+    def host(self, who, data):
+        self.b += u8(2) + u8(who) + u16(len(data)) + data
+        return self
+
+    def sent(self, who, n):
+        self.b += u8(3) + u8(who) + u32(n)
+        return self
+
+    def event(self, who, bits):
+        self.b += u8(4) + u8(bits) + u8(who)
+        return self
+
+    def tick(self, ms):
+        self.b += u8(5) + u32(ms)
+        return self
+
+    def release(self):
+        self.b += u8(6)
+        return self
+
+    def emit(self, count=1, room=4096):
+        self.b += u8(7) + u8(count - 1) + u16(room - 1)
+        return self
+
+
+def vsock():
+    t = "fuzz_vsock"
+    # The guest connects to host port 1234, the host accepts, data both
+    # ways, the guest shuts down both ways, our RST.
+    write(t, "guest-flow", Vs()
+          .pkt(V_REQUEST, 1000, 1234).event(0, 0x02).emit()
+          .pkt(V_RW, 1000, 1234, b"hello").sent(0, 5)
+          .host(0, b"world").emit(2)
+          .pkt(V_SHUTDOWN, 1000, 1234, flags=3).emit().release().b)
+    # The host connects and asks for guest port 52; the guest answers;
+    # the host closes after its data, the guest sends RST.
+    write(t, "host-flow", Vs()
+          .accept().host(0, b"CONNECT 52\nfirst").emit()
+          .pkt(V_RESPONSE, 52, 1 << 30).emit(2)
+          .event(0, 0x00).emit(2).pkt(V_RST, 52, 1 << 30).release().b)
+    # Data waits, the guest gives no credit: CREDIT_REQUEST, then credit.
+    write(t, "no-credit", Vs()
+          .pkt(V_REQUEST, 7, 8, buf_alloc=0).event(0, 0x02).emit()
+          .host(0, b"x" * 300).emit()
+          .pkt(V_CREDIT_UPDATE, 7, 8, buf_alloc=100).emit(4, 64).b)
+    # A guest that sends past our credit, then times out a REQUEST.
+    write(t, "timeout", Vs(size=2)
+          .pkt(V_REQUEST, 9, 9).event(0, 0x02).emit()
+          .accept().host(1, b"connect\t77 \r\n").emit().tick(5000)
+          .emit(2).release().b)
+    write(t, "over-credit", Vs(size=2)
+          .pkt(V_REQUEST, 9, 9).event(0, 0x02).emit()
+          .pkt(V_RW, 9, 9, bytes(100)).emit()
+          .pkt(V_RW, 9, 9, length=0xffff).b)
+    write(t, "too-long", Vs(size=2)
+          .pkt(V_REQUEST, 9, 9).event(0, 0x02)
+          .pkt(V_RW, 9, 9, sel=0x28, length=0x10001).b)
+    # Refused headers: wrong CID, unknown type, unknown op, short chain.
+    write(t, "refused", Vs()
+          .pkt(V_REQUEST, 1, 2).event(0, 0x02)
+          .pkt(V_RW, 1, 2, b"abc", sel=0x09)
+          .pkt(V_RW, 1, 2, b"abc", sel=0x0c)
+          .pkt(9, 1, 2).pkt(V_RW, 1, 2, b"abcd", sel=0x18).emit(4).b)
+
+
 TARGETS = {
     "fuzz_virtq": virtq,
     "fuzz_mmio": mmio,
@@ -652,6 +757,7 @@ TARGETS = {
     "fuzz_net_hdr": net_hdr,
     "fuzz_viommu": viommu,
     "fuzz_boot": boot,
+    "fuzz_vsock": vsock,
 }
 
 if __name__ == "__main__":
