@@ -25,6 +25,8 @@ struct fuzz_ram {
  * Regions of (layout)[0..nr-1] (start and size read; sorted, disjoint,
  * sizes > 0, nr <= GMEM_MAX_REGIONS), each filled with (fill). Aborts when
  * the heap is exhausted: that is the fuzzer's problem, not an input's.
+ * The heap blocks outlive fuzz_ram_free(), poisoned, for the next input
+ * (fuzz_ram.c): one fuzz_ram at a time.
  */
 void fuzz_ram_init(struct fuzz_ram *r, const struct gmem_region *layout,
 		   unsigned int nr, uint8_t fill);

@@ -474,8 +474,16 @@ static void send(struct fz *in, struct req *r, const uint8_t *cuts, bool light)
 			   r->type, st);
 	if (r->type == VIRTIO_IOMMU_T_PROBE)
 		FUZZ_CHECK(vc_same(&h.before, &h.after), "PROBE changed state");
+	/* A MAP or UNMAP changes what its domain's endpoints see (a batch's:
+	 * one of them now, all after the batch); ATTACH and DETACH, what
+	 * anyone may see. */
 	if (st == VIRTIO_IOMMU_S_OK)
-		vc_check_translate(h.c, r->vs, r->ve);
+		vc_check_translate(h.c, r->vs, r->ve,
+				   r->type == VIRTIO_IOMMU_T_MAP ||
+						   r->type == VIRTIO_IOMMU_T_UNMAP ?
+					   r->domain :
+					   -1,
+				   light);
 	h.dirty |= st == VIRTIO_IOMMU_S_OK;
 }
 
@@ -557,7 +565,7 @@ static void op_bypass(struct fz *in)
 	FUZZ_CHECK(h.c->bypass == (v & 1), "bypass %d after writing %#x",
 		   h.c->bypass, v);
 	h.dirty = true;
-	vc_check_translate(h.c, 0x1000, 0x1000);
+	vc_check_translate(h.c, 0x1000, 0x1000, -1, false);
 }
 
 static void op_reset(struct fz *in)

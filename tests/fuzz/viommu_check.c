@@ -304,14 +304,22 @@ void vc_check_translate_all(const struct viommu_core *c)
 	}
 }
 
-void vc_check_translate(const struct viommu_core *c, uint64_t lo, uint64_t hi)
+void vc_check_translate(const struct viommu_core *c, uint64_t lo, uint64_t hi,
+			int64_t domain, bool first_only)
 {
 	const uint64_t at[] = { lo - 1, lo, hi, hi + 1 };
 
-	for (unsigned int k = 0; k < c->nr_eps; k++)
+	for (unsigned int k = 0; k < c->nr_eps; k++) {
+		const struct viommu_domain *d = c->eps[k].domain;
+
+		if (domain >= 0 && (!d || d->id != domain))
+			continue;
 		for (unsigned int i = 0; i < 4; i++)
 			for (int wr = 0; wr < 2; wr++) {
 				vc_check_one(c, c->eps[k].id, at[i], 1, wr);
 				vc_check_one(c, c->eps[k].id, at[i], 2, wr);
 			}
+		if (first_only)
+			break;
+	}
 }
