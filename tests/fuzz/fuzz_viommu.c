@@ -47,7 +47,7 @@
 #define PROBE_SIZE 128
 #define MAX_OPS 256
 #define MAX_PIECES 8
-#define MAX_REQUESTS 2048 /* per input, batches included */
+#define MAX_REQUESTS 1024 /* per input, batches included */
 _Static_assert(1 + 4 * 255 <= VC_MAX_MAPS, "max_mappings from a byte");
 
 static const uint32_t ep_ids[] = { 0, 1, 2, 3, EP_NONE };

@@ -305,7 +305,7 @@ void vc_check_translate_all(const struct viommu_core *c)
 }
 
 void vc_check_translate(const struct viommu_core *c, uint64_t lo, uint64_t hi,
-			int64_t domain, bool first_only)
+			int64_t domain, bool quick)
 {
 	const uint64_t at[] = { lo - 1, lo, hi, hi + 1 };
 
@@ -314,12 +314,18 @@ void vc_check_translate(const struct viommu_core *c, uint64_t lo, uint64_t hi,
 
 		if (domain >= 0 && (!d || d->id != domain))
 			continue;
-		for (unsigned int i = 0; i < 4; i++)
+		for (unsigned int i = 0; i < 4; i++) {
+			if (quick) {
+				/* Two bytes, clipped or not, read then write. */
+				vc_check_one(c, c->eps[k].id, at[i], 2, i & 1);
+				continue;
+			}
 			for (int wr = 0; wr < 2; wr++) {
 				vc_check_one(c, c->eps[k].id, at[i], 1, wr);
 				vc_check_one(c, c->eps[k].id, at[i], 2, wr);
 			}
-		if (first_only)
+		}
+		if (quick)
 			break;
 	}
 }

@@ -55,12 +55,13 @@ void vc_check(const struct viommu_core *c, struct rec_backend *const *rb);
 void vc_check_translate_all(const struct viommu_core *c);
 
 /* The same around one request's range [lo, hi]: lo - 1, lo, hi, hi + 1,
- * for every endpoint; or (domain >= 0) for those attached to that domain,
- * what a MAP or UNMAP there changes, and with (first_only) for the first
- * of them, the cheap check after each request of a batch (they share the
- * domain's mappings). O(log mappings). */
+ * reads and writes of 1 and 2 bytes, for every endpoint; or (domain >= 0)
+ * for those attached to that domain, what a MAP or UNMAP there changes.
+ * (quick): the first of them only (they share the domain's mappings), one
+ * 2-byte access at each point, the check after each request of a batch.
+ * O(log mappings). */
 void vc_check_translate(const struct viommu_core *c, uint64_t lo, uint64_t hi,
-			int64_t domain, bool first_only);
+			int64_t domain, bool quick);
 
 /* One translation of (len) bytes at (addr) by endpoint (id), against
  * the mapping stores and reserved regions (5.13.6, 5.13.6.8). */
