@@ -238,6 +238,18 @@ static struct reader *reader_new(int fd)
 	return r;
 }
 
+/* A new connection to the server, and its reader. */
+static struct reader *reader_connect(void)
+{
+	return reader_new(client());
+}
+
+static void reader_close(struct reader *r)
+{
+	close(r->fd);
+	free(r);
+}
+
 /* Whether the server closes (fd) within WAIT_MS (after what it sent). */
 static bool closed_by_server(struct reader *r)
 {
@@ -464,21 +476,19 @@ Test(http_server, curl_keep_alive_two_urls_one_connection)
 Test(http_server, body_over_the_limit_is_400_as_firecracker)
 {
 	char body[1024], line[128];
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "PUT /drives/x HTTP/1.1\r\nContent-Length: 51201\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd,
+		 "PUT /drives/x HTTP/1.1\r\nContent-Length: 51201\r\n\r\n");
 	cr_assert_eq(reader_next(r, line, body, sizeof(body)), 400, "%s", line);
 	cr_assert_not_null(strstr(body, "\"fault_message\": \"Request payload "
 					"with size 51201 is larger than the "
 					"limit of 51200 allowed by server."),
 			   "%s", body);
 	cr_assert(closed_by_server(r));
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, body_limit_is_configurable)
@@ -567,92 +577,78 @@ Test(http_server, headers_over_the_limit_are_400)
 Test(http_server, http_1_0_closes_after_the_answer)
 {
 	char line[128];
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "GET /old HTTP/1.0\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd, "GET /old HTTP/1.0\r\n\r\n");
 	cr_assert_eq(reader_next(r, line, NULL, 0), 200);
 	cr_assert_str_eq(line, "HTTP/1.0 200 OK");
 	cr_assert_not_null(strstr(r->head, "\r\nConnection: close\r\n"), "%s",
 			   r->head);
 	cr_assert(closed_by_server(r));
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, http_1_0_keep_alive_stays_open)
 {
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
 	cr_assert_eq(reader_next(r, NULL, NULL, 0), 200);
-	send_str(fd, "GET /b HTTP/1.0\r\n\r\n");
+	send_str(r->fd, "GET /b HTTP/1.0\r\n\r\n");
 	cr_assert_eq(reader_next(r, NULL, NULL, 0), 200);
 	cr_assert(closed_by_server(r));
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, expect_100_continue_before_the_body)
 {
 	char line[128], body[256];
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "PUT /x HTTP/1.1\r\nContent-Length: 5\r\n"
-		     "Expect: 100-continue\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd, "PUT /x HTTP/1.1\r\nContent-Length: 5\r\n"
+			"Expect: 100-continue\r\n\r\n");
 	/* Nothing of the body is sent until the server says so. */
 	cr_assert_eq(reader_next(r, line, NULL, 0), 100);
 	cr_assert_str_eq(line, "HTTP/1.1 100 Continue");
-	send_str(fd, "hello");
+	send_str(r->fd, "hello");
 	cr_assert_eq(reader_next(r, NULL, body, sizeof(body)), 200);
 	cr_assert_not_null(strstr(body, "\"len\": 5"), "%s", body);
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, no_content_has_no_length)
 {
 	char line[128];
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "PUT /empty HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+	r = reader_connect();
+	send_str(r->fd, "PUT /empty HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
 	cr_assert_eq(reader_next(r, line, NULL, 0), 204);
 	cr_assert_null(strcasestr(r->head, "Content-Length"), "%s", r->head);
 	/* Still usable. */
-	send_str(fd, "GET /again HTTP/1.1\r\n\r\n");
+	send_str(r->fd, "GET /again HTTP/1.1\r\n\r\n");
 	cr_assert_eq(reader_next(r, NULL, NULL, 0), 200);
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, pipelined_requests_are_answered_in_order)
 {
 	char body[256];
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "GET /p1 HTTP/1.1\r\nHost: x\r\n\r\n"
-		     "PUT /p2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-		     "GET /unknown/p3 HTTP/1.1\r\n\r\n"
-		     "PATCH /p4 HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+	r = reader_connect();
+	send_str(r->fd, "GET /p1 HTTP/1.1\r\nHost: x\r\n\r\n"
+			"PUT /p2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+			"GET /unknown/p3 HTTP/1.1\r\n\r\n"
+			"PATCH /p4 HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
 	cr_assert_eq(reader_next(r, NULL, body, sizeof(body)), 200);
 	cr_assert_str_eq(body, "{\"echo\": \"/p1\", \"method\": \"GET\", "
 			       "\"len\": 0}");
@@ -663,8 +659,7 @@ Test(http_server, pipelined_requests_are_answered_in_order)
 	cr_assert_eq(reader_next(r, NULL, body, sizeof(body)), 200);
 	cr_assert_str_eq(body, "{\"echo\": \"/p4\", \"method\": \"PATCH\", "
 			       "\"len\": 2}");
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 /* --- connections and deadlines ------------------------------------------ */
@@ -748,17 +743,14 @@ Test(http_server, stalled_body_is_closed_too)
 Test(http_server, idle_timeout_closes_idle_connections)
 {
 	struct http_server_config cfg = { .idle_timeout_ms = 200 };
-	int fd;
 	struct reader *r;
 
 	server_up(&cfg);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "GET /a HTTP/1.1\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd, "GET /a HTTP/1.1\r\n\r\n");
 	cr_assert_eq(reader_next(r, NULL, NULL, 0), 200);
 	cr_assert(closed_by_server(r));
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, client_leaving_mid_body_hurts_nobody)
@@ -856,21 +848,18 @@ Test(http_server, socket_is_private_and_removed_at_the_end)
 
 Test(http_server, stop_disconnects_clients)
 {
-	int fd;
 	struct reader *r;
 
 	server_up(NULL);
-	fd = client();
-	r = reader_new(fd);
-	send_str(fd, "GET /a HTTP/1.1\r\n\r\n");
+	r = reader_connect();
+	send_str(r->fd, "GET /a HTTP/1.1\r\n\r\n");
 	cr_assert_eq(reader_next(r, NULL, NULL, 0), 200);
-	send_str(fd, "GET /half");
+	send_str(r->fd, "GET /half");
 	http_server_stop(fx.srv);
 	cr_assert(closed_by_server(r));
 	/* And nobody new gets in. */
 	cr_assert_eq(access(fx.path, F_OK), -1);
-	free(r);
-	close(fd);
+	reader_close(r);
 }
 
 Test(http_server, stale_socket_is_replaced_live_one_and_files_are_not)
