@@ -135,6 +135,29 @@ static json_t *nets(const struct vm_config *cfg)
 	return a;
 }
 
+/* ignis's "vfio" section: the functions, paths canonical. */
+static json_t *vfio(const struct vm_config *cfg)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; a && i < cfg->nr_vfio; i++) {
+		const struct vfio_config *f = &cfg->vfio[i];
+		char id[16];
+		json_t *v;
+
+		/* A --vfio without id= is named by its place. */
+		snprintf(id, sizeof(id), "vfio%u", i);
+		v = json_pack("{s:s, s:s, s:b}", "vfio_id",
+			      f->vfio_id ? f->vfio_id : id, "path", f->path,
+			      "iommu", (int)f->iommu);
+		if (!v || json_array_append_new(a, v)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* Firecracker's level names, for the "logger" section. */
 static const char *level_name(enum log_level l)
 {
@@ -189,21 +212,24 @@ static json_t *vsock(const struct vm_config *cfg)
 
 char *fc_api_vm_config(const struct vm_config *cfg)
 {
-	/* Firecracker's VmmConfig field order; ignis's "iommu" last. */
+	/* Firecracker's VmmConfig field order; ignis's "iommu" and "vfio"
+	 * last. */
 	return dump(json_pack(
-		"{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:n, s:o, s:o, s:o, s:o}",
+		"{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:n, s:o, s:o, s:o, s:o, "
+		"s:o}",
 		"balloon", "drives", drives(cfg), "boot-source",
 		boot_source(cfg), "cpu-config", "machine-config",
 		machine_config(cfg), "logger", logger(cfg), "metrics",
 		cfg->metrics.path ?
 			json_pack("{s:s}", "metrics_path", cfg->metrics.path) :
 			json_null(),
-		"mmds-config",
-		"network-interfaces", nets(cfg), "vsock", vsock(cfg), "entropy",
+		"mmds-config", "network-interfaces", nets(cfg), "vsock",
+		vsock(cfg), "entropy",
 		cfg->rng ? json_pack("{s:b}", "iommu", (int)cfg->rng_iommu) :
 			   json_null(),
 		"iommu",
 		cfg->iommu ? json_pack("{s:b, s:I}", "enabled", 1, "poll_us",
 				       (json_int_t)cfg->iommu_poll_us) :
-			     json_null()));
+			     json_null(),
+		"vfio", vfio(cfg)));
 }

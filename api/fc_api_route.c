@@ -62,8 +62,9 @@ json_t *route_parse_body(struct route *r)
 	return b;
 }
 
-/* The {id} of /drives/{id}, /network-interfaces/{id}: present and
- * Firecracker's characters (parsed_request.rs, checked_id()), or a 400. */
+/* The {id} of /drives/{id}, /network-interfaces/{id}, /vfio/{id}: present
+ * and Firecracker's characters (parsed_request.rs, checked_id()), or a
+ * 400. */
 bool route_check_id(struct route *r)
 {
 	if (!r->id || !r->id[0]) {
@@ -94,6 +95,7 @@ enum body_kind {
 	B_VSOCK,
 	B_LOGGER,
 	B_METRICS,
+	B_VFIO,
 };
 
 static int apply(struct vm_config *cfg, enum body_kind k, const json_t *b,
@@ -120,6 +122,8 @@ static int apply(struct vm_config *cfg, enum body_kind k, const json_t *b,
 		return fc_logger_apply(cfg, b, why, len);
 	case B_METRICS:
 		return fc_metrics_apply(cfg, b, why, len);
+	case B_VFIO:
+		return fc_vfio_apply(cfg, b, id, why, len);
 	}
 	return -EINVAL;
 }
@@ -151,7 +155,7 @@ static void configure(struct route *r, enum body_kind k)
 	json_t *b;
 	int err;
 
-	if ((k == B_DRIVE || k == B_NET) && !route_check_id(r))
+	if ((k == B_DRIVE || k == B_NET || k == B_VFIO) && !route_check_id(r))
 		return;
 	b = route_parse_body(r);
 	if (!b)
@@ -225,11 +229,12 @@ static void route_put(struct route *r)
 		{ "drives", B_DRIVE }, { "network-interfaces", B_NET },
 		{ "entropy", B_ENTROPY }, { "iommu", B_IOMMU },
 		{ "vsock", B_VSOCK }, { "logger", B_LOGGER },
-		{ "metrics", B_METRICS },
+		{ "metrics", B_METRICS }, { "vfio", B_VFIO },
 	};
 	/* clang-format on */
 	bool with_id = !strcmp(r->res, "drives") ||
-		       !strcmp(r->res, "network-interfaces");
+		       !strcmp(r->res, "network-interfaces") ||
+		       !strcmp(r->res, "vfio");
 
 	if (is_one_of(r->res, put_not_yet)) {
 		route_not_yet(r);

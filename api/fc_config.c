@@ -231,6 +231,13 @@ int fc_net_apply(struct vm_config *cfg, const json_t *body, const char *path_id,
 		      fc_net_insert(&tmp, body, path_id, NULL, why, len));
 }
 
+int fc_vfio_apply(struct vm_config *cfg, const json_t *body,
+		  const char *path_id, char *why, size_t len)
+{
+	/* fc_vfio_insert() changes (cfg) only once nothing can fail. */
+	return fc_vfio_insert(cfg, body, path_id, NULL, why, len);
+}
+
 static int entropy(struct vm_config *cfg, const json_t *b, const char *where,
 		   char *why, size_t len)
 {
@@ -489,6 +496,7 @@ static int apply_sections(struct vm_config *cfg, const json_t *root, char *why,
 		{ "pmem", FC_T_ARRAY, false },
 		{ "memory-hotplug", FC_T_OBJECT, false },
 		{ "iommu", FC_T_OBJECT, false }, /* ignis's extension */
+		{ "vfio", FC_T_ARRAY, false }, /* ignis's extension */
 	};
 	const json_t *v;
 	int err = fc_schema_check(root, NULL, sections, ARRAY_LEN(sections),
@@ -533,6 +541,9 @@ static int apply_sections(struct vm_config *cfg, const json_t *root, char *why,
 		err = unsupported(root, "memory-hotplug", why, len);
 	if (!err && (v = fc_get(root, "iommu")))
 		err = iommu(cfg, v, "iommu", why, len);
+	if (!err)
+		err = each(cfg, fc_get(root, "vfio"), "vfio", fc_vfio_insert,
+			   why, len);
 	return err;
 }
 

@@ -78,6 +78,16 @@ int fc_entropy_apply(struct vm_config *cfg, const json_t *body, char *why,
 int fc_iommu_apply(struct vm_config *cfg, const json_t *body, char *why,
 		   size_t len);
 
+/* PUT /vfio/{id}, one of the file's "vfio" (ignis's extension, issue 8):
+ * {"vfio_id": id, "path": a host PCI function, "iommu": bool}. path is
+ * what config_vfio_path_parse() takes (a BDF or its sysfs directory) and
+ * is kept canonical; iommu (default true) false keeps it out from behind
+ * the iommu. Adds the function, or replaces the one with the same vfio_id
+ * in its place; one function at most once, CONFIG_MAX_VFIO at most.
+ * (path_id) as for fc_drive_apply(). Nothing is opened here. */
+int fc_vfio_apply(struct vm_config *cfg, const json_t *body,
+		  const char *path_id, char *why, size_t len);
+
 /* PUT /vsock, the file's "vsock": the virtio-vsock device (Firecracker's
  * guest_cid >= 3 and uds_path required, deprecated vsock_id kept;
  * ignis's "iommu": false exempts it from --iommu). Replaces the device's

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* api/fc_devices.c: Firecracker's drive and network-interface bodies. */
+/* api/fc_devices.c: Firecracker's drive and network-interface bodies; ignis's VFIO. */
 #include "fc_devices.h"
 
 #include <errno.h>
@@ -8,6 +8,9 @@
 
 #include "fc_config.h"
 #include "fc_schema.h"
+
+/* Room for config_vfio_path_parse()'s reason. */
+#define FC_VFIO_WHY_LEN 160
 
 /* The id rules and the URL's id (PUT /drives/{id}): Firecracker answers a
  * mismatch with 400 before looking at anything else. */
@@ -267,5 +270,63 @@ int fc_net_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
 		return fc_fail(why, len, -ENOMEM, where, NULL, "out of memory");
 	}
 	cfg->nets[cfg->nr_nets++] = n;
+	return 0;
+}
+
+/* One id rule for the CLI's id= and the API's vfio_id. */
+_Static_assert(CONFIG_VFIO_ID_MAX == FC_ID_MAX, "vfio_id is an FC id");
+
+int fc_vfio_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
+		   const char *where, char *why, size_t len)
+{
+	static const struct fc_field fields[] = {
+		{ "vfio_id", FC_T_STRING, true },
+		{ "path", FC_T_STRING, true },
+		{ "iommu", FC_T_BOOL, false },
+	};
+	char path[CONFIG_VFIO_PATH_SIZE], reason[FC_VFIO_WHY_LEN];
+	struct vfio_config f = { .iommu = true };
+	const char *id, *given;
+	int pos, other, err;
+
+	err = fc_schema_check(b, where, fields, ARRAY_LEN(fields), why, len);
+	if (err)
+		return err;
+	id = fc_string(b, "vfio_id");
+	given = fc_string(b, "path");
+	err = check_id(id, "vfio_id", path_id, where, why, len);
+	if (err)
+		return err;
+	if (config_vfio_path_parse(given, strlen(given), path, reason,
+				   sizeof(reason)))
+		return fc_fail(why, len, -EINVAL, where, "path", "%s", reason);
+	/* A known id is replaced in its place; a function is given once. */
+	pos = config_vfio_find(cfg, id, true);
+	other = config_vfio_find(cfg, path, false);
+	if (other >= 0 && other != pos && cfg->vfio[other].vfio_id)
+		return fc_fail(why, len, -EINVAL, where, "path",
+			       "%s is already passed through ('%s')", path,
+			       cfg->vfio[other].vfio_id);
+	if (other >= 0 && other != pos) /* a --vfio without id= */
+		return fc_fail(why, len, -EINVAL, where, "path",
+			       "%s is already passed through", path);
+	if (pos < 0 && cfg->nr_vfio == CONFIG_MAX_VFIO)
+		return fc_fail(why, len, -E2BIG, where, NULL,
+			       "at most %d VFIO devices", CONFIG_MAX_VFIO);
+	f.iommu = fc_bool(b, "iommu", true);
+	f.path = strdup(path);
+	f.vfio_id = strdup(id);
+	if (!f.path || !f.vfio_id) {
+		free(f.path);
+		free(f.vfio_id);
+		return fc_fail(why, len, -ENOMEM, where, NULL, "out of memory");
+	}
+	if (pos < 0) {
+		cfg->vfio[cfg->nr_vfio++] = f;
+	} else {
+		free(cfg->vfio[pos].path);
+		free(cfg->vfio[pos].vfio_id);
+		cfg->vfio[pos] = f;
+	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* api/fc_devices.h: Firecracker's drive and network-interface bodies. */
+/* api/fc_devices.h: Firecracker's drive and network-interface bodies; ignis's VFIO. */
 #ifndef IGNIS_FC_DEVICES_H
 #define IGNIS_FC_DEVICES_H
 
@@ -17,5 +17,8 @@ int fc_drive_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
 		    const char *where, char *why, size_t len);
 int fc_net_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
 		  const char *where, char *why, size_t len);
+/* The work of fc_vfio_apply(); (cfg) is changed only on success. */
+int fc_vfio_insert(struct vm_config *cfg, const json_t *b, const char *path_id,
+		   const char *where, char *why, size_t len);
 
 #endif

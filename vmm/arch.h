@@ -3,6 +3,7 @@
 #ifndef IGNIS_ARCH_H
 #define IGNIS_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,18 @@ unsigned int arch_iommu_reserved(struct viommu_resv *out, unsigned int max);
 /* The MMIO window and GSI of virtio-mmio device (index): 0, or -ENOSPC
  * past the last one the platform has room for. */
 int arch_virtio_mmio_slot(unsigned int index, uint64_t *base, uint32_t *gsi);
+
+/*
+ * GSIs for message-signalled interrupts (a PCI device's MSI-X vectors):
+ * arch_msi_route_alloc() hands out a GSI of its own, with no route yet,
+ * or -ENOSPC past the platform's; VMM thread, while building. Then
+ * arch_msi_route_set() points it at message (addr, data), or removes its
+ * route (enabled false: an irqfd on it delivers nothing); any thread,
+ * 0 or -errno (-EINVAL: not a GSI from arch_msi_route_alloc()).
+ */
+int arch_msi_route_alloc(struct vm *vm, unsigned int *gsi);
+int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
+		       uint32_t data, bool enabled);
 
 /* Creates the interrupt controllers and timers, after kvm_open() and
  * before any vCPU. 0 or -errno, with a message logged. */

@@ -25,6 +25,7 @@
 const struct cli_group *const builder_cli_groups[] = {
 	&config_cli_group,
 	&vdevs_cli_group,
+	&config_vfio_cli_group,
 	&fc_config_cli_group,
 	&fc_api_cli_group,
 	&config_log_cli_group,

@@ -40,6 +40,10 @@ void config_free(struct vm_config *cfg)
 	}
 	free(cfg->vsock.uds_path);
 	free(cfg->vsock.vsock_id);
+	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
+		free(cfg->vfio[i].path);
+		free(cfg->vfio[i].vfio_id);
+	}
 	free(cfg->log.path);
 	free(cfg->log.module);
 	free(cfg->metrics.path);
@@ -78,6 +82,10 @@ int config_copy(struct vm_config *dst, const struct vm_config *src)
 	}
 	err |= dup_in_place(&dst->vsock.uds_path);
 	err |= dup_in_place(&dst->vsock.vsock_id);
+	for (unsigned int i = 0; i < dst->nr_vfio; i++) {
+		err |= dup_in_place(&dst->vfio[i].path);
+		err |= dup_in_place(&dst->vfio[i].vfio_id);
+	}
 	err |= dup_in_place(&dst->log.path);
 	err |= dup_in_place(&dst->log.module);
 	err |= dup_in_place(&dst->metrics.path);
@@ -95,7 +103,8 @@ bool config_is_default(const struct vm_config *cfg)
 	       cfg->nr_cpus == 1 && cfg->mem_size == CONFIG_DEFAULT_MEM_SIZE &&
 	       !cfg->rng && !cfg->no_cmdline_devices && !cfg->iommu &&
 	       cfg->iommu_poll_us == CONFIG_IOMMU_POLL_US && !cfg->nr_disks &&
-	       !cfg->nr_nets && !cfg->vsock.uds_path && !cfg->from_file;
+	       !cfg->nr_nets && !cfg->vsock.uds_path && !cfg->nr_vfio &&
+	       !cfg->from_file;
 }
 
 bool config_vsock_path_ok(const char *s, size_t n)

@@ -31,6 +31,14 @@
 /* uds_path's longest: "<uds_path>_<port>" (a guest-initiated flow's host
  * socket) must fit sun_path's 108 bytes. */
 #define CONFIG_VSOCK_PATH_MAX	96
+#define CONFIG_MAX_VFIO		4	/* --vfio */
+/* Where every PCI function is named: "<dir>/DDDD:BB:DD.F". */
+#define CONFIG_VFIO_SYSFS_DIR	"/sys/bus/pci/devices"
+/* A canonical VFIO path's bytes with its NUL: the directory, '/', and
+ * "DDDD:BB:DD.F". */
+#define CONFIG_VFIO_PATH_SIZE	(sizeof(CONFIG_VFIO_SYSFS_DIR) + 13)
+/* A vfio_id: Firecracker's id characters, as many as the API's FC_ID_MAX. */
+#define CONFIG_VFIO_ID_MAX	64
 
 /* One --disk. */
 struct disk_config {
@@ -68,6 +76,18 @@ struct vsock_config {
 				 * none; owned */
 };
 
+/* One --vfio: a host PCI function bound to vfio-pci, passed to the
+ * guest (issue 8). */
+struct vfio_config {
+	char *path;		/* its sysfs directory, canonical:
+				 * CONFIG_VFIO_SYSFS_DIR "/DDDD:BB:DD.F"
+				 * (lower-case hex); owned */
+	char *vfio_id;		/* the API's vfio_id; NULL from --vfio
+				 * without id=; owned */
+	bool iommu;		/* behind --iommu (default; iommu=off):
+				 * without it, all guest RAM is mapped */
+};
+
 /* One microVM's configuration. Strings are owned (malloc'd). */
 struct vm_config {
 	char *kernel_path;	/* guest kernel; required */
@@ -85,6 +105,8 @@ struct vm_config {
 	struct net_config nets[CONFIG_MAX_NETS];	/* [nr_nets] */
 	unsigned int nr_nets;
 	struct vsock_config vsock;	/* uds_path NULL: no vsock device */
+	struct vfio_config vfio[CONFIG_MAX_VFIO];	/* [nr_vfio] */
+	unsigned int nr_vfio;
 	bool from_file;		/* set by --config-file: no other flags */
 	struct log_config log;	/* the logger (stderr by default) */
 	struct metrics_config metrics;	/* path NULL: no metrics */
@@ -121,6 +143,29 @@ int config_mac_parse(const char *s, size_t n, uint8_t mac[6]);
  * CONFIG_VSOCK_PATH_MAX bytes, no NUL. */
 bool config_vsock_path_ok(const char *s, size_t n);
 
+/*
+ * Turns the (n) bytes at (s), a PCI function as a user names it, into its
+ * canonical sysfs directory in (out) (NUL-terminated): a BDF
+ * "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex digits of those widths,
+ * device at most 0x1f, function at most 7; or an absolute path whose
+ * last component (trailing slashes allowed) is a full "DDDD:BB:DD.F"
+ * under CONFIG_VFIO_SYSFS_DIR "/" or "/sys/devices/" (a bridge's
+ * directory, e.g. /sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0), with
+ * no "." or ".." component. Syntax only: nothing is opened. 0, or -EINVAL
+ * with the reason in (why).
+ */
+int config_vfio_path_parse(const char *s, size_t n,
+			   char out[CONFIG_VFIO_PATH_SIZE], char *why,
+			   size_t len);
+
+/* Whether (id) can be a vfio_id: 1 to CONFIG_VFIO_ID_MAX characters of
+ * [A-Za-z0-9_] (Firecracker's ids). */
+bool config_vfio_id_ok(const char *id);
+
+/* The index of the entry of (cfg)->vfio whose canonical path (by_id
+ * false) or vfio_id (by_id true) is (key), or -1. */
+int config_vfio_find(const struct vm_config *cfg, const char *key, bool by_id);
+
 /* For a flag's set(): replaces the owned string (*field) with a copy of
  * (value), which must not be empty. 0, -EINVAL with the reason, or
  * -ENOMEM. */
@@ -148,6 +193,9 @@ int config_logging_apply(const struct vm_config *cfg, char *why, size_t len);
 /* The CLI options of the logger and metrics (--log-path, --level, ...);
  * process settings that may go with --config-file. */
 extern const struct cli_group config_log_cli_group;
+
+/* --vfio (vmm/config_vfio.c): host PCI functions passed to the guest. */
+extern const struct cli_group config_vfio_cli_group;
 
 /* The CLI options that set machine and boot fields (--kernel, --initrd,
  * --cmdline, --cpus, --memory). */

@@ -4,25 +4,40 @@
 #define IGNIS_X86_ARCH_VM_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "boot.h"
 #include "cpu.h"
 
 #define X86_IRQ_ROUTES 24	/* one GSI per IOAPIC pin */
+#define X86_MSI_ROUTES 128	/* GSIs for PCI MSI-X vectors, after them */
 
 struct ioapic;
 
-/* KVM's GSI routing table as the IOAPIC's redirection entries make it. */
+/* One GSI's message as KVM's routing table gets it. */
+struct x86_route {
+	uint64_t addr;	/* MSI address */
+	uint32_t data;	/* MSI data */
+	bool active;	/* present in the table (unmasked, enabled) */
+};
+
+/*
+ * KVM's GSI routing table: GSI n < X86_IRQ_ROUTES mirrors IOAPIC pin n's
+ * redirection entry; GSI X86_IRQ_ROUTES + i is MSI route i, which a PCI
+ * device's MSI-X vector owns. KVM_SET_GSI_ROUTING replaces the whole
+ * table, so every change rebuilds it under (lock): the IOAPIC's and the
+ * MSI-X tables' writes come from any vCPU thread.
+ */
 struct x86_irq_routes {
-	struct {
-		uint64_t addr;	/* MSI address of the pin's message */
-		uint32_t data;	/* MSI data */
-		bool active;	/* unmasked: present in the table */
-	} pins[X86_IRQ_ROUTES];
+	pthread_mutex_t lock;				/* all below */
+	struct x86_route pins[X86_IRQ_ROUTES];		/* IOAPIC pins */
+	struct x86_route msi[X86_MSI_ROUTES];		/* MSI routes */
+	unsigned int nr_msi;				/* handed out */
 	struct {
 		struct kvm_irq_routing hdr;	/* nr */
-		struct kvm_irq_routing_entry entries[X86_IRQ_ROUTES];
+		struct kvm_irq_routing_entry
+			entries[X86_IRQ_ROUTES + X86_MSI_ROUTES];
 	} table;		/* what KVM_SET_GSI_ROUTING gets */
 };
 

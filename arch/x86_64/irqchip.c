@@ -8,6 +8,7 @@
 
 #include "devices/legacy/ioapic.h"
 #include "layout.h"
+#include "vmm/arch.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -37,39 +38,57 @@ static int irqchip_send_msi(void *ctx, uint64_t addr, uint32_t data)
 	return ret < 0 ? ret : 0;
 }
 
+/* One table entry routing (gsi) to (r)'s message. */
+static void route_entry(struct kvm_irq_routing_entry *e, unsigned int gsi,
+			const struct x86_route *r)
+{
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	e->u.msi.address_lo = (uint32_t)r->addr;
+	e->u.msi.address_hi = (uint32_t)(r->addr >> 32);
+	e->u.msi.data = r->data;
+}
+
+/* Hands KVM the whole table again: pins, then MSI routes, active ones
+ * only (an irqfd on a GSI without a route delivers nothing). Under
+ * (r)->lock. */
+static int routes_commit(struct vm *vm)
+{
+	struct x86_irq_routes *r = &vm->arch.routes;
+	unsigned int n = 0;
+
+	memset(&r->table, 0, sizeof(r->table));
+	for (unsigned int p = 0; p < X86_IRQ_ROUTES; p++)
+		if (r->pins[p].active)
+			route_entry(&r->table.entries[n++], p, &r->pins[p]);
+	for (unsigned int i = 0; i < r->nr_msi; i++)
+		if (r->msi[i].active)
+			route_entry(&r->table.entries[n++], X86_IRQ_ROUTES + i,
+				    &r->msi[i]);
+	r->table.hdr.nr = n;
+	return kvm_ioctl(vm->kvm.vm_fd, KVM_SET_GSI_ROUTING, &r->table);
+}
+
 /*
  * Mirrors pin (pin)'s message into KVM's GSI routes (GSI = pin). KVM exits
  * with KVM_EXIT_IOAPIC_EOI only for vectors it finds in these routes, and
  * irqfds on these GSIs deliver without a trip here. Called under the
- * IOAPIC's lock, so updates are serialised.
+ * IOAPIC's lock, which is taken before the routes' lock.
  */
 static int irqchip_set_route(void *ctx, unsigned int pin, uint64_t addr,
 			     uint32_t data, bool masked)
 {
 	struct vm *vm = ctx;
 	struct x86_irq_routes *r = &vm->arch.routes;
-	unsigned int n = 0;
+	int ret;
 
 	if (pin >= IOAPIC_NR_PINS)
 		return -EINVAL;
-	r->pins[pin].addr = addr;
-	r->pins[pin].data = data;
-	r->pins[pin].active = !masked;
-	memset(&r->table, 0, sizeof(r->table));
-	for (unsigned int p = 0; p < IOAPIC_NR_PINS; p++) {
-		struct kvm_irq_routing_entry *e = &r->table.entries[n];
-
-		if (!r->pins[p].active)
-			continue;
-		e->gsi = p;
-		e->type = KVM_IRQ_ROUTING_MSI;
-		e->u.msi.address_lo = (uint32_t)r->pins[p].addr;
-		e->u.msi.address_hi = (uint32_t)(r->pins[p].addr >> 32);
-		e->u.msi.data = r->pins[p].data;
-		n++;
-	}
-	r->table.hdr.nr = n;
-	return kvm_ioctl(vm->kvm.vm_fd, KVM_SET_GSI_ROUTING, &r->table);
+	pthread_mutex_lock(&r->lock);
+	r->pins[pin] = (struct x86_route){ addr, data, !masked };
+	ret = routes_commit(vm);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
 }
 
 static const struct ioapic_ops irqchip_ioapic_ops = {
@@ -85,6 +104,7 @@ int x86_irqchip_create(struct vm *vm)
 	};
 	int err;
 
+	pthread_mutex_init(&vm->arch.routes.lock, NULL);
 	if (kvm_check_cap(&vm->kvm, KVM_CAP_SPLIT_IRQCHIP) <= 0 ||
 	    kvm_check_cap(&vm->kvm, KVM_CAP_SIGNAL_MSI) <= 0) {
 		log_error("KVM lacks a split irqchip or KVM_SIGNAL_MSI");
@@ -120,8 +140,49 @@ void x86_irqchip_eoi(struct vm *vm, uint8_t vector)
 	ioapic_eoi(vm->arch.ioapic, vector);
 }
 
+int arch_msi_route_alloc(struct vm *vm, unsigned int *gsi)
+{
+	struct x86_irq_routes *r = &vm->arch.routes;
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->nr_msi < X86_MSI_ROUTES) {
+		r->msi[r->nr_msi] = (struct x86_route){ 0 };
+		*gsi = X86_IRQ_ROUTES + r->nr_msi++;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
+		       uint32_t data, bool enabled)
+{
+	struct x86_irq_routes *r = &vm->arch.routes;
+	struct x86_route *m;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (gsi < X86_IRQ_ROUTES || gsi - X86_IRQ_ROUTES >= r->nr_msi) {
+		ret = -EINVAL;
+		goto out;
+	}
+	m = &r->msi[gsi - X86_IRQ_ROUTES];
+	/* A vector's table entry is written a dword at a time: skip the
+	 * ioctl when nothing KVM sees changed. */
+	if (m->active == enabled &&
+	    (!enabled || (m->addr == addr && m->data == data)))
+		goto out;
+	*m = (struct x86_route){ addr, data, enabled };
+	ret = routes_commit(vm);
+out:
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
 void x86_irqchip_destroy(struct vm *vm)
 {
 	ioapic_destroy(vm->arch.ioapic);
 	vm->arch.ioapic = NULL;
+	pthread_mutex_destroy(&vm->arch.routes.lock);
 }

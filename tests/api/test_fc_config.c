@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/fc_api_priv.h"
 #include "api/fc_config.h"
 #include "support/tmpfile.h"
 
@@ -95,6 +96,15 @@ static bool cfg_equal(const struct vm_config *a, const struct vm_config *b)
 		    (x->has_mac && memcmp(x->mac, y->mac, 6)))
 			return false;
 	}
+	if (a->nr_vfio != b->nr_vfio)
+		return false;
+	for (unsigned int i = 0; i < a->nr_vfio; i++) {
+		const struct vfio_config *x = &a->vfio[i], *y = &b->vfio[i];
+
+		if (!str_eq(x->path, y->path) ||
+		    !str_eq(x->vfio_id, y->vfio_id) || x->iommu != y->iommu)
+			return false;
+	}
 	return true;
 }
 
@@ -158,9 +168,15 @@ Test(fc_config, copy_is_deep_and_equal)
 			   "{\"vsock_id\": \"v\", \"guest_cid\": 3, "
 			   "\"uds_path\": \"u\"}"),
 		     0, "%s", why);
+	cr_assert_eq(APPLY_ARG(fc_vfio_apply,
+			       "{\"vfio_id\": \"f\", \"path\": \"00:01.0\"}",
+			       NULL),
+		     0, "%s", why);
 	cr_assert_eq(config_copy(&c, &cfg), 0);
 	cr_expect(cfg_equal(&c, &cfg));
 	cr_expect_neq(c.disks[0].path, cfg.disks[0].path);
+	cr_expect_neq(c.vfio[0].path, cfg.vfio[0].path);
+	cr_expect_neq(c.vfio[0].vfio_id, cfg.vfio[0].vfio_id);
 	cr_expect_neq(c.vsock.uds_path, cfg.vsock.uds_path);
 	cr_expect_neq(c.vsock.vsock_id, cfg.vsock.vsock_id);
 	cr_expect_neq(c.cmdline, cfg.cmdline);
@@ -1180,5 +1196,377 @@ Test(fc_config, file_load)
 		       -EINVAL, "expected a JSON object", &before);
 	unlink(path);
 	free(path);
+	config_free(&before);
+}
+
+/* --- vfio (ignis's extension, issue 8) ------------------------------ */
+
+#define SYSFS "/sys/bus/pci/devices/"
+
+static void add_vfio(const char *id, const char *path)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"vfio_id\": \"%s\", \"path\": \"%s\"}",
+		 id, path);
+	cr_assert_eq(APPLY_ARG(fc_vfio_apply, body, id), 0, "%s: %s", id, why);
+}
+
+Test(fc_config, vfio_put)
+{
+	cr_assert_eq(APPLY_ARG(fc_vfio_apply,
+			       "{\"vfio_id\": \"nic0\", \"path\": "
+			       "\"0000:00:01.0\", \"iommu\": true}",
+			       "nic0"),
+		     0, "%s", why);
+	cr_assert_eq(cfg.nr_vfio, 1);
+	cr_expect_str_eq(cfg.vfio[0].vfio_id, "nic0");
+	cr_expect_str_eq(cfg.vfio[0].path, SYSFS "0000:00:01.0");
+	cr_expect(cfg.vfio[0].iommu);
+	/* A sysfs path is kept canonical; iommu defaults to true, null is
+	 * absent, false exempts. */
+	cr_assert_eq(
+		APPLY_ARG(fc_vfio_apply,
+			  "{\"vfio_id\": \"gpu\", \"path\": \"/sys/devices/"
+			  "pci0000:00/0000:00:1c.0/0000:03:00.0/\", "
+			  "\"iommu\": null}",
+			  "gpu"),
+		0, "%s", why);
+	cr_assert_eq(APPLY_ARG(fc_vfio_apply,
+			       "{\"vfio_id\": \"x\", \"path\": \"0A:1F.7\", "
+			       "\"iommu\": false}",
+			       NULL),
+		     0, "%s", why);
+	cr_assert_eq(cfg.nr_vfio, 3);
+	cr_expect_str_eq(cfg.vfio[1].path, SYSFS "0000:03:00.0");
+	cr_expect(cfg.vfio[1].iommu);
+	cr_expect_str_eq(cfg.vfio[2].path, SYSFS "0000:0a:1f.7");
+	cr_expect_not(cfg.vfio[2].iommu);
+}
+
+/* A known vfio_id is replaced in its place, and may keep its function;
+ * at the limit only a replacement is taken. */
+Test(fc_config, vfio_same_id_replaces_and_limit)
+{
+	struct vm_config before;
+
+	add_vfio("a", "00:01.0");
+	add_vfio("b", "00:02.0");
+	add_vfio("c", "00:03.0");
+	add_vfio("a", "00:04.0");
+	add_vfio("b", SYSFS "0000:00:02.0");
+	cr_assert_eq(cfg.nr_vfio, 3);
+	cr_expect_str_eq(cfg.vfio[0].vfio_id, "a");
+	cr_expect_str_eq(cfg.vfio[0].path, SYSFS "0000:00:04.0");
+	cr_expect_str_eq(cfg.vfio[1].vfio_id, "b");
+	cr_expect_str_eq(cfg.vfio[2].vfio_id, "c");
+	/* a let 00:01.0 go: another id may take it. */
+	add_vfio("d", "00:01.0");
+	cr_assert_eq(cfg.nr_vfio, CONFIG_MAX_VFIO);
+	before = snap();
+	expect_refused(APPLY_ARG(fc_vfio_apply,
+				 "{\"vfio_id\": \"e\", \"path\": \"00:05.0\"}",
+				 NULL),
+		       -E2BIG, "at most 4 VFIO devices", &before);
+	config_free(&before);
+	add_vfio("c", "00:05.0");
+	cr_expect_str_eq(cfg.vfio[2].path, SYSFS "0000:00:05.0");
+}
+
+Test(fc_config, vfio_refusals)
+{
+	static const struct {
+		const char *body, *needle;
+	} cases[] = {
+		{ "{\"path\": \"00:02.0\"}", "missing field 'vfio_id'" },
+		{ "{\"vfio_id\": \"n\"}", "missing field 'path'" },
+		{ "{\"vfio_id\": \"n\", \"path\": null}",
+		  "missing field 'path'" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"00:02.0\", \"bdf\": 1}",
+		  "unknown field 'bdf'" },
+		{ "{\"vfio_id\": \"n\", \"path\": 2}",
+		  "path: expected a string" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"00:02.0\", \"iommu\": "
+		  "\"off\"}",
+		  "iommu: expected" },
+		{ "{\"vfio_id\": \"n-1\", \"path\": \"00:02.0\"}",
+		  "vfio_id: expected 1 to 64" },
+		{ "{\"vfio_id\": \"\", \"path\": \"00:02.0\"}",
+		  "vfio_id: expected 1 to 64" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"0000:00:20.0\"}",
+		  "path: device 20 out of range (at most 1f)" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"00:00.8\"}",
+		  "path: function 8 out of range" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"\"}",
+		  "path: expected a PCI address" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"0000:00:02.0 \"}",
+		  "path: expected a PCI address" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"/dev/vfio/12\"}",
+		  "path: expected a PCI address" },
+		{ "{\"vfio_id\": \"n\", \"path\": \"" SYSFS "00:02.0\"}",
+		  "path: the path does not end in a PCI function's name" },
+		/* nic0 has it, however it is written */
+		{ "{\"vfio_id\": \"n\", \"path\": \"/sys/devices/pci0000:00/"
+		  "0000:00:01.0\"}",
+		  "path: " SYSFS "0000:00:01.0 is already passed through "
+		  "('nic0')" },
+	};
+	struct vm_config before;
+
+	add_vfio("nic0", "00:01.0");
+	before = snap();
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_refused(APPLY_ARG(fc_vfio_apply, cases[i].body, NULL),
+			       -EINVAL, cases[i].needle, &before);
+	expect_refused(APPLY_ARG(fc_vfio_apply,
+				 "{\"vfio_id\": \"a\", \"path\": \"00:02.0\"}",
+				 "b"),
+		       -EINVAL,
+		       "vfio_id: the id from the path does not match the id "
+		       "from the body",
+		       &before);
+	config_free(&before);
+}
+
+Test(fc_config, whole_file_vfio)
+{
+	cr_assert_eq(
+		APPLY(fc_config_apply,
+		      "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
+		      "\"drives\": [], \"iommu\": {}, \"vfio\": ["
+		      "{\"vfio_id\": \"nic0\", \"path\": \"0000:00:01.0\", "
+		      "\"iommu\": true}, "
+		      "{\"vfio_id\": \"nic1\", \"path\": \"" SYSFS
+		      "0000:00:02.0\", \"iommu\": false}, "
+		      "{\"vfio_id\": \"nic0\", \"path\": \"00:03.0\"}]}"),
+		0, "%s", why);
+	cr_assert_eq(cfg.nr_vfio, 2, "the third replaces the first");
+	cr_expect_str_eq(cfg.vfio[0].path, SYSFS "0000:00:03.0");
+	cr_expect(cfg.vfio[0].iommu);
+	cr_expect_str_eq(cfg.vfio[1].vfio_id, "nic1");
+	cr_expect_not(cfg.vfio[1].iommu);
+	cr_expect(cfg.iommu);
+	config_free(&cfg);
+	cr_assert_eq(config_init(&cfg), 0);
+	cr_assert_eq(APPLY(fc_config_apply,
+			   "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
+			   "\"drives\": [], \"vfio\": null}"),
+		     0, "%s", why);
+	cr_expect_eq(cfg.nr_vfio, 0);
+}
+
+Test(fc_config, whole_file_vfio_refusals)
+{
+	static const struct {
+		const char *vfio, *needle;
+		int err;
+	} cases[] = {
+		{ "{}", "vfio: expected an array", -EINVAL },
+		{ "[{\"vfio_id\": \"a\", \"path\": \"00:01.0\"}, "
+		  "{\"vfio_id\": \"b\", \"path\": \"00:20.0\"}]",
+		  "vfio[1].path: device 20 out of range", -EINVAL },
+		{ "[{\"vfio_id\": \"a\", \"path\": \"00:01.0\"}, "
+		  "{\"vfio_id\": \"b\", \"path\": \"0000:00:01.0\"}]",
+		  "vfio[1].path: " SYSFS "0000:00:01.0 is already passed "
+		  "through ('a')",
+		  -EINVAL },
+		{ "[{\"vfio_id\": \"a\", \"path\": \"00:01.0\", \"x\": 1}]",
+		  "vfio[0]: unknown field 'x'", -EINVAL },
+		{ "[1]", "vfio[0]: expected an object", -EINVAL },
+		{ "[{\"vfio_id\": \"a\", \"path\": \"00:01.0\"}, "
+		  "{\"vfio_id\": \"b\", \"path\": \"00:02.0\"}, "
+		  "{\"vfio_id\": \"c\", \"path\": \"00:03.0\"}, "
+		  "{\"vfio_id\": \"d\", \"path\": \"00:04.0\"}, "
+		  "{\"vfio_id\": \"e\", \"path\": \"00:05.0\"}]",
+		  "vfio[4]: at most 4 VFIO devices", -E2BIG },
+	};
+	struct vm_config before = snap();
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+
+		snprintf(text, sizeof(text),
+			 "{\"boot-source\": {\"kernel_image_path\": \"k\"}, "
+			 "\"drives\": [], \"vfio\": %s}",
+			 cases[i].vfio);
+		expect_refused(APPLY(fc_config_apply, text), cases[i].err,
+			       cases[i].needle, &before);
+	}
+	config_free(&before);
+}
+
+/* The vfio section of GET /vm/config's text (parsed; caller decrefs). */
+static json_t *vm_config_vfio(json_t **root)
+{
+	char *text = fc_api_vm_config(&cfg);
+	json_t *a;
+
+	cr_assert_not_null(text);
+	*root = parse(text);
+	free(text);
+	a = json_object_get(*root, "vfio");
+	cr_assert(json_is_array(a), "no \"vfio\" array");
+	return a;
+}
+
+/* GET /vm/config shows "vfio" as the other device arrays ([] when none),
+ * and is a config file that gives back the same functions. */
+Test(fc_config, vm_config_vfio_round_trip)
+{
+	struct vm_config back;
+	json_t *root, *a;
+	char *text;
+
+	cr_assert_eq(
+		APPLY(fc_boot_source_apply, "{\"kernel_image_path\": \"k\"}"),
+		0, "%s", why);
+	a = vm_config_vfio(&root);
+	cr_expect_eq(json_array_size(a), 0);
+	json_decref(root);
+	add_vfio("nic0", "/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0");
+	cr_assert_eq(APPLY_ARG(fc_vfio_apply,
+			       "{\"vfio_id\": \"nic1\", \"path\": \"01:00.1\", "
+			       "\"iommu\": false}",
+			       NULL),
+		     0, "%s", why);
+	a = vm_config_vfio(&root);
+	cr_assert_eq(json_array_size(a), 2);
+	cr_expect_str_eq(json_string_value(
+				 json_object_get(json_array_get(a, 0), "path")),
+			 SYSFS "0000:01:00.0");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a, 1),
+							   "vfio_id")),
+			 "nic1");
+	cr_expect(
+		json_is_false(json_object_get(json_array_get(a, 1), "iommu")));
+	json_decref(root);
+
+	text = fc_api_vm_config(&cfg);
+	cr_assert_not_null(text);
+	cr_expect(strstr(text,
+			 ",\"vfio\":[{\"vfio_id\":\"nic0\",\"path\":\"" SYSFS
+			 "0000:01:00.0\",\"iommu\":true},"),
+		  "%s", text);
+	cr_assert_eq(config_init(&back), 0);
+	root = parse(text);
+	cr_assert_eq(fc_config_apply(&back, root, why, sizeof(why)), 0, "%s",
+		     why);
+	json_decref(root);
+	free(text);
+	cr_expect_eq(back.nr_vfio, 2);
+	cr_expect(cfg_equal(&back, &cfg), "GET /vm/config is another VM");
+	config_free(&back);
+}
+
+/* A --vfio without id= is shown named by its place, as a --disk is. */
+Test(fc_config, vm_config_vfio_from_the_cli)
+{
+	json_t *root, *a;
+
+	cfg.vfio[0] = (struct vfio_config){
+		.path = strdup(SYSFS "0000:00:05.0"),
+		.iommu = true,
+	};
+	cfg.nr_vfio = 1;
+	cr_assert_not_null(cfg.vfio[0].path);
+	a = vm_config_vfio(&root);
+	cr_assert_eq(json_array_size(a), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a, 0),
+							   "vfio_id")),
+			 "vfio0");
+	json_decref(root);
+	/* It holds its function against an API body. */
+	expect_refused(
+		APPLY_ARG(fc_vfio_apply,
+			  "{\"vfio_id\": \"n\", \"path\": \"00:05.0\"}", NULL),
+		-EINVAL, SYSFS "0000:00:05.0 is already passed through", NULL);
+}
+
+/* PUT /vfio/{id} through the router (fc_api_handle(), no socket): the
+ * path's id, Firecracker's 400s, and pre-boot only. */
+static int route(struct fc_api *api, const char *method, const char *path,
+		 const char *body, char **resp)
+{
+	int status = 0;
+
+	fc_api_handle(api, method, path, body, body ? strlen(body) : 0, &status,
+		      resp);
+	return status;
+}
+
+/* (method) (path) (body) answers (status) with (needle) in its body
+ * (NULL: no body). */
+static void expect_route(struct fc_api *api, const char *method,
+			 const char *path, const char *body, int status,
+			 const char *needle)
+{
+	char *resp = NULL;
+	int got = route(api, method, path, body, &resp);
+
+	cr_expect_eq(got, status, "%s %s: %d %s", method, path, got,
+		     resp ? resp : "");
+	if (needle)
+		cr_expect(resp && strstr(resp, needle), "%s %s: %s lacks %s",
+			  method, path, resp ? resp : "(none)", needle);
+	else
+		cr_expect_null(resp, "%s %s: %s", method, path, resp);
+	free(resp);
+}
+
+Test(fc_config, vfio_route)
+{
+	struct fc_api api = { .cfg = &cfg };
+	struct vm_config before;
+
+	expect_route(&api, "PUT", "/vfio/nic0",
+		     "{\"vfio_id\": \"nic0\", \"path\": \"0000:00:01.0\", "
+		     "\"iommu\": true}",
+		     204, NULL);
+	cr_assert_eq(cfg.nr_vfio, 1);
+	expect_route(&api, "PUT", "/vfio/nic0/",
+		     "{\"vfio_id\": \"nic0\", \"path\": \"00:02.0\"}", 204,
+		     NULL);
+	cr_expect_str_eq(cfg.vfio[0].path, SYSFS "0000:00:02.0",
+			 "replaced in place");
+	expect_route(&api, "GET", "/vm/config", NULL, 200,
+		     ",\"vfio\":[{\"vfio_id\":\"nic0\",\"path\":\"" SYSFS
+		     "0000:00:02.0\",\"iommu\":true}]}");
+	before = snap();
+	expect_route(&api, "PUT", "/vfio/nic1",
+		     "{\"vfio_id\": \"nic0\", \"path\": \"00:03.0\"}", 400,
+		     "{\"fault_message\":\"vfio_id: the id from the path does "
+		     "not match the id from the body\"}");
+	expect_route(&api, "PUT", "/vfio", "{\"vfio_id\": \"a\"}", 400,
+		     "The ID cannot be empty.");
+	expect_route(&api, "PUT", "/vfio/a-b",
+		     "{\"vfio_id\": \"a-b\", \"path\": \"00:03.0\"}", 400,
+		     "alphanumeric characters and underscores");
+	expect_route(&api, "PUT", "/vfio/a/b",
+		     "{\"vfio_id\": \"a\", \"path\": \"00:03.0\"}", 400,
+		     "Invalid request method and/or path: PUT vfio.");
+	expect_route(&api, "PUT", "/vfio/a",
+		     "{\"vfio_id\": \"a\", \"path\": \"00:03.0\", \"bar\": 0}",
+		     400, "unknown field 'bar'");
+	expect_route(&api, "PUT", "/vfio/a",
+		     "{\"vfio_id\": \"a\", \"path\": \"0000:00:20.0\"}", 400,
+		     "path: device 20 out of range");
+	expect_route(&api, "PATCH", "/vfio/a",
+		     "{\"vfio_id\": \"a\", \"path\": \"00:03.0\"}", 400,
+		     "Invalid request method and/or path: PATCH vfio.");
+	cr_expect(cfg_equal(&cfg, &before), "a refusal changed the config");
+	/* After InstanceStart: a good body is refused as Firecracker
+	 * refuses its pre-boot-only resources; a bad one keeps its own
+	 * reason. */
+	api.running = true;
+	expect_route(&api, "PUT", "/vfio/a",
+		     "{\"vfio_id\": \"a\", \"path\": \"00:03.0\"}", 400,
+		     FC_MSG_POST_BOOT);
+	expect_route(&api, "PUT", "/vfio/nic0",
+		     "{\"vfio_id\": \"nic0\", \"path\": \"00:04.0\"}", 400,
+		     FC_MSG_POST_BOOT);
+	expect_route(&api, "PUT", "/vfio/a",
+		     "{\"vfio_id\": \"a\", \"path\": \"00:00.8\"}", 400,
+		     "path: function 8 out of range");
+	cr_expect(cfg_equal(&cfg, &before), "changed after InstanceStart");
 	config_free(&before);
 }

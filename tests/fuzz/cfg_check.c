@@ -28,6 +28,12 @@ static bool net_same(const struct net_config *x, const struct net_config *y)
 	       (!x->has_mac || !memcmp(x->mac, y->mac, sizeof(x->mac)));
 }
 
+static bool vfio_same(const struct vfio_config *x, const struct vfio_config *y)
+{
+	return str_eq(x->path, y->path) && str_eq(x->vfio_id, y->vfio_id) &&
+	       x->iommu == y->iommu;
+}
+
 bool cfg_same_vm(const struct vm_config *a, const struct vm_config *b)
 {
 	if (!str_eq(a->kernel_path, b->kernel_path) ||
@@ -37,13 +43,17 @@ bool cfg_same_vm(const struct vm_config *a, const struct vm_config *b)
 	    (a->rng && a->rng_iommu != b->rng_iommu) || a->iommu != b->iommu ||
 	    (a->iommu && a->iommu_poll_us != b->iommu_poll_us) ||
 	    a->no_cmdline_devices != b->no_cmdline_devices ||
-	    a->nr_disks != b->nr_disks || a->nr_nets != b->nr_nets)
+	    a->nr_disks != b->nr_disks || a->nr_nets != b->nr_nets ||
+	    a->nr_vfio != b->nr_vfio)
 		return false;
 	for (unsigned int i = 0; i < a->nr_disks; i++)
 		if (!disk_same(&a->disks[i], &b->disks[i]))
 			return false;
 	for (unsigned int i = 0; i < a->nr_nets; i++)
 		if (!net_same(&a->nets[i], &b->nets[i]))
+			return false;
+	for (unsigned int i = 0; i < a->nr_vfio; i++)
+		if (!vfio_same(&a->vfio[i], &b->vfio[i]))
 			return false;
 	return true;
 }
@@ -115,6 +125,32 @@ static void check_nets(const struct vm_config *cfg)
 	}
 }
 
+/* ignis's VFIO entries: the API always names them; paths canonical. */
+static void check_vfio(const struct vm_config *cfg)
+{
+	FUZZ_CHECK(cfg->nr_vfio <= CONFIG_MAX_VFIO, "%u vfio", cfg->nr_vfio);
+	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
+		const struct vfio_config *f = &cfg->vfio[i];
+		char canon[CONFIG_VFIO_PATH_SIZE], why[160];
+
+		FUZZ_CHECK(f->vfio_id && fc_id_is_valid(f->vfio_id),
+			   "vfio %u: bad vfio_id", i);
+		FUZZ_CHECK(f->path &&
+				   !config_vfio_path_parse(f->path,
+							   strlen(f->path),
+							   canon, why,
+							   sizeof(why)) &&
+				   !strcmp(canon, f->path),
+			   "vfio %u: path not canonical", i);
+		for (unsigned int j = 0; j < i; j++) {
+			FUZZ_CHECK(strcmp(cfg->vfio[j].vfio_id, f->vfio_id),
+				   "vfio %u and %u: one vfio_id", j, i);
+			FUZZ_CHECK(strcmp(cfg->vfio[j].path, f->path),
+				   "vfio %u and %u: one function", j, i);
+		}
+	}
+}
+
 void cfg_check(const struct vm_config *cfg)
 {
 	FUZZ_CHECK(cfg->nr_cpus >= 1 && cfg->nr_cpus <= CONFIG_MAX_CPUS,
@@ -133,4 +169,5 @@ void cfg_check(const struct vm_config *cfg)
 	FUZZ_CHECK(!cfg->rng_iommu || cfg->rng, "rng_iommu without an rng");
 	check_disks(cfg);
 	check_nets(cfg);
+	check_vfio(cfg);
 }

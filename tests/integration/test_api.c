@@ -286,6 +286,9 @@ Test(api, running_and_post_boot)
 	       "\"is_root_device\": false}",
 	       400, POST_BOOT);
 	expect(&a, "PUT", "/entropy", "{}", 400, POST_BOOT);
+	expect(&a, "PUT", "/vfio/nic0",
+	       "{\"vfio_id\": \"nic0\", \"path\": \"0000:00:01.0\"}", 400,
+	       POST_BOOT);
 	expect(&a, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
 	       400, POST_BOOT);
 	/* A bad body still gets its own reason after boot. */
@@ -634,6 +637,21 @@ Test(api_requests, preboot_edits)
 	       400, "guest_cid");
 	expect(&a, "GET", "/vm/config", NULL, 200,
 	       "\"vsock\":{\"guest_cid\":3,\"uds_path\":\"./v.sock\"");
+	/* ignis's VFIO extension: parsed and kept, nothing opened yet. */
+	expect(&a, "GET", "/vm/config", NULL, 200, ",\"vfio\":[]}");
+	expect(&a, "PUT", "/vfio/nic0",
+	       "{\"vfio_id\": \"nic0\", \"path\": \"0000:00:01.0\", "
+	       "\"iommu\": true}",
+	       204, "");
+	expect(&a, "PUT", "/vfio/nic0",
+	       "{\"vfio_id\": \"nic1\", \"path\": \"0000:00:01.0\"}", 400,
+	       "does not match");
+	expect(&a, "PUT", "/vfio/nic1",
+	       "{\"vfio_id\": \"nic1\", \"path\": \"0000:00:20.0\"}", 400,
+	       "path: device 20 out of range");
+	expect(&a, "GET", "/vm/config", NULL, 200,
+	       "\"vfio\":[{\"vfio_id\":\"nic0\",\"path\":"
+	       "\"/sys/bus/pci/devices/0000:00:01.0\",\"iommu\":true}]");
 	api_finish(&a, SIGTERM, &r);
 	run_result_free(&r);
 }
@@ -690,11 +708,16 @@ Test(api_requests, cli)
 	const char *const payload[] = { "--api-sock", "/tmp/x",
 					"--http-api-max-payload-size", "0",
 					NULL };
+	const char *const vfio[] = { "--kernel", "k", "--vfio", "0000:00:20.0",
+				     NULL };
 
 	expect_usage(no_api, "--no-api needs --config-file");
 	expect_usage(both, "--config-file");
 	expect_usage(none, "--kernel is required");
 	expect_usage(payload, "--http-api-max-payload-size");
+	/* Parsing only: whether a good one exists is the builder's. */
+	expect_usage(vfio, "ignis: --vfio 0000:00:20.0: device 20 out of "
+			   "range (at most 1f)\n");
 }
 
 /* --no-api with --config-file boots as without it. */
