@@ -25,6 +25,19 @@
 #define RES_END_TAG 0x79 /* small, End Tag (6.4.2.9), length 1 */
 #define RES_MEM32_FIXED 0x86 /* large, 32-bit fixed memory (6.4.3.4) */
 #define RES_EXT_IRQ 0x89 /* large, extended interrupt (6.4.3.6) */
+#define RES_DWORD_SPACE 0x87 /* large, DWord address space (6.4.3.5.2) */
+#define RES_WORD_SPACE 0x88 /* large, Word address space (6.4.3.5.3) */
+#define RES_QWORD_SPACE 0x8a /* large, QWord address space (6.4.3.5.1) */
+/* Address space descriptors (6.4.3.5.1-3): Resource Type, */
+#define RES_SPACE_MEMORY 0
+#define RES_SPACE_BUS 2
+/* General Flags: bit 0 clear is "produces" (a bridge's window), bit 1
+ * clear is positive decode, bits 2 and 3 fix the minimum and maximum. */
+#define RES_GEN_MIN_FIXED 0x04
+#define RES_GEN_MAX_FIXED 0x08
+#define RES_GEN_WINDOW (RES_GEN_MIN_FIXED | RES_GEN_MAX_FIXED)
+/* Type Specific Flags for memory: bit 0 is read/write, bits 2-1 _MEM. */
+#define RES_MEM_SHIFT 1
 #define RES_IO_DECODE16 0x01 /* I/O: decodes 16 address bits */
 #define RES_MEM_RW 0x01 /* memory: read/write */
 #define RES_IRQ_CONSUMER 0x01 /* extended interrupt flags: consumer, */
@@ -213,6 +226,47 @@ void res_ext_irq(struct aml_res *r, uint32_t gsi)
 	aml_byte(&r->w, RES_IRQ_CONSUMER | RES_IRQ_EDGE);
 	aml_byte(&r->w, 1); /* interrupt table length */
 	aml_le(&r->w, gsi, 4);
+}
+
+/*
+ * An address space descriptor (6.4.3.5): (tag), its length, then Resource
+ * Type, General Flags, Type Specific Flags and five (n)-byte fields:
+ * granularity 0 (as with fixed windows), minimum, maximum, translation 0,
+ * length.
+ */
+static void res_space(struct aml_res *r, uint8_t tag, unsigned int n,
+		      uint8_t type, uint8_t tflags, uint64_t min, uint64_t len)
+{
+	aml_byte(&r->w, tag);
+	aml_le(&r->w, 3 + 5 * n, 2); /* what follows this field */
+	aml_byte(&r->w, type);
+	aml_byte(&r->w, RES_GEN_WINDOW);
+	aml_byte(&r->w, tflags);
+	aml_le(&r->w, 0, n); /* granularity */
+	aml_le(&r->w, min, n);
+	aml_le(&r->w, min + len - 1, n); /* maximum */
+	aml_le(&r->w, 0, n); /* translation offset */
+	aml_le(&r->w, len, n);
+}
+
+void res_word_bus_number(struct aml_res *r, uint16_t min, uint16_t max)
+{
+	res_space(r, RES_WORD_SPACE, 2, RES_SPACE_BUS, 0, min,
+		  (uint64_t)max - min + 1);
+}
+
+void res_dword_memory(struct aml_res *r, uint32_t base, uint32_t len,
+		      unsigned int caching)
+{
+	res_space(r, RES_DWORD_SPACE, 4, RES_SPACE_MEMORY,
+		  (uint8_t)(RES_MEM_RW | caching << RES_MEM_SHIFT), base, len);
+}
+
+void res_qword_memory(struct aml_res *r, uint64_t base, uint64_t len,
+		      unsigned int caching)
+{
+	res_space(r, RES_QWORD_SPACE, 8, RES_SPACE_MEMORY,
+		  (uint8_t)(RES_MEM_RW | caching << RES_MEM_SHIFT), base, len);
 }
 
 /* Buffer () {...}'s body: BufferSize, then the bytes. */

@@ -14,7 +14,7 @@
  */
 #define AML_SCOPE_OP 0x10
 #define AML_ROOT_CHAR 0x5c /* '\' */
-#define RES_TEMPLATE_MAX 64 /* our longest template, and room */
+#define RES_TEMPLATE_MAX 128 /* our longest template (PCI0), and room */
 
 struct aml {
 	uint8_t *buf; /* output; NULL: only count */
@@ -90,6 +90,30 @@ void res_mem32_fixed(struct aml_res *r, uint32_t base, uint32_t len);
  * MSI the pin's redirection entry names; nothing resamples a level).
  */
 void res_ext_irq(struct aml_res *r, uint32_t gsi);
+
+/* Memory attributes of an address space descriptor (6.4.3.5.1, Table
+ * "Memory Resource Flag": _MEM in bits 2-1). */
+#define RES_MEM_NON_CACHEABLE 0
+#define RES_MEM_CACHEABLE 1
+
+/*
+ * WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, min,
+ * max, 0, max - min + 1) (6.4.3.5.3): the buses a host bridge decodes.
+ */
+void res_word_bus_number(struct aml_res *r, uint16_t min, uint16_t max);
+
+/*
+ * DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, caching,
+ * ReadWrite, 0, base, base + len - 1, 0, len) (6.4.3.5.2): a host
+ * bridge's window below 4 GiB. (len) is not 0 and the window ends below
+ * 4 GiB.
+ */
+void res_dword_memory(struct aml_res *r, uint32_t base, uint32_t len,
+		      unsigned int caching);
+
+/* QWordMemory (...) (6.4.3.5.1): the same, for a window anywhere. */
+void res_qword_memory(struct aml_res *r, uint64_t base, uint64_t len,
+		      unsigned int caching);
 
 /*
  * Name (_CRS, ResourceTemplate () { ... }): a Buffer of (r)'s descriptors

@@ -36,6 +36,19 @@
 #define X86_VIRTIO_MMIO_SLOTS	8		/* IOAPIC pins 16..23 */
 #define X86_VIRTIO_IRQ_BASE	16		/* above the ISA IRQs */
 #define X86_IOAPIC_ADDR		0xfec00000ULL
+
+/*
+ * PCI bus 0 (devices/pci): the 32-bit BAR window fills the hole below the
+ * virtio-mmio devices; ECAM covers bus 0 only (32 devices x 8 functions x
+ * 4 KiB). The 64-bit window goes above RAM, where the builder puts it,
+ * aligned so that a BAR as large as the alignment can be naturally aligned
+ * (and backed by 1 GiB host pages).
+ */
+#define X86_PCI_MMIO32_START	0xc0000000ULL	/* = X86_MMIO_HOLE_START */
+#define X86_PCI_MMIO32_SIZE	0x10000000ULL	/* 256 MiB, to virtio-mmio */
+#define X86_PCI_ECAM_START	0xe0000000ULL	/* MCFG base, bus 0 */
+#define X86_PCI_ECAM_SIZE	0x100000ULL	/* 1 MiB: bus 0 */
+#define X86_PCI_MMIO64_ALIGN	0x40000000ULL	/* 1 GiB */
 #define X86_LAPIC_ADDR		0xfee00000ULL
 
 /* KVM's private pages below the hole's top (KVM_SET_TSS_ADDR etc.). */

@@ -33,10 +33,23 @@ struct built {
 	const struct acpi_desc *d; /* what was described */
 };
 
+/* An address space descriptor (6.4.3.5), every field as found. */
+struct win {
+	uint8_t tag; /* 0x87 DWord, 0x88 Word, 0x8a QWord */
+	uint8_t type; /* 0 memory, 2 bus number */
+	uint8_t gflags; /* General Flags */
+	uint8_t tflags; /* Type Specific Flags */
+	uint64_t gran, min, max, tra, len; /* the five numbers */
+};
+
 /* One device as the DSDT walk found it. */
 struct dev {
 	char name[5]; /* NameSeg */
 	uint32_t hid_eisa; /* _HID as an EISA ID integer, or 0 */
+	uint32_t cid_eisa; /* _CID as an EISA ID integer, or 0 */
+	int64_t seg, bbn; /* _SEG, _BBN; -1: none */
+	unsigned int nr_win; /* address space descriptors */
+	struct win win[4]; /* in template order */
 	char hid_str[16]; /* _HID as a string, or "" */
 	int64_t uid; /* _UID, -1: none */
 	unsigned int nr_io; /* I/O port descriptors */
@@ -132,6 +145,24 @@ static uint64_t check_rsdp(const struct built *b)
 	return rd64(r + 24);
 }
 
+/*
+ * The MCFG by its offsets (PCI Firmware 3.0, 4.1.2): revision 1, 8
+ * reserved bytes, then exactly one allocation: the ECAM of segment 0,
+ * buses 0 to 0.
+ */
+static void check_mcfg(const struct built *b, uint64_t gpa)
+{
+	const uint8_t *m = table(b, gpa, "MCFG", 1);
+
+	cr_assert_eq(rd32(m + 4), 60, "header, reserved, one allocation");
+	cr_assert_eq(rd64(m + 36), 0, "reserved");
+	cr_assert_eq(rd64(m + 44), b->d->pci->ecam_base, "ECAM base");
+	cr_assert_eq(rd16(m + 52), 0, "segment group 0");
+	cr_assert_eq(m[54], 0, "start bus");
+	cr_assert_eq(m[55], 0, "end bus");
+	cr_assert_eq(rd32(m + 56), 0, "reserved");
+}
+
 /* Every XSDT entry is a valid table; returns the FADT and MADT. */
 static void check_xsdt(const struct built *b, uint64_t xsdt, uint64_t *fadt,
 		       uint64_t *madt)
@@ -140,7 +171,7 @@ static void check_xsdt(const struct built *b, uint64_t xsdt, uint64_t *fadt,
 	uint32_t n = (rd32(x + 4) - HDR_LEN) / 8;
 
 	cr_assert_eq((rd32(x + 4) - HDR_LEN) % 8, 0);
-	cr_assert_eq(n, b->d->has_iommu ? 3 : 2, "XSDT entries");
+	cr_assert_eq(n, 2u + b->d->has_iommu + !!b->d->pci, "XSDT entries");
 	*fadt = *madt = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t t = rd64(x + HDR_LEN + 8 * i);
@@ -153,6 +184,8 @@ static void check_xsdt(const struct built *b, uint64_t xsdt, uint64_t *fadt,
 			*madt = t;
 		else if (!memcmp(h, "VIOT", 4) && b->d->has_iommu)
 			; /* check_viot() */
+		else if (!memcmp(h, "MCFG", 4) && b->d->pci)
+			check_mcfg(b, t);
 		else
 			cr_assert_fail("unexpected table %.4s", h);
 		at(b, t, rd32(h + 4));
@@ -302,7 +335,29 @@ static void parse_crs(const uint8_t *r, size_t len, struct dev *v)
 			size_t l = rd16(e + 1);
 
 			cr_assert_leq(off + 3 + l, len);
-			if (e[0] == 0x86) {
+			if (e[0] == 0x87 || e[0] == 0x88 || e[0] == 0x8a) {
+				/* Word, DWord, QWord: 3 bytes, 5 numbers. */
+				unsigned int n = e[0] == 0x88 ? 2 :
+						 e[0] == 0x87 ? 4 :
+								8;
+				struct win *x = &v->win[v->nr_win];
+				const uint8_t *f = e + 6;
+				uint64_t *dst[5] = { &x->gran, &x->min, &x->max,
+						     &x->tra, &x->len };
+
+				cr_assert_lt(v->nr_win, 4);
+				cr_assert_eq(l, 3 + 5 * n,
+					     "no resource source");
+				x->tag = e[0];
+				x->type = e[3];
+				x->gflags = e[4];
+				x->tflags = e[5];
+				for (unsigned int i = 0; i < 5; i++, f += n)
+					*dst[i] = n == 2 ? rd16(f) :
+						  n == 4 ? rd32(f) :
+							   rd64(f);
+				v->nr_win++;
+			} else if (e[0] == 0x86) {
 				cr_assert_eq(l, 9);
 				v->mem_rw = e[3] & 1;
 				v->mem_base = rd32(e + 4);
@@ -362,6 +417,13 @@ static void parse_device(const uint8_t *p, const uint8_t *end, struct dev *v)
 		} else if (!strcmp(seg, "_HID")) {
 			cr_assert_eq(p[0], 0x0c, "an EISA ID is a DWordConst");
 			v->hid_eisa = (uint32_t)aml_int(&p);
+		} else if (!strcmp(seg, "_CID")) {
+			cr_assert_eq(p[0], 0x0c, "an EISA ID is a DWordConst");
+			v->cid_eisa = (uint32_t)aml_int(&p);
+		} else if (!strcmp(seg, "_SEG")) {
+			v->seg = (int64_t)aml_int(&p);
+		} else if (!strcmp(seg, "_BBN")) {
+			v->bbn = (int64_t)aml_int(&p);
 		} else if (!strcmp(seg, "_UID")) {
 			v->uid = (int64_t)aml_int(&p);
 		} else if (!strcmp(seg, "_CRS")) {
@@ -411,7 +473,7 @@ static unsigned int parse_dsdt(const struct built *b, uint64_t gpa,
 		cr_assert_leq(dev_end, end);
 		p += k;
 		memset(v, 0, sizeof(*v));
-		v->uid = v->gsi = -1;
+		v->uid = v->gsi = v->seg = v->bbn = -1;
 		memcpy(v->name, p, 4);
 		parse_device(p + 4, dev_end, v);
 		p = dev_end;
@@ -430,6 +492,54 @@ static const struct dev *find_dev(const struct dev *devs, unsigned int n,
 	return NULL;
 }
 
+/* One address space descriptor: a producer with both ends fixed and
+ * positive decode, granularity and translation 0, (min, len). */
+static void check_win(const struct win *x, uint8_t tag, uint8_t type,
+		      uint8_t tflags, uint64_t min, uint64_t len)
+{
+	cr_assert_eq(x->tag, tag, "descriptor %#x, want %#x", x->tag, tag);
+	cr_assert_eq(x->type, type, "resource type");
+	cr_assert_eq(x->gflags, 0x0c,
+		     "producer, MinFixed, MaxFixed, PosDecode");
+	cr_assert_eq(x->tflags, tflags, "type specific flags %#x", x->tflags);
+	cr_assert_eq(x->gran, 0);
+	cr_assert_eq(x->min, min, "minimum %#lx", (unsigned long)x->min);
+	cr_assert_eq(x->max, min + len - 1, "maximum");
+	cr_assert_eq(x->tra, 0, "no translation");
+	cr_assert_eq(x->len, len, "length");
+}
+
+/* PCI0 (the host bridge, bus 0, its ports and windows) and MRES (the
+ * motherboard resources reserving the ECAM), field by field. */
+static void check_pci_devs(const struct dev *devs, unsigned int n,
+			   const struct acpi_pci_host *h)
+{
+	const struct dev *v = find_dev(devs, n, "PCI0");
+
+	cr_assert_eq(v->hid_eisa, 0x080ad041, "PNP0A08: %#x", v->hid_eisa);
+	cr_assert_eq(v->cid_eisa, 0x030ad041, "PNP0A03: %#x", v->cid_eisa);
+	cr_assert_eq(v->seg, 0, "_SEG");
+	cr_assert_eq(v->bbn, 0, "_BBN");
+	cr_assert_eq(v->uid, 0, "_UID");
+	cr_assert_eq(v->nr_io, 1);
+	cr_assert(v->io_base[0] == 0xcf8 && v->io_len[0] == 8, "0xCF8-0xCFF");
+	cr_assert_eq(v->irq_mask, 0, "no interrupt");
+	cr_assert_eq(v->gsi, -1, "no interrupt");
+	cr_assert_eq(v->mem_len, 0, "no fixed memory");
+	cr_assert_eq(v->nr_win, h->mmio64_size ? 3 : 2);
+	check_win(&v->win[0], 0x88, 2, 0, 0, 1); /* bus 0 only */
+	check_win(&v->win[1], 0x87, 0, 0x01, h->mmio32_base, h->mmio32_size);
+	if (h->mmio64_size) /* Cacheable, ReadWrite: not Prefetchable */
+		check_win(&v->win[2], 0x8a, 0, 0x03, h->mmio64_base,
+			  h->mmio64_size);
+	v = find_dev(devs, n, "MRES");
+	cr_assert_eq(v->hid_eisa, 0x020cd041, "PNP0C02: %#x", v->hid_eisa);
+	cr_assert_eq(v->mem_base, h->ecam_base, "the ECAM, reserved");
+	cr_assert_eq(v->mem_len, 0x100000, "bus 0's 1 MiB");
+	cr_assert_eq(v->mem_rw, 1);
+	cr_assert_eq(v->nr_io + v->nr_win, 0);
+}
+
 /* The DSDT describes exactly the serial port, 8042, RTC and devices. */
 static void check_dsdt(const struct built *b, uint64_t gpa)
 {
@@ -438,8 +548,12 @@ static void check_dsdt(const struct built *b, uint64_t gpa)
 	unsigned int n = parse_dsdt(b, gpa, devs);
 	const struct dev *v;
 
-	cr_assert_eq(n, !!d->serial_port + 2 * d->i8042 + d->rtc + d->nr_mmio,
+	cr_assert_eq(n,
+		     !!d->serial_port + 2 * d->i8042 + d->rtc + d->nr_mmio +
+			     2 * !!d->pci,
 		     "Devices in the DSDT");
+	if (d->pci)
+		check_pci_devs(devs, n, d->pci);
 	if (d->serial_port) {
 		v = find_dev(devs, n, "COM1");
 		/* EisaId ("PNP0501") */
@@ -575,6 +689,70 @@ static void expect_clean(const char *what, int rc, const char *out)
 	cr_assert_not(has_word(out, "Warning"), "%s:\n%s", what, out);
 }
 
+/* The table with signature (sig) in the XSDT, or 0. */
+static uint64_t find_table(const struct built *b, uint64_t xsdt,
+			   const char *sig)
+{
+	const uint8_t *x = table(b, xsdt, "XSDT", 1);
+	uint32_t n = (rd32(x + 4) - HDR_LEN) / 8;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t t = rd64(x + HDR_LEN + 8 * i);
+
+		if (!memcmp(at(b, t, 4), sig, 4))
+			return t;
+	}
+	return 0;
+}
+
+/* acpiexec, ACPICA's interpreter as Linux runs it, on PCI0's and MRES's
+ * _CRS: the windows and the ECAM as a kernel would get them. */
+static void acpiexec_pci(const struct acpi_pci_host *h, const char *dir)
+{
+	static char out[1 << 16];
+	char cmd[512], want[96];
+	int rc;
+
+	need_tool("acpiexec");
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && acpiexec -b 'Resources \\_SB.PCI0' facp apic dsdt "
+		 "2>&1",
+		 dir);
+	rc = run(cmd, out, sizeof(out));
+	cr_assert_eq(rc, 0, "%s:\n%s", cmd, out);
+	cr_assert_not_null(strstr(out, "Resource Type : Bus Number Range"),
+			   "%s", out);
+	snprintf(want, sizeof(want), "Address Minimum : %08lX",
+		 (unsigned long)h->mmio32_base);
+	cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+	snprintf(want, sizeof(want), "Address Length : %08lX",
+		 (unsigned long)h->mmio32_size);
+	cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+	cr_assert_not_null(strstr(out, "Address Minimum : 0CF8"), "%s", out);
+	if (h->mmio64_size) {
+		snprintf(want, sizeof(want), "Address Minimum : %016llX",
+			 (unsigned long long)h->mmio64_base);
+		cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+		snprintf(want, sizeof(want), "Address Maximum : %016llX",
+			 (unsigned long long)(h->mmio64_base + h->mmio64_size -
+					      1));
+		cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+	} else {
+		cr_assert_null(strstr(out, "QWORD"), "%s", out);
+	}
+	cr_assert_null(strstr(out, "Prefetchable"), "%s", out);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && acpiexec -b 'Resources \\_SB.MRES' facp apic dsdt "
+		 "2>&1",
+		 dir);
+	rc = run(cmd, out, sizeof(out));
+	cr_assert_eq(rc, 0, "%s:\n%s", cmd, out);
+	snprintf(want, sizeof(want), "Address : %08lX",
+		 (unsigned long)h->ecam_base);
+	cr_assert_not_null(strstr(out, want), "%s in:\n%s", want, out);
+	cr_assert_not_null(strstr(out, "Address Length : 00100000"), "%s", out);
+}
+
 /*
  * iasl -d on each table, then iasl on each disassembly: both must report
  * no error and no warning ("0 Errors, 0 Warnings"; remarks would be
@@ -584,16 +762,22 @@ static void expect_clean(const char *what, int rc, const char *out)
  */
 static void iasl_round_trip(const struct built *b, bool acpiexec)
 {
-	static const char *const names[] = { "xsdt", "facp", "apic", "dsdt" };
+	static const char *const names[] = { "xsdt", "facp", "apic", "dsdt",
+					     "mcfg" };
 	static char out[1 << 20];
-	uint64_t gpas[4];
+	uint64_t gpas[5];
+	unsigned int nr = 4;
 	char dir[] = "/tmp/ignis-acpi-XXXXXX", cmd[512];
 	int rc;
 
 	need_tool("iasl");
 	check_all(b, &gpas[0], &gpas[1], &gpas[2], &gpas[3]);
+	if (b->d->pci) {
+		gpas[4] = find_table(b, gpas[0], "MCFG");
+		nr = 5;
+	}
 	cr_assert_not_null(mkdtemp(dir));
-	for (unsigned int i = 0; i < 4; i++) {
+	for (unsigned int i = 0; i < nr; i++) {
 		dump(b, dir, names[i], gpas[i]);
 		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s 2>&1", dir,
 			 names[i]);
@@ -633,23 +817,16 @@ static void iasl_round_trip(const struct built *b, bool acpiexec)
 		cr_assert_not_null(strstr(out, "Triggering : Edge"));
 		cr_assert_not_null(strstr(out, "Polarity : ActiveHigh"));
 	}
+	if (acpiexec && b->d->pci)
+		acpiexec_pci(b->d->pci, dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
 
-/* The VIOT's address from the XSDT (its last entry), or 0. */
+/* The VIOT's address from the XSDT, or 0. */
 static uint64_t find_viot(const struct built *b, uint64_t xsdt)
 {
-	const uint8_t *x = table(b, xsdt, "XSDT", 1);
-	uint32_t n = (rd32(x + 4) - HDR_LEN) / 8;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t t = rd64(x + HDR_LEN + 8 * i);
-
-		if (!memcmp(at(b, t, 4), "VIOT", 4))
-			return t;
-	}
-	return 0;
+	return find_table(b, xsdt, "VIOT");
 }
 
 /*
@@ -671,7 +848,8 @@ static void check_viot(const struct built *b, uint64_t gpa)
 
 	for (unsigned int i = 0; i < d->nr_mmio; i++)
 		translated += d->mmio[i].translated;
-	cr_assert_eq(rd16(v + 36), 1 + translated, "node count");
+	cr_assert_eq(rd16(v + 36), 1 + translated + d->nr_pci_ranges,
+		     "node count");
 	cr_assert_eq(off, 48, "first node right after the header");
 	cr_assert_eq(memcmp(v + 40, "\0\0\0\0\0\0\0\0", 8), 0, "reserved");
 	/* The iommu node. */
@@ -695,6 +873,23 @@ static void check_viot(const struct built *b, uint64_t gpa)
 		seen++;
 	}
 	cr_assert_eq(seen, translated);
+	/* Then a PCI range node (5.2.32.2) per range, in order. */
+	for (unsigned int i = 0; i < d->nr_pci_ranges; i++) {
+		const struct acpi_pci_range *r = &d->pci_ranges[i];
+
+		cr_assert_leq(off + 24u, len);
+		cr_assert_eq(v[off], 1, "PCI range");
+		cr_assert_eq(v[off + 1], 0, "reserved");
+		cr_assert_eq(rd16(v + off + 2), 24);
+		cr_assert_eq(rd32(v + off + 4), r->endpoint_start);
+		cr_assert_eq(rd16(v + off + 8), 0, "segment start");
+		cr_assert_eq(rd16(v + off + 10), 0, "segment end");
+		cr_assert_eq(rd16(v + off + 12), r->bdf_start);
+		cr_assert_eq(rd16(v + off + 14), r->bdf_end);
+		cr_assert_eq(rd16(v + off + 16), iommu, "output: the iommu");
+		cr_assert_eq(memcmp(v + off + 18, "\0\0\0\0\0\0", 6), 0);
+		off += 24;
+	}
 	cr_assert_eq(off, len, "nodes fill the table");
 }
 
@@ -735,6 +930,22 @@ static void iasl_viot(const struct built *b, uint64_t gpa, const char *iasl)
 			 (unsigned long long)d->mmio[i].base);
 		cr_assert_not_null(strstr(dsl, want), "%s in:\n%s", want, dsl);
 	}
+	for (unsigned int i = 0; i < d->nr_pci_ranges; i++) {
+		const struct acpi_pci_range *r = &d->pci_ranges[i];
+
+		nodes++;
+		snprintf(want, sizeof(want), "Endpoint start : %08X",
+			 r->endpoint_start);
+		cr_assert_not_null(strstr(dsl, want), "%s in:\n%s", want, dsl);
+		snprintf(want, sizeof(want), "PCI BDF start : %04X",
+			 r->bdf_start);
+		cr_assert_not_null(strstr(dsl, want), "%s in:\n%s", want, dsl);
+		snprintf(want, sizeof(want), "PCI BDF end : %04X", r->bdf_end);
+		cr_assert_not_null(strstr(dsl, want), "%s in:\n%s", want, dsl);
+	}
+	if (d->nr_pci_ranges)
+		cr_assert_not_null(strstr(dsl, "Type : 01 [PCI Range]"), "%s",
+				   dsl);
 	snprintf(want, sizeof(want), "Node count : %04X", nodes);
 	cr_assert_not_null(strstr(dsl, want), "%s in:\n%s", want, dsl);
 	/* Back to binary: the same table, but for the checksum and the
@@ -892,11 +1103,11 @@ Test(acpi, no_legacy_devices)
 	free(b.buf);
 }
 
-/* Every size short of what is needed fails cleanly, with nothing written
+/* Every size short of what (d) needs fails cleanly, with nothing written
  * past the buffer (an exact-size allocation, for ASan). */
-Test(acpi, too_small)
+static void check_too_small(const struct acpi_desc *dp)
 {
-	struct acpi_desc d = pc(4, 8);
+	const struct acpi_desc d = *dp;
 	uint64_t rsdp;
 	uint8_t *big = malloc(X86_ACPI_SIZE);
 	int need;
@@ -924,6 +1135,13 @@ Test(acpi, too_small)
 		free(buf);
 	}
 	free(big);
+}
+
+Test(acpi, too_small)
+{
+	struct acpi_desc d = pc(4, 8);
+
+	check_too_small(&d);
 }
 
 Test(acpi, bad_descriptions)
@@ -988,4 +1206,191 @@ Test(acpi, layout)
 	build(&b, &d);
 	cr_assert_lt(b.len, 0x2000, "a few KiB at most: %d", b.len);
 	free(b.buf);
+}
+
+/* The PCI host as ignis lays it out, with a 64-bit window at 64 GiB. */
+static const struct acpi_pci_host pci_host = {
+	.ecam_base = X86_PCI_ECAM_START,
+	.mmio32_base = X86_PCI_MMIO32_START,
+	.mmio32_size = X86_PCI_MMIO32_SIZE,
+	.mmio64_base = 0x1000000000ULL,
+	.mmio64_size = 0x1000000000ULL,
+};
+
+/* 00:01.0 alone, and 00:02.0-00:05.7, with endpoint IDs of their own. */
+static const struct acpi_pci_range pci_ranges[] = {
+	{ .bdf_start = 0x08, .bdf_end = 0x08, .endpoint_start = 0x100 },
+	{ .bdf_start = 0x10, .bdf_end = 0x2f, .endpoint_start = 0x200 },
+};
+
+/* An MCFG, PCI0 and MRES, read byte by byte, through iasl both ways and
+ * through acpiexec. */
+Test(acpi, pci_host)
+{
+	struct acpi_desc d = pc(2, 3);
+	uint64_t x, f, m, s;
+	struct built b;
+
+	d.pci = &pci_host;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	cr_assert_neq(find_table(&b, x, "MCFG"), 0, "an MCFG");
+	iasl_round_trip(&b, true);
+	free(b.buf);
+	/* Without PCI: none of it. */
+	d.pci = NULL;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	cr_assert_eq(find_table(&b, x, "MCFG"), 0);
+	free(b.buf);
+}
+
+/* No 64-bit window: no QWordMemory. */
+Test(acpi, pci_host_32bit_only)
+{
+	struct acpi_pci_host h = pci_host;
+	struct acpi_desc d = pc(1, 1);
+	uint64_t x, f, m, s;
+	struct built b;
+
+	h.mmio64_base = 0;
+	h.mmio64_size = 0;
+	d.pci = &h;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	iasl_round_trip(&b, true);
+	free(b.buf);
+}
+
+/* PCI range nodes after the MMIO endpoints, each to the iommu node. */
+Test(acpi, viot_pci_ranges)
+{
+	struct acpi_desc d = pc_with_iommu();
+	const char *iasl = getenv("IGNIS_IASL");
+	uint64_t x, f, m, s, v;
+	struct built b;
+
+	d.pci = &pci_host;
+	d.pci_ranges = pci_ranges;
+	d.nr_pci_ranges = 2;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	v = find_viot(&b, x);
+	cr_assert_neq(v, 0, "a VIOT");
+	check_viot(&b, v);
+	iasl_round_trip(&b, true);
+	if (iasl && *iasl)
+		iasl_viot(&b, v, iasl);
+	free(b.buf);
+	/* PCI endpoints alone, no MMIO endpoint but the iommu itself. */
+	for (unsigned int i = 0; i < 3; i++)
+		mmio[i].translated = false;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	check_viot(&b, find_viot(&b, x));
+	free(b.buf);
+}
+
+Test(acpi, pci_too_small)
+{
+	struct acpi_desc d = pc_with_iommu();
+
+	d.pci = &pci_host;
+	d.pci_ranges = pci_ranges;
+	d.nr_pci_ranges = 2;
+	check_too_small(&d);
+}
+
+Test(acpi, pci_bad_descriptions)
+{
+	static uint8_t buf[X86_ACPI_SIZE];
+	static struct acpi_pci_range many[ACPI_MAX_PCI_RANGES + 1];
+	struct acpi_pci_range r[2];
+	struct acpi_pci_host h;
+	struct acpi_desc d;
+	uint64_t rsdp;
+
+	/* The base case builds: each one below fails for its own change. */
+#define PCI_DESC()                                \
+	do {                                      \
+		d = pc_with_iommu();              \
+		h = pci_host;                     \
+		memcpy(r, pci_ranges, sizeof(r)); \
+		d.pci = &h;                       \
+		d.pci_ranges = r;                 \
+		d.nr_pci_ranges = 2;              \
+	} while (0)
+#define EXPECT_EINVAL(...)                                                    \
+	do {                                                                  \
+		PCI_DESC();                                                   \
+		__VA_ARGS__;                                                  \
+		cr_assert_eq(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, \
+					&rsdp),                               \
+			     -EINVAL, #__VA_ARGS__);                          \
+	} while (0)
+	PCI_DESC();
+	cr_assert_gt(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, &rsdp),
+		     0);
+	EXPECT_EINVAL(h.ecam_base += 0x1000); /* not 1 MiB aligned */
+	EXPECT_EINVAL(h.ecam_base = 0x100000000ULL); /* above 4 GiB */
+	EXPECT_EINVAL(h.ecam_base = 0xc0100000); /* in the 32-bit window */
+	EXPECT_EINVAL(h.ecam_base = X86_VIRTIO_MMIO_BASE); /* on a device */
+	EXPECT_EINVAL(h.mmio32_size = 0);
+	EXPECT_EINVAL(h.mmio32_base = 0xf0000000, h.mmio32_size = 0x20000000);
+	EXPECT_EINVAL(h.mmio32_size = 0x20000000); /* over the devices */
+	EXPECT_EINVAL(h.mmio64_base = 0x80000000); /* below 4 GiB */
+	EXPECT_EINVAL(h.mmio64_base = 0xffffffff00000000ULL,
+		      h.mmio64_size = 0x200000000ULL); /* wraps */
+	EXPECT_EINVAL(d.pci = NULL); /* ranges without a PCI bus */
+	EXPECT_EINVAL(d.has_iommu = false);
+	EXPECT_EINVAL(d.pci_ranges = NULL);
+	EXPECT_EINVAL(d.pci_ranges = many,
+		      d.nr_pci_ranges = ACPI_MAX_PCI_RANGES + 1);
+	EXPECT_EINVAL(r[0].bdf_start = 0x09); /* start after end */
+	EXPECT_EINVAL(r[1].bdf_end = 0x100); /* bus 1 */
+	EXPECT_EINVAL(r[1].endpoint_start = 0xfffffff0); /* IDs wrap */
+	EXPECT_EINVAL(r[1].bdf_start = 0x08); /* shares 00:01.0 */
+	EXPECT_EINVAL(r[1].endpoint_start = 0xf1); /* shares ID 0x100 */
+	EXPECT_EINVAL(r[0].endpoint_start = 11); /* a virtio endpoint's */
+#undef EXPECT_EINVAL
+#undef PCI_DESC
+	/* Edges that are fine: the ECAM just below 4 GiB, a window ending
+	 * there, the last endpoint ID, all of bus 0 in one range. */
+	d = pc(1, 0);
+	h = pci_host;
+	h.ecam_base = 0xfff00000;
+	h.mmio32_base = 0xc0000000;
+	h.mmio32_size = 0x20000000;
+	d.pci = &h;
+	d.mmio = mmio;
+	cr_assert_gt(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, &rsdp),
+		     0);
+	d = pc_with_iommu();
+	d.pci = &pci_host;
+	r[0] = (struct acpi_pci_range){ .bdf_start = 0,
+					.bdf_end = 0xff,
+					.endpoint_start = 0xffffff00 };
+	d.pci_ranges = r;
+	d.nr_pci_ranges = 1;
+	cr_assert_gt(acpi_build(buf, sizeof(buf), X86_ACPI_START, &d, &rsdp),
+		     0);
+}
+
+/* Where PCI goes: the 32-bit window from the hole's start up to the
+ * virtio-mmio devices, the ECAM clear of every other device. */
+Test(acpi, pci_layout)
+{
+	const uint64_t virtio_end =
+		X86_VIRTIO_MMIO_BASE +
+		X86_VIRTIO_MMIO_SLOTS * X86_VIRTIO_MMIO_SIZE;
+
+	cr_assert_eq(X86_PCI_MMIO32_START, X86_MMIO_HOLE_START);
+	cr_assert_eq(X86_PCI_MMIO32_START + X86_PCI_MMIO32_SIZE,
+		     X86_VIRTIO_MMIO_BASE, "up to the virtio-mmio devices");
+	cr_assert_eq(X86_PCI_ECAM_SIZE, ACPI_ECAM_BUS_SIZE, "bus 0 only");
+	cr_assert_eq(X86_PCI_ECAM_START % X86_PCI_ECAM_SIZE, 0);
+	cr_assert_geq(X86_PCI_ECAM_START, virtio_end);
+	cr_assert_leq(X86_PCI_ECAM_START + X86_PCI_ECAM_SIZE, X86_IOAPIC_ADDR);
+	cr_assert_eq(X86_PCI_MMIO64_ALIGN & (X86_PCI_MMIO64_ALIGN - 1), 0);
+	cr_assert_geq(X86_PCI_MMIO64_ALIGN, X86_PCI_MMIO32_SIZE);
 }
