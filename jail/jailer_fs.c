@@ -112,7 +112,8 @@ static int make_dev(const char *root, const struct jailer_opts *o,
 	ret = join(path, root, host);
 	if (ret)
 		return ret;
-	if (mknod(path, S_IFCHR | 0600, st.st_rdev) ||
+	/* Two --vfio devices share /dev/vfio/vfio. */
+	if ((mknod(path, S_IFCHR | 0600, st.st_rdev) && errno != EEXIST) ||
 	    chown(path, o->uid, o->gid))
 		return jailer_err(errno, "cannot create %s", path);
 	return 0;
@@ -152,6 +153,76 @@ static int make_shared_dir(struct jailer_fs *fs, const char *path)
 	return mkdir_ok(path, 0755);
 }
 
+/*
+ * The BDF of a --vfio value "PATH|BDF[,...]": the last component of a
+ * path, or the value itself; "BB:DD.F" gets domain 0000, as ignis reads
+ * it (vmm/config_vfio.c checks the rest once inside).
+ */
+static int vfio_bdf(const char *value, char *bdf, size_t size)
+{
+	size_t n = strcspn(value, ",");
+	const char *p = value;
+
+	while (n && value[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (value[i] == '/')
+			p = value + i + 1;
+	n -= (size_t)(p - value);
+	if (!n || n > 16 || memchr(p, '.', n) == NULL || p[0] == '.')
+		return jailer_err(0, "--vfio %s: not a PCI function", value);
+	if (snprintf(bdf, size, "%s%.*s", n <= 7 ? "0000:" : "", (int)n, p) >=
+	    (int)size)
+		return jailer_err(0, "--vfio %s: not a PCI function", value);
+	return 0;
+}
+
+/*
+ * A passed-through function: ignis inside finds its IOMMU group by
+ * reading the link /sys/bus/pci/devices/<BDF>/iommu_group, so the jail
+ * gets that link alone (a copy, in a plain directory: no sysfs), and the
+ * VFIO nodes it opens, /dev/vfio/vfio and /dev/vfio/<group>.
+ */
+static int vfio_expose(const char *root, const struct jailer_opts *o,
+		       const char *value)
+{
+	char bdf[24], host[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
+	char node[32];
+	const char *group;
+	ssize_t n;
+	int ret;
+
+	ret = vfio_bdf(value, bdf, sizeof(bdf));
+	if (ret)
+		return ret;
+	snprintf(host, sizeof(host), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(host, target, sizeof(target) - 1);
+	if (n < 0)
+		return jailer_err(errno, "--vfio %s: no IOMMU group (%s)",
+				  value, host);
+	target[n] = '\0';
+	group = strrchr(target, '/');
+	group = group ? group + 1 : target;
+	ret = mkdir_parents(root, host);
+	if (!ret)
+		ret = join(path, root, host);
+	if (ret)
+		return ret;
+	if (symlink(target, path) && errno != EEXIST)
+		return jailer_err(errno, "cannot create %s", path);
+	if (strlen(group) > 16 || strchr(group, '.'))
+		return jailer_err(0, "--vfio %s: odd IOMMU group %s", value,
+				  target);
+	snprintf(node, sizeof(node), "/dev/vfio/%s", group);
+	ret = mkdir_parents(root, node);
+	if (!ret)
+		ret = make_dev(root, o, "/dev/vfio/vfio", true);
+	if (!ret)
+		ret = make_dev(root, o, node, true);
+	return ret;
+}
+
 static int fill_root(struct jailer_fs *fs, const struct jailer_opts *o)
 {
 	char path[PATH_MAX], name[NAME_MAX + 2];
@@ -175,6 +246,13 @@ static int fill_root(struct jailer_fs *fs, const struct jailer_opts *o)
 		ret = mkdir_ok(path, 0555);
 	for (unsigned int i = 0; !ret && i < o->n_binds; i++)
 		ret = bind_placeholder(fs->root, o->binds[i]);
+	/* ignis's own --vfio arguments name what it will open. */
+	for (size_t i = 0; !ret && o->args[i]; i++) {
+		if (!strncmp(o->args[i], "--vfio=", 7))
+			ret = vfio_expose(fs->root, o, o->args[i] + 7);
+		else if (!strcmp(o->args[i], "--vfio") && o->args[i + 1])
+			ret = vfio_expose(fs->root, o, o->args[++i]);
+	}
 	return ret;
 }
 

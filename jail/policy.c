@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -84,6 +85,13 @@ static const struct jail_rule vmm_rules[] = {
 	ALLOW(unlink),		/* the API's and vsock's sockets, at exit */
 	ALLOW_EQ(fcntl, 1, F_GETFD),	/* IGNIS_CHECK_FDS at exit */
 	ALLOW(readlink),	/* ... naming a leaked fd */
+	/* A passed-through device's teardown (vfio_pci_destroy(),
+	 * vfio_device_close()): its vectors' irqfds and routes, MSI-X off,
+	 * the reset. */
+	ALLOW_EQ(ioctl, 1, KVM_IRQFD),
+	ALLOW_EQ(ioctl, 1, KVM_SET_GSI_ROUTING),
+	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_SET_IRQS),
+	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_RESET),
 };
 
 /* The API thread: its socket and connections, the queue's eventfd. */
@@ -106,7 +114,17 @@ static const struct jail_rule vcpu_rules[] = {
 	ALLOW_EQ(ioctl, 1, KVM_GET_REGS),	/* where a failed guest was */
 	ALLOW_EQ(ioctl, 1, KVM_GET_SREGS),
 	ALLOW_EQ(ioctl, 1, KVM_SIGNAL_MSI),	/* the IOAPIC's pins */
-	ALLOW_EQ(ioctl, 1, KVM_SET_GSI_ROUTING),	/* its redirections */
+	ALLOW_EQ(ioctl, 1, KVM_SET_GSI_ROUTING),	/* its redirections,
+						 * MSI-X vectors */
+	/* A passed-through device (devices/vfio/vfio_pci.c): config
+	 * space and its BARs' trapped parts through the device fd, a BAR
+	 * moved or turned on (its KVM slot), a vector masked or unmasked
+	 * (its irqfd), MSI-X turned on or off. */
+	ALLOW(pread64),
+	ALLOW(pwrite64),
+	ALLOW_EQ(ioctl, 1, KVM_SET_USER_MEMORY_REGION),
+	ALLOW_EQ(ioctl, 1, KVM_IRQFD),
+	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_SET_IRQS),
 };
 
 /* Device workers: their ring, and what each backend needs outside it. */
@@ -135,6 +153,9 @@ static const struct jail_rule vsock_rules[] = {
 static const struct jail_rule iommu_rules[] = {
 	COMMON_RULES,
 	ALLOW(io_uring_enter),
+	/* A passed-through device's DMA, as the guest maps it. */
+	ALLOW_EQ(ioctl, 1, VFIO_IOMMU_MAP_DMA),
+	ALLOW_EQ(ioctl, 1, VFIO_IOMMU_UNMAP_DMA),
 };
 
 #define POLICY(a) { a, sizeof(a) / sizeof((a)[0]) }

@@ -48,6 +48,13 @@ int arch_msi_route_alloc(struct vm *vm, unsigned int *gsi);
 int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
 		       uint32_t data, bool enabled);
 
+struct pci_bus_config;
+
+/* Where this VM's PCI host bridge puts its BAR windows (the 64-bit one
+ * above guest RAM) and its ECAM, after RAM exists. 0 or -errno. */
+int arch_pci_layout(const struct vm *vm, struct pci_bus_config *w,
+		    uint64_t *ecam);
+
 /* Creates the interrupt controllers and timers, after kvm_open() and
  * before any vCPU. 0 or -errno, with a message logged. */
 int arch_vm_init(struct vm *vm);

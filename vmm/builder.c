@@ -171,10 +171,10 @@ static int create_net(struct vm *vm, const int *kick_fds, const void *arg,
 static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 			struct vdev **out)
 {
-	struct viommu_endpoint_config eps[VDEVS_MAX];
+	struct viommu_endpoint_config eps[VIOMMU_MAX_ENDPOINTS];
 	struct viommu_range ram[VIOMMU_MAX_RAM];
 	struct viommu_resv resv[VIOMMU_MAX_RESV];
-	unsigned int nr_eps = 0, self = vm->vdevs.nr - 1;	/* our slot */
+	unsigned int nr_eps = 0, nr_virtio, self = vm->vdevs.nr - 1;
 	struct viommu_config c = {
 		.page_size_mask = ~UINT64_C(0xfff),
 		.input_start = 0,
@@ -195,8 +195,20 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 	for (unsigned int i = 0; i < self; i++)
 		if (!vm->vdevs.slots[i].iommu_exempt)
 			eps[nr_eps++] = (struct viommu_endpoint_config){ .id = i };
+	nr_virtio = nr_eps;
+	/* Passed-through PCI functions, their DMA mapped by VFIO as the
+	 * guest maps it; the granule is what every host IOMMU takes. */
+	nr_eps += pcidevs_iommu_endpoints(vm, eps + nr_eps,
+					  VIOMMU_MAX_ENDPOINTS - nr_eps);
+	c.page_size_mask &= pcidevs_iommu_pgsizes(vm);
+	if (!c.page_size_mask) {
+		log_error("--iommu: the passed-through devices' IOMMUs share "
+			  "no page size");
+		return -EINVAL;
+	}
 	if (!nr_eps) {
-		log_error("--iommu needs a virtio device to put behind it");
+		log_error("--iommu needs a virtio or VFIO device to put behind "
+			  "it");
 		return -EINVAL;
 	}
 	c.nr_endpoints = nr_eps;
@@ -216,7 +228,7 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		log_error("cannot create the virtio-iommu: %s", strerror(-err));
 		return err;
 	}
-	for (unsigned int i = 0; i < nr_eps; i++) {
+	for (unsigned int i = 0; i < nr_virtio; i++) {
 		struct vdev_slot *s = &vm->vdevs.slots[eps[i].id];
 
 		s->translated = true;
@@ -371,6 +383,11 @@ int builder_build(struct vm *vm, const struct vm_config *cfg)
 			  strerror(-err));
 		return err;
 	}
+	/* Before the virtio devices: the iommu, last of them, takes the
+	 * passed-through functions as endpoints too. */
+	err = pcidevs_build(vm);
+	if (err)
+		return err;
 	err = build_virtio_devices(vm);
 	if (err)
 		return err;
@@ -403,6 +420,8 @@ void builder_destroy(struct vm *vm)
 	vm->nr_vcpus = 0;
 	/* Devices stop their workers before the memory they use goes. */
 	vdevs_destroy(&vm->vdevs);
+	/* After the iommu, which unmaps through their containers. */
+	pcidevs_destroy(vm);
 	free(vm->cmdline);
 	vm->cmdline = NULL;
 	arch_vm_destroy(vm);

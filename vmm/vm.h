@@ -12,6 +12,7 @@
 #include "config.h"
 #include "gmem.h"
 #include "kvm.h"
+#include "pcidevs.h"
 #include "vdevs.h"
 
 struct vcpu;
@@ -54,6 +55,7 @@ struct vm {
 	struct i8042 *i8042;		/* reset controller */
 	struct cmos *cmos;		/* real-time clock and NVRAM */
 	struct vdevs vdevs;		/* virtio-mmio devices */
+	struct pcidevs pci;		/* the PCI bus, VFIO functions */
 	char *cmdline;			/* the kernel's: cfg's + device announcements */
 	struct arch_vm arch;		/* arch-private state */
 	int stop_fd;			/* eventfd: a stop was requested */

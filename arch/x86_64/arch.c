@@ -15,11 +15,13 @@
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
+#include "devices/pci/pci.h"
 #include "devices/virtio/mmio.h"
 #include "layout.h"
 #include "vmm/config.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/pcidevs.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -205,6 +207,80 @@ static bool boot_err_is_system(int err)
 	}
 }
 
+/* The guest's physical address width (CPUID 0x80000008 EAX[7:0]), which
+ * every BAR must fit in; 36 bits when KVM does not say. */
+static unsigned int guest_phys_bits(const struct vm *vm)
+{
+	const struct x86_cpuid *c = vm->arch.supported_cpuid;
+
+	for (unsigned int i = 0; c && i < c->hdr.nent; i++)
+		if (c->entries[i].function == 0x80000008 &&
+		    (c->entries[i].eax & 0xff) >= 32)
+			return c->entries[i].eax & 0xff;
+	return 36;
+}
+
+/*
+ * The 32-bit window fills the hole below the virtio-mmio devices; the
+ * 64-bit one starts at the first GiB above RAM (and 4 GiB) and takes up
+ * to 64 GiB of what the guest's address width leaves, none when it
+ * leaves nothing.
+ */
+int arch_pci_layout(const struct vm *vm, struct pci_bus_config *w,
+		    uint64_t *ecam)
+{
+	const struct gmem_region *last =
+		&vm->mem.regions[vm->mem.nr_regions - 1];
+	uint64_t top = last->start.v + last->size, limit, base;
+
+	if (top < X86_MMIO_HOLE_END)
+		top = X86_MMIO_HOLE_END;
+	base = (top + X86_PCI_MMIO64_ALIGN - 1) & ~(X86_PCI_MMIO64_ALIGN - 1);
+	limit = UINT64_C(1) << guest_phys_bits(vm);
+	*w = (struct pci_bus_config){
+		.mmio32_base = X86_PCI_MMIO32_START,
+		.mmio32_size = X86_PCI_MMIO32_SIZE,
+	};
+	if (base < limit) {
+		uint64_t size = limit - base;
+
+		w->mmio64_base = base;
+		w->mmio64_size = size < (UINT64_C(64) << 30) ?
+					 size & ~(X86_PCI_MMIO64_ALIGN - 1) :
+					 UINT64_C(64) << 30;
+	}
+	*ecam = X86_PCI_ECAM_START;
+	return 0;
+}
+
+/* The host bridge and, behind the iommu, one VIOT range per translated
+ * function (a range holding only it: its neighbours may not be). */
+static void acpi_pci(const struct vm *vm, struct acpi_desc *d,
+		     struct acpi_pci_host *host, struct acpi_pci_range *ranges)
+{
+	if (!vm->pci.bus)
+		return;
+	*host = (struct acpi_pci_host){
+		.ecam_base = X86_PCI_ECAM_START,
+		.mmio32_base = X86_PCI_MMIO32_START,
+		.mmio32_size = X86_PCI_MMIO32_SIZE,
+		.mmio64_base = vm->pci.mmio64_base,
+		.mmio64_size = vm->pci.mmio64_size,
+	};
+	d->pci = host;
+	for (unsigned int i = 0; i < vm->pci.nr_vfio; i++) {
+		const struct pcidev_vfio *v = &vm->pci.vfio[i];
+		uint16_t bdf = (uint16_t)(v->slot << 3);
+
+		if (!v->translated || !d->has_iommu)
+			continue;
+		ranges[d->nr_pci_ranges++] = (struct acpi_pci_range){
+			bdf, bdf, PCIDEVS_ENDPOINT(v->slot),
+		};
+	}
+	d->pci_ranges = ranges;
+}
+
 /*
  * ACPI tables for what arch_devices_init() and the virtio-mmio slots built,
  * at X86_ACPI_START; sets (*rsdp). The I/O APIC takes ID nr_cpus, as in
@@ -224,6 +300,8 @@ static int acpi_write(struct vm *vm, uint64_t *rsdp)
 		.mmio = mmio,
 		.nr_mmio = vm->vdevs.nr,
 	};
+	struct acpi_pci_range ranges[CONFIG_MAX_VFIO];
+	struct acpi_pci_host host;
 	void *dst = gmem_ptr(&vm->mem, gpa(X86_ACPI_START), X86_ACPI_SIZE);
 	int len;
 
@@ -242,6 +320,7 @@ static int acpi_write(struct vm *vm, uint64_t *rsdp)
 			d.iommu = i;
 		}
 	}
+	acpi_pci(vm, &d, &host, ranges);
 	len = dst ? acpi_build(dst, X86_ACPI_SIZE, X86_ACPI_START, &d, rsdp) :
 		    -EFAULT;
 	if (len < 0)

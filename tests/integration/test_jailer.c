@@ -418,6 +418,27 @@ Test(jailer, missing_exec_file_refused)
 	run_bad(id, "/nonexistent/ignis");
 }
 
+/* --vfio: the jail gets the device's IOMMU group link and VFIO nodes;
+ * this host has no IOMMU, so a PCI function without a group is refused
+ * before anything runs, and the jail made so far is removed. */
+Test(jailer, vfio_without_iommu_group_refused)
+{
+	const char *const args[] = {
+		"--id", id, "--exec-file", IGNIS_STATIC, "--uid",
+		JAIL_ID_STR, "--gid", JAIL_ID_STR, "--chroot-base-dir", base,
+		"--", "--kernel", HELLO, "--vfio", "0000:00:00.0", NULL,
+	};
+	struct run_result r;
+
+	if (!access("/sys/bus/pci/devices/0000:00:00.0/iommu_group", F_OK))
+		cr_skip_test("this host has an IOMMU: 00:00.0 has a group");
+	cr_assert_eq(run_ignis(args, &r), 0);
+	expect_one_error(&r);
+	cr_expect(strstr(r.err, "no IOMMU group"), "%s", r.err);
+	run_result_free(&r);
+	expect_gone();
+}
+
 /* Another jail's directory is neither used nor removed. */
 Test(jailer, existing_id_refused)
 {

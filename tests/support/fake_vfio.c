@@ -157,12 +157,15 @@ static void e1000e_config(struct fake_device *d)
 	put16(c + 0x06, 0x0010); /* status: capabilities list */
 	c[0x0b] = 0x02; /* class: network */
 	put32(c + 0x10, 0xfebc0000); /* BAR0, 32-bit memory */
+	put32(c + 0x18, 0x0000c001); /* BAR2, I/O space */
 	put32(c + 0x1c, 0xfebe0000); /* BAR3 */
+	c[0x3d] = 0x01; /* interrupt pin INTA */
 	c[0x34] = 0xc8; /* first capability */
 	c[0xc8] = 0x01; /* power management */
 	c[0xc9] = 0xd0;
 	c[0xd0] = 0x05; /* MSI */
 	c[0xd1] = 0xe0;
+	put16(c + 0xd2, 0x0080); /* MSI: 64-bit, 14 bytes */
 	c[0xe0] = 0x10; /* PCI Express */
 	c[0xe1] = 0xa0;
 	c[0xa0] = 0x11; /* MSI-X */
@@ -194,6 +197,8 @@ struct fake_device *fake_vfio_add_device(struct fake_vfio *f, const char *bdf,
 	d->region_size[VFIO_PCI_BAR0_REGION_INDEX] = 128u << 10;
 	d->region_flags[VFIO_PCI_BAR0_REGION_INDEX] =
 		rw | VFIO_REGION_INFO_FLAG_MMAP;
+	d->region_size[VFIO_PCI_BAR2_REGION_INDEX] = 32; /* I/O: no mmap */
+	d->region_flags[VFIO_PCI_BAR2_REGION_INDEX] = rw;
 	d->region_size[VFIO_PCI_BAR3_REGION_INDEX] = 16u << 10;
 	d->region_flags[VFIO_PCI_BAR3_REGION_INDEX] =
 		rw | VFIO_REGION_INFO_FLAG_MMAP;

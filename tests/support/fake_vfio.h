@@ -29,9 +29,9 @@
  *    (-ENOMEM), GET_INFO with migration, DMA-avail and IOVA-range caps
  *    packed as 6.1 packs them (unaligned);
  *  - PCI devices: e1000e-like by default (8086:10d3, BAR0 128 KiB
- *    mmap-able, BAR3 16 KiB with the MSI-X table at 0 and the PBA at
- *    0x2000 and a MSIX_MAPPABLE cap, PM, MSI, PCIe and MSI-X (5 vectors)
- *    capabilities), regions backed by a memfd so that mmap gives real
+ *    mmap-able, BAR2 32 bytes of I/O space, BAR3 16 KiB with the MSI-X
+ *    table at 0 and the PBA at 0x2000 and a MSIX_MAPPABLE cap, INTA,
+ *    PM, MSI (64-bit), PCIe and MSI-X (5 vectors) capabilities), regions backed by a memfd so that mmap gives real
  *    memory that pread sees, SET_IRQS validated as the kernel does and
  *    recorded byte for byte, resets counted;
  *  - every fd it hands out is its own number (from FAKE_FD_BASE, never

@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: Apache-2.0
+/* devices/vfio/vfio_pci.c: a VFIO device as a function on ignis's PCI bus. */
+#include "devices/vfio/vfio_pci.h"
+
+#include <errno.h>
+#include <linux/vfio.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "devices/pci/msix.h"
+#include "vmm/log.h"
+
+/* Config space facts (PCI Local Bus 3.0, 6.1, 6.2, 6.7, 6.8). */
+#define CFG_STD 256 /* header and capabilities */
+#define CFG_HEADER_END 0x40 /* type 0 header */
+#define CMD_IO 0x1 /* Command: I/O Space */
+#define BAR_IO 0x1 /* BAR bit 0: I/O space */
+#define BAR_TYPE(r) (((r) >> 1) & 0x3) /* memory BAR type, bits 2-1 */
+#define BAR_TYPE_64 0x2 /* 10b: 64-bit */
+#define BAR_PREFETCH 0x8 /* bit 3 */
+#define CAP_ID_MSI 0x05
+#define MSI_CTRL_64 0x0080 /* MSI Message Control: 64-bit address */
+#define MSI_CTRL_PVM 0x0100 /* ... per-vector masking */
+#define MSI_MAX_LEN 24 /* 64-bit with masking (6.8.1) */
+
+/* Where each config byte below 0x100 comes from and where writes go. */
+enum cfg_src {
+	SRC_HW, /* the hardware's, both ways */
+	SRC_HW_RO, /* the hardware's; writes dropped */
+	SRC_EMU, /* the bus's emulation: BARs, ROM, header type, line */
+	SRC_CMD, /* the command register: both (see cfg_write_cmd) */
+	SRC_VIRT, /* virt[]: list pointers, MSI-X's fixed bytes; RO */
+	SRC_ZERO, /* reads 0, writes dropped */
+	SRC_MSIX, /* MSI-X Message Control: the msix */
+};
+
+/* A part of a BAR that can be a KVM slot. */
+struct vfio_pci_slot {
+	uint64_t offset; /* from the BAR's start; page aligned */
+	uint64_t size; /* bytes; whole pages */
+	void *host; /* its mmap */
+};
+
+/* One BAR as the guest sees it. */
+struct vfio_pci_bar {
+	uint64_t size; /* bytes; 0: not exposed */
+	unsigned int nr_slots; /* entries in slots[] */
+	struct vfio_pci_slot *slots; /* mappable, MSI-X pages left out */
+	uint64_t mapped_at; /* where slots are KVM memory, or UNMAPPED */
+	unsigned int nr_mapped; /* slots[0, nr_mapped) are there */
+};
+
+/* One MSI-X vector; irqfd_on and routed change only in route(), which
+ * the msix calls with its lock held. */
+struct vfio_pci_vector {
+	unsigned int gsi; /* its own */
+	bool irqfd_on; /* KVM_IRQFD assigned */
+	bool routed; /* a route is set for gsi */
+};
+
+struct vfio_pci {
+	struct vfio_device *dev; /* the hardware; not ours */
+	const struct vfio_pci_host_ops *host; /* the VM */
+	void *host_ctx; /* its context */
+	struct pci_dev *pdev; /* the function on the bus */
+	uint64_t page; /* host page size */
+	struct vfio_pci_bar bars[PCI_NR_BARS]; /* by BAR index */
+	uint8_t src[CFG_STD]; /* enum cfg_src per byte */
+	uint8_t virt[CFG_STD]; /* values of SRC_VIRT bytes */
+	unsigned int msix_cap; /* MSI-X capability, 0: none */
+	struct msix *msix; /* its emulation, NULL: none */
+	unsigned int table_bar, pba_bar; /* BARs of the table, PBA */
+	uint64_t table_off, pba_off; /* their offsets there */
+	unsigned int nr_vectors; /* emulated MSI-X vectors */
+	int32_t *efds; /* eventfd per vector, -1: none */
+	struct vfio_pci_vector *vecs; /* per vector */
+	pthread_mutex_t lock; /* config writes; msix_on */
+	bool msix_on; /* the kernel has our eventfds */
+	_Atomic uint64_t errors; /* failed hardware/host calls */
+};
+
+/* Logs at most at powers of two of the error count: a guest that makes
+ * every access fail costs log lines logarithmically. */
+#define vp_error(vp, fmt, ...)                                          \
+	do {                                                            \
+		uint64_t n_ = atomic_fetch_add(&(vp)->errors, 1) + 1;   \
+		if (!(n_ & (n_ - 1)))                                   \
+			log_warn("vfio-pci: %s: " fmt " (%llu errors)", \
+				 vfio_device_desc((vp)->dev)->name,     \
+				 __VA_ARGS__, (unsigned long long)n_);  \
+	} while (0)
+
+static void set_why(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* ---- BARs and their KVM slots ---- */
+
+/* Removes (b)'s slots from the guest, if they are there. */
+static void bar_unmap(struct vfio_pci *vp, struct vfio_pci_bar *b)
+{
+	for (unsigned int i = 0; i < b->nr_mapped; i++) {
+		int err = vp->host->unmap_mmio(
+			vp->host_ctx, b->mapped_at + b->slots[i].offset,
+			b->slots[i].size);
+		if (err)
+			vp_error(vp, "unmap_mmio: %s", strerror(-err));
+	}
+	b->nr_mapped = 0;
+	b->mapped_at = PCI_BAR_UNMAPPED;
+}
+
+/* Makes (b)'s slots guest memory at (gpa); all or none: what fails to
+ * map is trapped, which is slower but right. */
+static void bar_map(struct vfio_pci *vp, unsigned int bar, uint64_t gpa)
+{
+	struct vfio_pci_bar *b = &vp->bars[bar];
+	int err;
+
+	if (!b->nr_slots)
+		return;
+	/* A KVM slot starts and ends on a page: a BAR the guest put
+	 * elsewhere (possible only when it is smaller than a page) is
+	 * trapped whole. */
+	if (gpa % vp->page || gpa > UINT64_MAX - b->size) {
+		log_info("vfio-pci: %s: BAR%u at %#llx: not page aligned, "
+			 "trapped",
+			 vfio_device_desc(vp->dev)->name, bar,
+			 (unsigned long long)gpa);
+		return;
+	}
+	b->mapped_at = gpa;
+	for (unsigned int i = 0; i < b->nr_slots; i++) {
+		err = vp->host->map_mmio(vp->host_ctx, gpa + b->slots[i].offset,
+					 b->slots[i].size, b->slots[i].host);
+		if (err) {
+			vp_error(vp, "BAR%u: map_mmio: %s: trapped", bar,
+				 strerror(-err));
+			bar_unmap(vp, b);
+			return;
+		}
+		b->nr_mapped = i + 1;
+	}
+}
+
+/* bar_moved(): the pci_dev's config lock serialises calls, so (bars)
+ * needs no lock of ours. */
+static void vfio_pci_bar_moved(void *ctx, unsigned int bar, uint64_t old_addr,
+			       uint64_t new_addr)
+{
+	struct vfio_pci *vp = ctx;
+
+	(void)old_addr; /* mapped_at says what is really there */
+	if (bar >= PCI_NR_BARS)
+		return; /* the ROM: none */
+	bar_unmap(vp, &vp->bars[bar]);
+	if (new_addr != PCI_BAR_UNMAPPED)
+		bar_map(vp, bar, new_addr);
+}
+
+/* [start, end) of a BAR: a range that must trap. */
+struct hole {
+	uint64_t start, end;
+};
+
+/* Adds [s, e) of area (m), less (holes), to (b)'s slots. */
+static void bar_add_slots(struct vfio_pci_bar *b, const struct vfio_bar_map *m,
+			  uint64_t s, uint64_t e, const struct hole *holes,
+			  unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct hole *h = &holes[i];
+
+		if (h->start >= e || s >= h->end)
+			continue;
+		/* Holes before (i) missed [s, e), so they miss its parts. */
+		if (s < h->start)
+			bar_add_slots(b, m, s, h->start, h + 1, nr - i - 1);
+		if (h->end < e)
+			bar_add_slots(b, m, h->end, e, h + 1, nr - i - 1);
+		return;
+	}
+	if (s < e)
+		b->slots[b->nr_slots++] = (struct vfio_pci_slot){
+			s, e - s, (uint8_t *)m->host + (s - m->offset)
+		};
+}
+
+/* Rounds [off, off + size) out to host pages. */
+static struct hole page_hole(const struct vfio_pci *vp, uint64_t off,
+			     uint64_t size)
+{
+	return (struct hole){ off / vp->page * vp->page,
+			      (off + size + vp->page - 1) / vp->page *
+				      vp->page };
+}
+
+/* mmaps BAR (bar)'s areas and cuts them into slots: whole pages, with
+ * the pages holding the MSI-X table and PBA left out, because ignis
+ * emulates them even where the kernel would let the table be mapped
+ * (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE). */
+static int bar_make_slots(struct vfio_pci *vp, unsigned int bar)
+{
+	const struct vfio_device_desc *desc = vfio_device_desc(vp->dev);
+	const struct vfio_msix *mx = &desc->msix;
+	struct vfio_pci_bar *b = &vp->bars[bar];
+	const struct vfio_bar_map *maps;
+	struct hole holes[2];
+	unsigned int nr_holes = 0;
+	int n = vfio_device_map_bar(vp->dev, bar, &maps);
+
+	if (n < 0) {
+		log_warn("vfio-pci: %s: BAR%u: mmap: %s: trapped", desc->name,
+			 bar, strerror(-n));
+		return 0;
+	}
+	if (!n)
+		return 0;
+	if (mx->present && mx->table_bar == bar)
+		holes[nr_holes++] = page_hole(vp, mx->table_offset,
+					      MSIX_TABLE_BYTES(mx->table_size));
+	if (mx->present && mx->pba_bar == bar)
+		holes[nr_holes++] = page_hole(vp, mx->pba_offset,
+					      MSIX_PBA_BYTES(mx->table_size));
+	/* Each hole splits an area in two at most: three parts. */
+	b->slots = calloc((size_t)n * 3, sizeof(*b->slots));
+	if (!b->slots)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		uint64_t s =
+			(maps[i].offset + vp->page - 1) / vp->page * vp->page;
+		uint64_t e =
+			(maps[i].offset + maps[i].size) / vp->page * vp->page;
+
+		if (e > b->size)
+			e = b->size / vp->page * vp->page;
+		if (s < e)
+			bar_add_slots(b, &maps[i], s, e, holes, nr_holes);
+	}
+	return 0;
+}
+
+/* Declares BAR (bar) as the hardware has it; returns how many BAR
+ * registers it takes (1, or 2 for a 64-bit one). */
+static int bar_declare(struct vfio_pci *vp, const uint8_t *cfg,
+		       unsigned int bar, unsigned int *used)
+{
+	const struct vfio_device_desc *desc = vfio_device_desc(vp->dev);
+	uint32_t reg = le32(cfg + PCI_BAR0 + 4 * bar), flags = 0;
+	uint64_t size = bar < desc->nr_regions ? desc->regions[bar].size : 0;
+	int err;
+
+	*used = 1;
+	if (!size)
+		return 0;
+	if (reg & BAR_IO) {
+		log_info("vfio-pci: %s: BAR%u is I/O space: hidden (no I/O "
+			 "window)",
+			 desc->name, bar);
+		return 0;
+	}
+	if (BAR_TYPE(reg) == BAR_TYPE_64) {
+		flags |= PCI_BAR_MEM64;
+		*used = 2;
+	}
+	if (reg & BAR_PREFETCH)
+		flags |= PCI_BAR_PREFETCH;
+	err = pci_dev_set_bar(vp->pdev, bar, size, flags);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		/* Not a power of two, too big, a 64-bit BAR5, type 01b:
+		 * nothing a guest could place. */
+		log_warn("vfio-pci: %s: BAR%u (%#x, %llu bytes): hidden",
+			 desc->name, bar, reg, (unsigned long long)size);
+		return 0;
+	}
+	vp->bars[bar].size = size;
+	return bar_make_slots(vp, bar);
+}
+
+/* ---- config space layout ---- */
+
+/* The MSI capability's length from its Message Control (6.8.1). */
+static unsigned int msi_len(const uint8_t *cfg, unsigned int at)
+{
+	uint16_t ctrl = at + 3 < CFG_STD ? le16(cfg + at + 2) : 0;
+
+	return 10 + (ctrl & MSI_CTRL_64 ? 4 : 0) +
+	       (ctrl & MSI_CTRL_PVM ? 10 : 0);
+}
+
+static void set_src(struct vfio_pci *vp, unsigned int off, unsigned int len,
+		    enum cfg_src s)
+{
+	for (unsigned int i = off; i < off + len && i < CFG_STD; i++)
+		vp->src[i] = (uint8_t)s;
+}
+
+/*
+ * Walks the hardware's capability list in (cfg) and lays config space
+ * out. The list is not trusted: a pointer into the header or past 0xfc
+ * ends it, and so does one seen before (a loop), so the walk takes 48
+ * steps at most and the guest's list always ends. The caps kept are
+ * re-linked through virt[] in the hardware's order: MSI is dropped
+ * (the guest then uses MSI-X, whose vectors ignis can route), and so is
+ * an MSI-X that ignis does not emulate.
+ */
+static void cfg_layout(struct vfio_pci *vp, const uint8_t *cfg)
+{
+	bool seen[CFG_STD / 4] = { false };
+	unsigned int prev = PCI_CAP_PTR, ptr;
+
+	memset(vp->src, SRC_HW, sizeof(vp->src));
+	set_src(vp, PCI_COMMAND, 2, SRC_CMD);
+	set_src(vp, PCI_HEADER_TYPE, 1, SRC_EMU);
+	set_src(vp, PCI_BAR0, 4 * PCI_NR_BARS, SRC_EMU);
+	set_src(vp, PCI_ROM_ADDRESS, 4, SRC_EMU);
+	set_src(vp, PCI_CAP_PTR, 1, SRC_VIRT);
+	set_src(vp, PCI_CAP_PTR + 1, 7, SRC_ZERO); /* reserved */
+	set_src(vp, PCI_INTERRUPT_LINE, 1, SRC_EMU);
+	set_src(vp, PCI_INTERRUPT_PIN, 1, SRC_ZERO); /* no INTx */
+	vp->virt[PCI_CAP_PTR] = 0;
+	if (!(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST))
+		return;
+	for (ptr = cfg[PCI_CAP_PTR] & 0xfc; ptr; ptr = cfg[ptr + 1] & 0xfc) {
+		if (ptr < CFG_HEADER_END || ptr > CFG_STD - 4 || seen[ptr / 4])
+			break;
+		seen[ptr / 4] = true;
+		if (cfg[ptr] == CAP_ID_MSI) {
+			/* Unlinked, and its writes dropped: the guest has no
+			 * business there, and MSI on in the hardware would
+			 * take the device off MSI-X. */
+			set_src(vp, ptr, msi_len(cfg, ptr), SRC_HW_RO);
+			continue;
+		}
+		if (cfg[ptr] == MSIX_CAP_ID && ptr != vp->msix_cap) {
+			set_src(vp, ptr, MSIX_CAP_LEN, SRC_HW_RO);
+			continue;
+		}
+		if (ptr == vp->msix_cap) {
+			/* ID, Table and PBA Offset/BIR read-only as the
+			 * hardware has them; Message Control ours. */
+			memcpy(vp->virt + ptr, cfg + ptr, MSIX_CAP_LEN);
+			set_src(vp, ptr, MSIX_CAP_LEN, SRC_VIRT);
+			set_src(vp, ptr + MSIX_CAP_CTRL, 2, SRC_MSIX);
+		}
+		vp->virt[prev] = (uint8_t)ptr;
+		set_src(vp, prev, 1, SRC_VIRT);
+		prev = ptr + 1;
+	}
+	vp->virt[prev] = 0;
+	set_src(vp, prev, 1, SRC_VIRT);
+}
+
+/* ---- config accesses ---- */
+
+/* Reads run [off, off + n) of one source into (p). */
+static void cfg_read_run(struct vfio_pci *vp, uint32_t off, uint8_t *p,
+			 uint32_t n)
+{
+	uint8_t emu;
+	uint16_t ctrl;
+	int err;
+
+	switch (vp->src[off]) {
+	case SRC_HW:
+	case SRC_HW_RO:
+	case SRC_CMD:
+		err = vfio_device_config_read(vp->dev, off, p, n);
+		if (err) {
+			vp_error(vp, "config read at %#x: %s", off,
+				 strerror(-err));
+			memset(p, 0xff, n);
+			return;
+		}
+		if (vp->src[off] == SRC_CMD && off == PCI_COMMAND) {
+			/* Memory Space is the emulation's, I/O Space 0. */
+			pci_dev_cfg_read(vp->pdev, PCI_COMMAND, &emu, 1);
+			p[0] = (uint8_t)((p[0] &
+					  ~(CMD_IO | PCI_COMMAND_MEMORY)) |
+					 (emu & PCI_COMMAND_MEMORY));
+		}
+		return;
+	case SRC_EMU:
+		pci_dev_cfg_read(vp->pdev, off, p, n);
+		return;
+	case SRC_VIRT:
+		memcpy(p, vp->virt + off, n);
+		return;
+	case SRC_MSIX:
+		ctrl = msix_ctrl_read(vp->msix);
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(ctrl >> 8 * (off + i - vp->msix_cap -
+						      MSIX_CAP_CTRL));
+		return;
+	default:
+		memset(p, 0, n);
+	}
+}
+
+/* The command register: Memory Space is the emulation's bookkeeping
+ * (it maps the BARs), and the hardware needs it too, or vfio-pci
+ * refuses BAR accesses and its mmaps fault with SIGBUS (Linux
+ * drivers/vfio/pci/vfio_pci_core.c, vfio_pci_mmap_fault(), and
+ * vfio_pci_rdwr.c, __vfio_pci_memory_enabled()). So decode goes on in
+ * the hardware before KVM slots point at it, and off after they are
+ * gone. Bus Master and the rest are the hardware's; I/O Space stays 0. */
+static void cfg_write_cmd(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
+			  uint32_t n)
+{
+	uint8_t hw[2];
+	bool mem_on = off == PCI_COMMAND && (p[0] & PCI_COMMAND_MEMORY);
+	int err;
+
+	memcpy(hw, p, n);
+	if (off == PCI_COMMAND)
+		hw[0] &= (uint8_t)~CMD_IO;
+	if (!mem_on)
+		pci_dev_cfg_write(vp->pdev, off, p, n);
+	err = vfio_device_config_write(vp->dev, off, hw, n);
+	if (err)
+		vp_error(vp, "command write: %s", strerror(-err));
+	if (mem_on)
+		pci_dev_cfg_write(vp->pdev, off, p, n);
+}
+
+/*
+ * A write to MSI-X's Message Control. The kernel gets every vector's
+ * eventfd at once when the guest enables MSI-X: Linux 6.1 cannot grow
+ * an enabled set (VFIO_IRQ_INFO_NORESIZE), and an eventfd nobody routes
+ * yet only counts. Failures leave msix_on as it was, so the guest's
+ * next write of the same bit tries again. Lock held.
+ */
+static void cfg_write_msix(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
+			   uint32_t n)
+{
+	uint16_t ctrl = msix_ctrl_read(vp->msix);
+	bool want;
+	int err;
+
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned int sh = 8 * (off + i - vp->msix_cap - MSIX_CAP_CTRL);
+
+		ctrl = (uint16_t)((ctrl & ~(0xff << sh)) | p[i] << sh);
+	}
+	want = ctrl & MSIX_CTRL_ENABLE;
+	if (want && !vp->msix_on) {
+		err = vfio_device_set_msix(vp->dev, 0, vp->nr_vectors,
+					   vp->efds);
+		if (err)
+			vp_error(vp, "MSI-X enable: %s", strerror(-err));
+		else
+			vp->msix_on = true;
+	}
+	msix_ctrl_write(vp->msix, ctrl);
+	if (!want && vp->msix_on) {
+		err = vfio_device_disable_msix(vp->dev);
+		if (err)
+			vp_error(vp, "MSI-X disable: %s", strerror(-err));
+		else
+			vp->msix_on = false;
+	}
+}
+
+static void cfg_write_run(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
+			  uint32_t n)
+{
+	int err;
+
+	switch (vp->src[off]) {
+	case SRC_HW:
+		err = vfio_device_config_write(vp->dev, off, p, n);
+		if (err)
+			vp_error(vp, "config write at %#x: %s", off,
+				 strerror(-err));
+		return;
+	case SRC_EMU:
+		pci_dev_cfg_write(vp->pdev, off, p, n);
+		return;
+	case SRC_CMD:
+		cfg_write_cmd(vp, off, p, n);
+		return;
+	case SRC_MSIX:
+		cfg_write_msix(vp, off, p, n);
+		return;
+	default:
+		return; /* read-only */
+	}
+}
+
+/* Splits (off, len) into runs of one source each. (off, len) lie in one
+ * aligned dword, as the bus promises; anything else is refused here
+ * too, since a guest's access must never reach past the array. */
+static void cfg_access(struct vfio_pci *vp, uint32_t off, uint8_t *data,
+		       uint32_t len, bool is_write)
+{
+	uint32_t i, j;
+
+	if ((len != 1 && len != 2 && len != 4) || off % len ||
+	    off >= PCI_CFG_SIZE) {
+		if (!is_write)
+			memset(data, 0xff, len > 4 ? 4 : len);
+		return;
+	}
+	/* Extended config space (0x100-0xfff) is empty: its capabilities
+	 * (AER, SR-IOV, Resizable BAR, ...) would act on the hardware
+	 * behind the BARs and MSI-X that ignis emulates, and the device
+	 * sits on a conventional bus with no root port to report to. A 0
+	 * header at 0x100 ends the guest's walk (PCIe Base 4.0, 7.6.3). */
+	if (off >= CFG_STD) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	for (i = 0; i < len; i = j) {
+		for (j = i + 1; j < len && vp->src[off + j] == vp->src[off + i];
+		     j++)
+			;
+		if (is_write)
+			cfg_write_run(vp, off + i, data + i, j - i);
+		else
+			cfg_read_run(vp, off + i, data + i, j - i);
+	}
+	/* No list left (all of it was MSI): say so in Status too. */
+	if (!is_write && !vp->virt[PCI_CAP_PTR] && off <= PCI_STATUS &&
+	    PCI_STATUS < off + len)
+		data[PCI_STATUS - off] &= (uint8_t)~PCI_STATUS_CAP_LIST;
+}
+
+static void vfio_pci_cfg_read(void *ctx, struct pci_dev *d, uint32_t off,
+			      uint8_t *data, uint32_t len)
+{
+	(void)d;
+	cfg_access(ctx, off, data, len, false);
+}
+
+/* Writes are serialised: the command register must end up the same in
+ * the emulation and the hardware, and MSI-X enable with SET_IRQS. */
+static void vfio_pci_cfg_write(void *ctx, struct pci_dev *d, uint32_t off,
+			       const uint8_t *data, uint32_t len)
+{
+	struct vfio_pci *vp = ctx;
+	uint8_t buf[4];
+
+	(void)d;
+	memcpy(buf, data, len > 4 ? 4 : len);
+	pthread_mutex_lock(&vp->lock);
+	cfg_access(vp, off, buf, len, true);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+/* ---- BAR accesses that trap ---- */
+
+static void vfio_pci_bar_access(void *ctx, unsigned int bar, uint64_t off,
+				uint8_t *data, uint32_t len, bool is_write)
+{
+	struct vfio_pci *vp = ctx;
+	int err;
+
+	if (vp->msix && bar == vp->table_bar && off >= vp->table_off &&
+	    off - vp->table_off < MSIX_TABLE_BYTES(vp->nr_vectors)) {
+		msix_table_access(vp->msix, off - vp->table_off, data, len,
+				  is_write);
+		return;
+	}
+	if (vp->msix && bar == vp->pba_bar && off >= vp->pba_off &&
+	    off - vp->pba_off < MSIX_PBA_BYTES(vp->nr_vectors)) {
+		msix_pba_access(vp->msix, off - vp->pba_off, data, len,
+				is_write);
+		return;
+	}
+	if (bar >= PCI_NR_BARS ||
+	    (len != 1 && len != 2 && len != 4 && len != 8))
+		err = -EINVAL;
+	else if (is_write)
+		err = vfio_device_region_write(vp->dev, bar, off, data, len);
+	else
+		err = vfio_device_region_read(vp->dev, bar, off, data, len);
+	if (err) {
+		vp_error(vp, "BAR%u %s at %#llx: %s", bar,
+			 is_write ? "write" : "read", (unsigned long long)off,
+			 strerror(-err));
+		if (!is_write)
+			memset(data, 0xff, len > 8 ? 8 : len);
+	}
+}
+
+static const struct pci_dev_ops vfio_pci_ops = {
+	.cfg_read = vfio_pci_cfg_read,
+	.cfg_write = vfio_pci_cfg_write,
+	.bar_access = vfio_pci_bar_access,
+	.bar_moved = vfio_pci_bar_moved,
+};
+
+/* ---- MSI-X ---- */
+
+/*
+ * (vector) on: its route first, then the irqfd, so that the first
+ * injection already goes where the guest said. Off: irqfd first, then
+ * the route. While the irqfd is off the kernel's signals only count up
+ * in the eventfd; KVM_IRQFD assign polls the eventfd and injects at
+ * once if it is readable (Linux virt/kvm/eventfd.c, kvm_irqfd_assign():
+ * vfs_poll(), then schedule_work(&irqfd->inject) on EPOLLIN), so an
+ * event that came while masked is delivered at unmask: the pending bit
+ * of PCI 3.0 6.8.2.9, kept by the eventfd. (Deassign clears the count,
+ * irqfd_shutdown()'s eventfd_ctx_remove_wait_queue(), but everything
+ * counted until then was injected already.) The PBA the guest reads is
+ * the emulation's and does not show such events; drivers do not poll
+ * it. The msix lock is held.
+ */
+static int vfio_pci_msix_route(void *ctx, unsigned int vector, bool on,
+			       uint64_t addr, uint32_t data)
+{
+	struct vfio_pci *vp = ctx;
+	struct vfio_pci_vector *v = &vp->vecs[vector];
+	int fd = vp->efds[vector], err;
+
+	if (on) {
+		err = vp->host->msi_route(vp->host_ctx, v->gsi, true, addr,
+					  data);
+		if (err)
+			return err;
+		v->routed = true;
+		if (!v->irqfd_on) {
+			err = vp->host->irqfd(vp->host_ctx, fd, v->gsi, true);
+			if (err)
+				return err;
+			v->irqfd_on = true;
+		}
+		return 0;
+	}
+	if (v->irqfd_on) {
+		err = vp->host->irqfd(vp->host_ctx, fd, v->gsi, false);
+		if (err)
+			return err;
+		v->irqfd_on = false;
+	}
+	if (v->routed) {
+		err = vp->host->msi_route(vp->host_ctx, v->gsi, false, 0, 0);
+		if (err)
+			return err;
+		v->routed = false;
+	}
+	return 0;
+}
+
+static int vfio_pci_msix_send(void *ctx, unsigned int vector, uint64_t addr,
+			      uint32_t data)
+{
+	struct vfio_pci *vp = ctx;
+
+	(void)vector;
+	return vp->host->send_msi(vp->host_ctx, addr, data);
+}
+
+static const struct msix_ops vfio_pci_msix_ops = {
+	.route = vfio_pci_msix_route,
+	.send = vfio_pci_msix_send,
+};
+
+/* MSI-X's emulation when the hardware has a usable one: its table and
+ * PBA in exposed memory BARs, and vectors the kernel can signal. */
+static int msix_setup(struct vfio_pci *vp, char *why, size_t len)
+{
+	const struct vfio_device_desc *desc = vfio_device_desc(vp->dev);
+	const struct vfio_msix *mx = &desc->msix;
+	unsigned int n = mx->table_size;
+	int err;
+
+	if (desc->irqs[VFIO_PCI_MSIX_IRQ_INDEX].count < n)
+		n = desc->irqs[VFIO_PCI_MSIX_IRQ_INDEX].count;
+	if (!mx->present || !n || !vp->bars[mx->table_bar].size ||
+	    !vp->bars[mx->pba_bar].size) {
+		log_warn("vfio-pci: %s: no usable MSI-X: no interrupts",
+			 desc->name);
+		return 0;
+	}
+	vp->efds = malloc(n * sizeof(*vp->efds));
+	vp->vecs = calloc(n, sizeof(*vp->vecs));
+	if (!vp->efds || !vp->vecs) {
+		set_why(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		vp->efds[i] = -1;
+	vp->nr_vectors = n;
+	for (unsigned int i = 0; i < n; i++) {
+		vp->efds[i] = eventfd(0, EFD_CLOEXEC);
+		if (vp->efds[i] < 0) {
+			err = -errno;
+			set_why(why, len, "eventfd: %s", strerror(-err));
+			return err;
+		}
+		err = vp->host->msi_gsi_alloc(vp->host_ctx, &vp->vecs[i].gsi);
+		if (err) {
+			set_why(why, len, "no GSI for MSI-X vector %u: %s", i,
+				strerror(-err));
+			return err;
+		}
+	}
+	err = msix_create(n, &vfio_pci_msix_ops, vp, &vp->msix);
+	if (err) {
+		set_why(why, len, "msix: %s", strerror(-err));
+		return err;
+	}
+	vp->msix_cap = mx->cap;
+	vp->table_bar = mx->table_bar;
+	vp->table_off = mx->table_offset;
+	vp->pba_bar = mx->pba_bar;
+	vp->pba_off = mx->pba_offset;
+	return 0;
+}
+
+/* ---- life ---- */
+
+/* Frees what create made; the VM side is already undone. */
+static void vfio_pci_free(struct vfio_pci *vp)
+{
+	msix_destroy(vp->msix);
+	for (unsigned int i = 0; vp->efds && i < vp->nr_vectors; i++)
+		if (vp->efds[i] >= 0)
+			close(vp->efds[i]);
+	free(vp->efds);
+	free(vp->vecs);
+	for (unsigned int b = 0; b < PCI_NR_BARS; b++)
+		free(vp->bars[b].slots);
+	pci_dev_destroy(vp->pdev);
+	pthread_mutex_destroy(&vp->lock);
+	free(vp);
+}
+
+static bool host_ops_are_complete(const struct vfio_pci_host_ops *h)
+{
+	return h && h->map_mmio && h->unmap_mmio && h->msi_gsi_alloc &&
+	       h->msi_route && h->irqfd && h->send_msi;
+}
+
+int vfio_pci_create(struct vfio_device *d, const struct vfio_pci_host_ops *host,
+		    void *host_ctx, struct vfio_pci **out, char *why,
+		    size_t len)
+{
+	struct pci_dev_config id;
+	struct vfio_pci *vp;
+	uint8_t cfg[CFG_STD];
+	unsigned int used;
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	if (!d || !out || !host_ops_are_complete(host) || page <= 0) {
+		set_why(why, len, "vfio-pci: bad arguments");
+		return -EINVAL;
+	}
+	err = vfio_device_config_read(d, 0, cfg, sizeof(cfg));
+	if (err) {
+		set_why(why, len, "%s: config space: %s",
+			vfio_device_desc(d)->name, strerror(-err));
+		return err;
+	}
+	vp = calloc(1, sizeof(*vp));
+	if (!vp) {
+		set_why(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&vp->lock, NULL);
+	vp->dev = d;
+	vp->host = host;
+	vp->host_ctx = host_ctx;
+	vp->page = (uint64_t)page;
+	for (unsigned int b = 0; b < PCI_NR_BARS; b++)
+		vp->bars[b].mapped_at = PCI_BAR_UNMAPPED;
+	id = (struct pci_dev_config){
+		.vendor_id = le16(cfg + PCI_VENDOR_ID),
+		.device_id = le16(cfg + PCI_DEVICE_ID),
+		.revision = cfg[PCI_CLASS_REVISION],
+		.class_code = le32(cfg + PCI_CLASS_REVISION) >> 8,
+		.subsys_vendor_id = le16(cfg + PCI_SUBSYSTEM_VENDOR_ID),
+		.subsys_id = le16(cfg + PCI_SUBSYSTEM_ID),
+	};
+	err = pci_dev_create(&id, &vfio_pci_ops, vp, &vp->pdev);
+	if (err) {
+		set_why(why, len, "%s: %04x:%04x: not a PCI function: %s",
+			vfio_device_desc(d)->name, id.vendor_id, id.device_id,
+			strerror(-err));
+		goto err_free;
+	}
+	for (unsigned int b = 0; b < PCI_NR_BARS; b += used) {
+		err = bar_declare(vp, cfg, b, &used);
+		if (err) {
+			set_why(why, len, "out of memory");
+			goto err_free;
+		}
+	}
+	err = msix_setup(vp, why, len);
+	if (err)
+		goto err_free;
+	cfg_layout(vp, cfg);
+	*out = vp;
+	return 0;
+
+err_free:
+	/* Nothing reached the VM yet but GSIs, which the VMM's allocator
+	 * keeps for the VM's life anyway. */
+	vfio_pci_free(vp);
+	return err;
+}
+
+struct pci_dev *vfio_pci_dev(struct vfio_pci *vp)
+{
+	return vp->pdev;
+}
+
+void vfio_pci_destroy(struct vfio_pci *vp)
+{
+	if (!vp)
+		return;
+	/* KVM first: once the irqfds and routes are gone nothing injects
+	 * from our eventfds; then the kernel stops signalling them; then
+	 * they can close. */
+	for (unsigned int i = 0; i < vp->nr_vectors; i++)
+		vfio_pci_msix_route(vp, i, false, 0, 0);
+	if (vp->msix_on)
+		vfio_device_disable_msix(vp->dev);
+	/* The bus is gone without telling us: the slots are still there. */
+	for (unsigned int b = 0; b < PCI_NR_BARS; b++)
+		bar_unmap(vp, &vp->bars[b]);
+	vfio_pci_free(vp);
+}
