@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "policy.h"
@@ -71,17 +72,38 @@ const struct cli_group jail_cli_group = {
 };
 
 /* Appends decimal (v) at (p); returns the end. Async-signal-safe. */
-static char *put_uint(char *p, unsigned long v)
+static char *put_base(char *p, unsigned long v, unsigned int base)
 {
 	char tmp[24];
 	int n = 0;
 
 	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
+		tmp[n++] = "0123456789abcdef"[v % base];
+	while ((v /= base));
 	while (n)
 		*p++ = tmp[--n];
 	return p;
+}
+
+static char *put_uint(char *p, unsigned long v)
+{
+	return put_base(p, v, 10);
+}
+
+/* The trapped call's second argument: an ioctl's request, which names
+ * what was refused far better than "syscall 16". */
+static unsigned long syscall_arg1(const void *uctx)
+{
+	const ucontext_t *uc = uctx;
+
+#if defined(__x86_64__)
+	return (unsigned long)uc->uc_mcontext.gregs[REG_RSI];
+#elif defined(__aarch64__)
+	return (unsigned long)uc->uc_mcontext.regs[1];
+#else
+	(void)uc;
+	return 0;
+#endif
 }
 
 static char *put_str(char *p, const char *s)
@@ -96,17 +118,18 @@ static char *put_str(char *p, const char *s)
  * write and exit_group only, which every policy allows. */
 static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 {
-	char line[160], *p = line;
+	char line[200], *p = line;
 
 	(void)sig;
-	(void)uctx;
 	p = put_str(p, "ignis: seccomp: thread '");
 	p = put_str(p, jailed_name[0] ? jailed_name : "?");
 	p = put_str(p, "' (");
 	p = put_str(p, jail_class_name(jailed_class));
 	p = put_str(p, ") made syscall ");
 	p = put_uint(p, (unsigned long)si->si_syscall);
-	p = put_str(p, ", which its policy forbids: stopping\n");
+	p = put_str(p, " (second argument 0x");
+	p = put_base(p, syscall_arg1(uctx), 16);
+	p = put_str(p, "), which its policy forbids: stopping\n");
 	if (write(STDERR_FILENO, line, (size_t)(p - line)) < 0)
 		_exit(JAIL_EXIT_SECCOMP);
 	_exit(JAIL_EXIT_SECCOMP);

@@ -86,12 +86,17 @@ static const struct jail_rule vmm_rules[] = {
 	ALLOW_EQ(fcntl, 1, F_GETFD),	/* IGNIS_CHECK_FDS at exit */
 	ALLOW(readlink),	/* ... naming a leaked fd */
 	/* A passed-through device's teardown (vfio_pci_destroy(),
-	 * vfio_device_close()): its vectors' irqfds and routes, MSI-X off,
-	 * the reset. */
+	 * vfio_device_close()): its BARs' KVM slots, its vectors' irqfds
+	 * and routes, MSI-X off, the reset (found by the vfio_e1000e
+	 * system test). */
+	ALLOW_EQ(ioctl, 1, KVM_SET_USER_MEMORY_REGION),
 	ALLOW_EQ(ioctl, 1, KVM_IRQFD),
 	ALLOW_EQ(ioctl, 1, KVM_SET_GSI_ROUTING),
 	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_SET_IRQS),
 	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_RESET),
+	/* ... and the iommu's teardown, which unmaps what the guest had
+	 * mapped for it (viommu_destroy()). */
+	ALLOW_EQ(ioctl, 1, VFIO_IOMMU_UNMAP_DMA),
 };
 
 /* The API thread: its socket and connections, the queue's eventfd. */
@@ -125,6 +130,11 @@ static const struct jail_rule vcpu_rules[] = {
 	ALLOW_EQ(ioctl, 1, KVM_SET_USER_MEMORY_REGION),
 	ALLOW_EQ(ioctl, 1, KVM_IRQFD),
 	ALLOW_EQ(ioctl, 1, VFIO_DEVICE_SET_IRQS),
+	/* The guest resetting the virtio-iommu (a status write, handled on
+	 * the vCPU): every endpoint detached, boot bypass mapping RAM again
+	 * (viommu_reset_op(); found by the vfio_e1000e_iommu system test). */
+	ALLOW_EQ(ioctl, 1, VFIO_IOMMU_MAP_DMA),
+	ALLOW_EQ(ioctl, 1, VFIO_IOMMU_UNMAP_DMA),
 };
 
 /* Device workers: their ring, and what each backend needs outside it. */

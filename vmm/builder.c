@@ -196,10 +196,15 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 		if (!vm->vdevs.slots[i].iommu_exempt)
 			eps[nr_eps++] = (struct viommu_endpoint_config){ .id = i };
 	nr_virtio = nr_eps;
+	c.nr_resv = arch_iommu_reserved(resv, VIOMMU_MAX_RESV);
 	/* Passed-through PCI functions, their DMA mapped by VFIO as the
 	 * guest maps it; the granule is what every host IOMMU takes. */
-	nr_eps += pcidevs_iommu_endpoints(vm, eps + nr_eps,
-					  VIOMMU_MAX_ENDPOINTS - nr_eps);
+	err = pcidevs_iommu_endpoints(vm, eps + nr_eps,
+				      VIOMMU_MAX_ENDPOINTS - nr_eps, resv,
+				      c.nr_resv, c.input_end);
+	if (err < 0)
+		return err;
+	nr_eps += (unsigned int)err;
 	c.page_size_mask &= pcidevs_iommu_pgsizes(vm);
 	if (!c.page_size_mask) {
 		log_error("--iommu: the passed-through devices' IOMMUs share "
@@ -221,7 +226,6 @@ static int create_iommu(struct vm *vm, const int *kick_fds, const void *arg,
 			r->start.v, r->start.v + r->size - 1,
 		};
 	}
-	c.nr_resv = arch_iommu_reserved(resv, VIOMMU_MAX_RESV);
 	err = viommu_dev_create(&vm->mem, kick_fds, &c,
 				vm->cfg->iommu_poll_us * UINT64_C(1000), out);
 	if (err) {

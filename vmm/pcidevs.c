@@ -152,8 +152,8 @@ static int bus_ranges(struct vm *vm, const struct pci_bus_config *w,
 	return err;
 }
 
-/* The host IOMMU's holes in the guest's IOVA space, as reserved
- * regions its PROBE announces: the guest never maps there. */
+/* The host IOMMU's holes in the guest's IOVA space, which the guest must
+ * never map (pcidevs_iommu_endpoints() makes them reserved regions). */
 static int vfio_holes(struct pcidev_vfio *v, const char *name)
 {
 	struct vfio_range r[PCIDEVS_MAX_HOLES];
@@ -166,14 +166,66 @@ static int vfio_holes(struct pcidev_vfio *v, const char *name)
 		return n;
 	}
 	v->holes = calloc((size_t)n + 1, sizeof(*v->holes));
-	if (!v->holes)
+	v->resv = calloc(VIOMMU_MAX_RESV, sizeof(*v->resv));
+	if (!v->holes || !v->resv)
 		return -ENOMEM;
-	for (int i = 0; i < n; i++)
-		v->holes[i] = (struct viommu_resv){
-			r[i].start, r[i].last, VIRTIO_IOMMU_RESV_MEM_T_RESERVED,
-		};
+	memcpy(v->holes, r, (size_t)n * sizeof(r[0]));
 	v->nr_holes = (unsigned int)n;
 	return 0;
+}
+
+int pcidevs_holes_resv(const struct vfio_range *holes, unsigned int nr_holes,
+		       const struct viommu_resv *global, unsigned int nr_global,
+		       uint64_t input_last, struct viommu_resv *out,
+		       unsigned int max)
+{
+	struct vfio_range piece[2 * VIOMMU_MAX_RESV];
+	unsigned int n, nr_out = 0;
+
+	for (unsigned int h = 0; h < nr_holes; h++) {
+		if (holes[h].start > input_last)
+			continue;
+		n = 0;
+		piece[n++] = (struct vfio_range){
+			holes[h].start,
+			holes[h].last < input_last ? holes[h].last : input_last,
+		};
+		/* Each global region cuts every piece it overlaps into
+		 * what lies below it and what lies above. */
+		for (unsigned int g = 0; g < nr_global; g++) {
+			unsigned int m = n;
+			struct vfio_range was[2 * VIOMMU_MAX_RESV];
+
+			memcpy(was, piece, m * sizeof(piece[0]));
+			n = 0;
+			for (unsigned int i = 0; i < m; i++) {
+				struct vfio_range p = was[i];
+
+				if (p.last < global[g].start ||
+				    p.start > global[g].last) {
+					piece[n++] = p;
+					continue;
+				}
+				if (n + 2 > 2 * VIOMMU_MAX_RESV)
+					return -E2BIG;
+				if (p.start < global[g].start)
+					piece[n++] = (struct vfio_range){
+						p.start, global[g].start - 1 };
+				if (p.last > global[g].last)
+					piece[n++] = (struct vfio_range){
+						global[g].last + 1, p.last };
+			}
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			if (nr_out == max)
+				return -E2BIG;
+			out[nr_out++] = (struct viommu_resv){
+				piece[i].start, piece[i].last,
+				VIRTIO_IOMMU_RESV_MEM_T_RESERVED,
+			};
+		}
+	}
+	return (int)nr_out;
 }
 
 static int vfio_build(struct vm *vm, const struct vfio_config *c)
@@ -259,26 +311,38 @@ int pcidevs_build(struct vm *vm)
 	return err;
 }
 
-unsigned int pcidevs_iommu_endpoints(const struct vm *vm,
-				     struct viommu_endpoint_config *out,
-				     unsigned int max)
+int pcidevs_iommu_endpoints(struct vm *vm, struct viommu_endpoint_config *out,
+			    unsigned int max, const struct viommu_resv *global,
+			    unsigned int nr_global, uint64_t input_last)
 {
 	unsigned int n = 0;
+	int err;
 
 	for (unsigned int i = 0; i < vm->pci.nr_vfio && n < max; i++) {
-		const struct pcidev_vfio *v = &vm->pci.vfio[i];
+		struct pcidev_vfio *v = &vm->pci.vfio[i];
 
 		if (!v->translated)
 			continue;
+		/* PROBE lists the global regions and these: room for both. */
+		err = pcidevs_holes_resv(v->holes, v->nr_holes, global,
+					 nr_global, input_last, v->resv,
+					 VIOMMU_MAX_RESV - nr_global);
+		if (err < 0) {
+			log_error("--vfio %s: its IOMMU's holes are more "
+				  "reserved regions than PROBE lists",
+				  vm->cfg->vfio[i].path);
+			return err;
+		}
+		v->nr_resv = (unsigned int)err;
 		out[n++] = (struct viommu_endpoint_config){
 			.id = PCIDEVS_ENDPOINT(v->slot),
 			.backend = &vfio_container_dma_ops,
 			.backend_ctx = v->container,
-			.resv = v->holes,
-			.nr_resv = v->nr_holes,
+			.resv = v->resv,
+			.nr_resv = v->nr_resv,
 		};
 	}
-	return n;
+	return (int)n;
 }
 
 uint64_t pcidevs_iommu_pgsizes(const struct vm *vm)
@@ -313,6 +377,7 @@ void pcidevs_destroy(struct vm *vm)
 		vfio_device_close(v->dev);
 		vfio_container_destroy(v->container);
 		free(v->holes);
+		free(v->resv);
 		memset(v, 0, sizeof(*v));
 	}
 	p->nr_vfio = 0;

@@ -17,6 +17,7 @@ struct vfio_device;
 struct vfio_pci;
 struct viommu_endpoint_config;
 struct viommu_resv;
+struct vfio_range;
 
 /* KVM memory slots for BAR areas: after guest RAM's, this many. */
 #define PCIDEVS_MAX_SLOTS 32
@@ -32,8 +33,10 @@ struct pcidev_vfio {
 	struct vfio_pci *fn;
 	unsigned int slot;		/* device number on bus 0 */
 	bool translated;		/* its DMA goes through the virtio-iommu */
-	struct viommu_resv *holes;	/* IOVAs its host IOMMU cannot map */
+	struct vfio_range *holes;	/* IOVAs its host IOMMU cannot map */
 	unsigned int nr_holes;
+	struct viommu_resv *resv;	/* the holes as its PROBE says them */
+	unsigned int nr_resv;
 	struct metrics_group metrics;	/* "vfio_<id>": its map calls */
 	bool registered;		/* metrics registered */
 };
@@ -69,11 +72,26 @@ int pcidevs_build(struct vm *vm);
 /*
  * The translated VFIO devices as virtio-iommu endpoints, at most (max)
  * into (out): id PCIDEVS_ENDPOINT(slot), the container as DMA backend,
- * its host IOMMU's holes as reserved regions. Returns how many.
+ * its host IOMMU's holes as reserved regions: those below (input_last)
+ * and outside the iommu's own (global)[0..nr_global-1] (PROBE lists both,
+ * and they must not overlap: 5.13.6.8.1.2). Returns how many, or -E2BIG
+ * when a device's holes come to more regions than PROBE may list.
  */
-unsigned int pcidevs_iommu_endpoints(const struct vm *vm,
-				     struct viommu_endpoint_config *out,
-				     unsigned int max);
+int pcidevs_iommu_endpoints(struct vm *vm, struct viommu_endpoint_config *out,
+			    unsigned int max, const struct viommu_resv *global,
+			    unsigned int nr_global, uint64_t input_last);
+
+/*
+ * The part of host IOMMU holes (holes)[0..nr_holes-1] at or below
+ * (input_last) that none of (global)[0..nr_global-1] covers already, as
+ * RESERVED regions into (out): each hole clipped, then cut by each
+ * global region it overlaps. Returns how many, or -E2BIG past (max).
+ * Pure.
+ */
+int pcidevs_holes_resv(const struct vfio_range *holes, unsigned int nr_holes,
+		       const struct viommu_resv *global, unsigned int nr_global,
+		       uint64_t input_last, struct viommu_resv *out,
+		       unsigned int max);
 
 /* The IOMMU page sizes every translated device's host IOMMU takes
  * (all ones without any). */
