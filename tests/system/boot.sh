@@ -92,6 +92,9 @@ cp /bin/busybox "$r2/bin/busybox"
 install -m 755 "$here/l2init.sh" "$r2/init"
 cp "$here/cases.sh" "$r2/systest/"
 cp "$ignis_static" "$r2/bin/ignis"
+# bench_vfio (static, from prepare.sh's ignis build) for vfio_map_bench.
+[ -x "${bench_vfio:-}" ] || { echo "boot: no bench_vfio in $state/kernels.env: run prepare.sh" >&2; exit 1; }
+cp "$bench_vfio" "$r2/bin/bench_vfio"
 cp "$tsexec" "$r2/bin/tsexec"
 cp "$vsockcat" "$r2/bin/vsockcat"
 cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"
@@ -130,12 +133,19 @@ echo "boot: outer initramfs $(($(stat -c %s "$work/l2.cpio") / 1048576)) MiB; bo
 # ---- The outer guest. TCG with EPYC + svm + npt gives kvm-amd nested
 # paging; 3G holds the initramfs (unpacked) and the inner guests; one vCPU
 # (MTTCG with two was no faster); -no-reboot and panic=-1 make any end of
-# the outer kernel end QEMU; no network, no display, no monitor.
+# the outer kernel end QEMU; no display, no monitor. For the VFIO cases an
+# emulated VT-d (intel_iommu=on: the outer kernel's VFIO needs a real
+# IOMMU; split irqchip for its interrupt remapping) and two e1000e NICs
+# joined by a QEMU hub, a wire with nothing else on it: 00:03.0 is passed
+# through to an inner guest, 00:04.0 stays in the outer guest as its peer.
 set +e
 timeout -k 10 "$l1_secs" qemu-system-x86_64 \
-	-accel tcg -machine q35 -cpu EPYC,+svm,+npt -smp 1 -m 3G \
+	-accel tcg -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt -smp 1 -m 3G \
+	-device intel-iommu,intremap=on,caching-mode=on \
+	-netdev hubport,id=wire0,hubid=0 -device e1000e,netdev=wire0,addr=03.0 \
+	-netdev hubport,id=wire1,hubid=0 -device e1000e,netdev=wire1,addr=04.0 \
 	-kernel "$debian_dir/vmlinuz" -initrd "$work/l2.cpio" \
-	-append "console=ttyS0 panic=-1 mitigations=off systest_suite=$suite" \
+	-append "console=ttyS0 panic=-1 mitigations=off intel_iommu=on systest_suite=$suite" \
 	-nographic -no-reboot -monitor none -serial stdio -display none -nic none \
 	</dev/null >"$state/system.log" 2>"$work/qemu.err"
 rc=$?

@@ -98,6 +98,33 @@ if [ "${systest:-}" != bench ]; then
 		echo "L3 hwrng_bytes=$(wc -c </tmp/rng)"
 		echo "L3 hwrng_nonzero=$(od -An -tx1 -v /tmp/rng | tr -d ' \n0' | wc -c)"
 	fi
+	if [ "${systest:-}" = vfio ]; then
+		# A passed-through e1000e (cases.sh, case_vfio_e1000e): its
+		# driver, its link, a ping to the outer guest's NIC.
+		n=/sys/class/net/none
+		for c in /sys/class/net/*; do
+			d=$(readlink "$c/device/driver" 2>/dev/null)
+			[ "${d##*/}" = e1000e ] && n=$c && break
+		done
+		d=$(readlink "$n/device/driver" 2>/dev/null)
+		g=$(readlink "$n/device/iommu_group" 2>/dev/null)
+		echo "L3 vfio_driver=${d##*/}"
+		echo "L3 vfio_group=${g##*/}"
+		echo "L3 vfio_lspci=$(cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device 2>/dev/null | tr '\n' ' ')"
+		ip addr add 10.0.2.2/24 dev "${n##*/}"
+		ip link set "${n##*/}" up
+		i=0
+		while [ "$(cat "$n/carrier" 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		echo "L3 vfio_link=$(cat "$n/carrier" 2>/dev/null)"
+		if ping -c 2 -W 3 10.0.2.1 >/dev/null 2>&1; then
+			echo "L3 vfio_ping=1"
+		else
+			echo "L3 vfio_ping=0"
+		fi
+	fi
 	if [ "${systest:-}" = dmab ]; then
 		# Linux's dma_map_benchmark on the rng's transport device (a
 		# virtio-mmio platform device on ignis, a virtio PCI function

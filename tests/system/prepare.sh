@@ -18,7 +18,7 @@
 #                                package version, so a second run builds nothing
 #   tools/linux-source-<version>/dma_map_benchmark
 #                                Linux's DMA map benchmark tool, static
-# builds a static ignis from SOURCE_DIR in STATE_DIR/ignis-static, and
+# builds a static ignis and bench_vfio from SOURCE_DIR in STATE_DIR/ignis-static, and
 # writes STATE_DIR/kernels.env naming them all for boot.sh. Exit 0 when all is
 # there, 77 (and STATE_DIR/skip with the reason) when QEMU, the archive or the
 # kernel source cannot be had, 1 on a real error.
@@ -71,12 +71,15 @@ apt_download() {
 # ---- 1. ignis, statically linked, so it runs in a busybox initramfs.
 # In this checkout's build tree, not the shared cache: the binary must be
 # the code under test, and CMake ties a build dir to one source dir.
+# The same build gives bench_vfio (benches/bench_vfio.c, case
+# vfio_map_bench): CMake rebuilds whatever changed since the last run.
 static_build="$state/ignis-static"
-log "building a static ignis in $static_build"
-cmake -S "$src" -B "$static_build" -DBUILD_TESTING=OFF \
+log "building a static ignis and bench_vfio in $static_build"
+cmake -S "$src" -B "$static_build" -DBUILD_TESTING=OFF -DBUILD_BENCHES=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXE_LINKER_FLAGS=-static >/dev/null
-cmake --build "$static_build" --target ignis -j "$jobs" >/dev/null
+cmake --build "$static_build" --target ignis bench_vfio -j "$jobs" >/dev/null
 ignis_static="$static_build/ignis"
+bench_vfio="$static_build/benches/bench_vfio"
 
 # ---- 2. Debian's generic kernel: the outer guest's kernel and the stock inner one.
 
@@ -100,6 +103,7 @@ if [ -n "$pkg" ]; then
 fi
 # Fetched before this recipe knew the vfio, virtio and vsock modules: again.
 if [ -n "$debian_dir" ] && { ! grep -qs '^tun' "$debian_dir/modules/order" ||
+	! grep -qs '^e1000e' "$debian_dir/modules/order" ||
 	! grep -qs '^virtio_blk' "$debian_dir/modules/inner/order" ||
 	! grep -qs '^vmw_vsock_virtio_transport\.ko$' "$debian_dir/modules/vsock/order"; }; then
 	rm -f "$debian_dir/modules/order"
@@ -134,9 +138,9 @@ if [ -n "$debian_dir" ] && [ ! -s "$debian_dir/modules/order" ]; then
 			done <"$work/modules.list"
 		done
 	}
-	# The outer guest: KVM, tun for the inner guests' taps, and VFIO for
-	# the passthrough tests to come.
-	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1 tun
+	# The outer guest: KVM, tun for the inner guests' taps, VFIO for
+	# the passthrough cases and e1000e for their peer NIC.
+	modules_for "$work/out/modules" kvm-amd vfio-pci vfio_iommu_type1 tun e1000e
 	# The stock inner kernel's initrd: virtio-mmio is a module in Debian.
 	modules_for "$work/out/modules/inner" virtio_mmio virtio_blk virtio-rng virtio_net
 	# Linux's virtio-vsock driver, for the vsock case's initrd only (on
@@ -261,6 +265,7 @@ log "dma_map_benchmark: $tool"
 
 cat >"$state/kernels.env" <<EOF
 ignis_static=$ignis_static
+bench_vfio=$bench_vfio
 debian_dir=$debian_dir
 kernel_dir=$kernel_dir
 kernel_cached=$kernel_cached
