@@ -9,10 +9,11 @@
 # system tests through ctest (label system): Debian's kernel and one of our
 # own (built once, cached outside the repository in IGNIS_SYSTEM_CACHE, else
 # ~/.cache/ignis/system) boot on ignis inside an outer guest that QEMU TCG
-# emulates with an AMD CPU with SVM. Prints one line per case, the three
+# emulates with an AMD CPU with SVM. Prints one line per case, the four
 # figures (boot time, ignis vs QEMU microvm; Linux's dma_map_benchmark
-# through ignis's virtio-iommu vs QEMU's virtio-iommu-pci; a VFIO map and
-# unmap through ignis's iommu vs the bare ioctl) and a summary.
+# through ignis's virtio-iommu vs QEMU's virtio-iommu-pci, on a virtio
+# device and on a passed-through NIC; a VFIO map and unmap through
+# ignis's iommu vs the bare ioctl) and a summary.
 # Exit 0 when every case passed or all were skipped (no QEMU, no archive),
 # 1 otherwise. With --bench, only the figures (one outer guest, no ctest).
 # The outer guest runs every case whatever ctest's -R picks;

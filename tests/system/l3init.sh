@@ -130,16 +130,25 @@ if [ "${systest:-}" != bench ]; then
 		# virtio-mmio platform device on ignis, a virtio PCI function
 		# on QEMU), taken from its virtio driver, so that every
 		# dma_map_single/dma_unmap_single goes through the iommu.
+		# With dmab_nic=1, on the passed-through e1000e (8086:10d3)
+		# instead, taken from e1000e: every map a VFIO map call.
 		mount -t debugfs debugfs /sys/kernel/debug
-		for v in /sys/bus/virtio/devices/virtio*; do
-			[ "$(cat "$v/device")" = 0x0004 ] && break
-		done
-		t=$(readlink -f "$v/..")
-		t=${t##*/}
-		if [ -e "/sys/bus/platform/devices/$t" ]; then
-			bus=platform drv=virtio-mmio
+		if [ "${dmab_nic:-}" = 1 ]; then
+			for n in /sys/bus/pci/devices/*; do
+				[ "$(cat "$n/vendor"):$(cat "$n/device")" = 0x8086:0x10d3 ] && break
+			done
+			t=${n##*/} bus=pci drv=e1000e
 		else
-			bus=pci drv=virtio-pci
+			for v in /sys/bus/virtio/devices/virtio*; do
+				[ "$(cat "$v/device")" = 0x0004 ] && break
+			done
+			t=$(readlink -f "$v/..")
+			t=${t##*/}
+			if [ -e "/sys/bus/platform/devices/$t" ]; then
+				bus=platform drv=virtio-mmio
+			else
+				bus=pci drv=virtio-pci
+			fi
 		fi
 		echo "L3 dmab_dev=$bus/$t"
 		echo "$t" >"/sys/bus/$bus/drivers/$drv/unbind"
