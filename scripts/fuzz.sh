@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 # The API's (what a client or a config file sends), then the guest's
 # (rings, registers, requests) and the user's kernel image: README.md.
 targets_all=(fuzz_http fuzz_fc_json fuzz_virtq fuzz_mmio fuzz_blk_req
-	fuzz_net_hdr fuzz_viommu fuzz_boot fuzz_vsock)
+	fuzz_net_hdr fuzz_viommu fuzz_boot fuzz_vsock fuzz_vfio_pci)
 build=${IGNIS_FUZZ_BUILD:-build-fuzz}
 
 merge=false

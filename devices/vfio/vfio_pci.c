@@ -323,11 +323,33 @@ static void set_src(struct vfio_pci *vp, unsigned int off, unsigned int len,
 		vp->src[i] = (uint8_t)s;
 }
 
+/* Whether no capability laid out so far claims [off, off + len). */
+static bool src_is_free(const struct vfio_pci *vp, unsigned int off,
+			unsigned int len)
+{
+	for (unsigned int i = off; i < off + len && i < CFG_STD; i++)
+		if (vp->src[i] != SRC_HW)
+			return false;
+	return true;
+}
+
+/* Makes what is still the hardware's in [off, off + len) read-only: a
+ * capability dropped must not take bytes another one laid out (its
+ * Next, MSI-X's), or the guest would read the hardware's link there. */
+static void set_ro(struct vfio_pci *vp, unsigned int off, unsigned int len)
+{
+	for (unsigned int i = off; i < off + len && i < CFG_STD; i++)
+		if (vp->src[i] == SRC_HW)
+			vp->src[i] = SRC_HW_RO;
+}
+
 /*
  * Walks the hardware's capability list in (cfg) and lays config space
  * out. The list is not trusted: a pointer into the header or past 0xfc
  * ends it, and so does one seen before (a loop), so the walk takes 48
- * steps at most and the guest's list always ends. The caps kept are
+ * steps at most and the guest's list always ends; so does a header
+ * inside a capability laid out before (overlapping capabilities, which
+ * would otherwise swap links). The caps kept are
  * re-linked through virt[] in the hardware's order: MSI is dropped
  * (the guest then uses MSI-X, whose vectors ignis can route), and so is
  * an MSI-X that ignis does not emulate.
@@ -353,15 +375,22 @@ static void cfg_layout(struct vfio_pci *vp, const uint8_t *cfg)
 		if (ptr < CFG_HEADER_END || ptr > CFG_STD - 4 || seen[ptr / 4])
 			break;
 		seen[ptr / 4] = true;
+		/* A header inside a capability laid out before (overlapping
+		 * capabilities) ends the list too: its link would be theirs,
+		 * and theirs its. */
+		if (!src_is_free(vp, ptr, 2) ||
+		    (ptr == vp->msix_cap &&
+		     !src_is_free(vp, ptr, MSIX_CAP_LEN)))
+			break;
 		if (cfg[ptr] == CAP_ID_MSI) {
 			/* Unlinked, and its writes dropped: the guest has no
 			 * business there, and MSI on in the hardware would
 			 * take the device off MSI-X. */
-			set_src(vp, ptr, msi_len(cfg, ptr), SRC_HW_RO);
+			set_ro(vp, ptr, msi_len(cfg, ptr));
 			continue;
 		}
 		if (cfg[ptr] == MSIX_CAP_ID && ptr != vp->msix_cap) {
-			set_src(vp, ptr, MSIX_CAP_LEN, SRC_HW_RO);
+			set_ro(vp, ptr, MSIX_CAP_LEN);
 			continue;
 		}
 		if (ptr == vp->msix_cap) {
@@ -431,7 +460,8 @@ static void cfg_read_run(struct vfio_pci *vp, uint32_t off, uint8_t *p,
  * drivers/vfio/pci/vfio_pci_core.c, vfio_pci_mmap_fault(), and
  * vfio_pci_rdwr.c, __vfio_pci_memory_enabled()). So decode goes on in
  * the hardware before KVM slots point at it, and off after they are
- * gone. Bus Master and the rest are the hardware's; I/O Space stays 0. */
+ * gone; if the hardware refuses the write, decode stays off here too.
+ * Bus Master and the rest are the hardware's; I/O Space stays 0. */
 static void cfg_write_cmd(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 			  uint32_t n)
 {
@@ -447,8 +477,14 @@ static void cfg_write_cmd(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 	err = vfio_device_config_write(vp->dev, off, hw, n);
 	if (err)
 		vp_error(vp, "command write: %s", strerror(-err));
-	if (mem_on)
+	if (mem_on && err) {
+		/* The hardware may not decode: no slots over it. */
+		memcpy(hw, p, n);
+		hw[0] &= (uint8_t)~PCI_COMMAND_MEMORY;
+		pci_dev_cfg_write(vp->pdev, off, hw, n);
+	} else if (mem_on) {
 		pci_dev_cfg_write(vp->pdev, off, p, n);
+	}
 }
 
 /*

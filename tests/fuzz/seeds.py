@@ -750,6 +750,137 @@ def vsock():
           .pkt(9, 1, 2).pkt(V_RW, 1, 2, b"abcd", sel=0x18).emit(4).b)
 
 
+# ---- fuzz_vfio_pci (fuzz_vfio_pci.c) ----
+VP_MSIX_CAP = 0xA0  # the fake e1000e's
+VP_BAR0, VP_BAR3 = 0xC0000000, 0xC0020000  # where assign_bars puts them
+
+
+class Vp:
+    """The ops of fuzz_vfio_pci's input."""
+
+    def __init__(self, flags=0, slot=1, vectors=5, table_size=5, bar0=13,
+                 bar3=10, layout=None, sparse=None, pokes=None):
+        self.slot = 1 + slot % 31
+        self.b = u8(flags) + u8(slot - 1) + u8((table_size - 1) << 4 | vectors)
+        self.b += u8(bar0) + u8(bar3)
+        if flags & 0x02:
+            tbir, toff, pbir, poff = layout
+            self.b += u8(pbir << 4 | tbir) + u16(toff) + u16(poff)
+        if flags & 0x10:
+            for off, ln in sparse:
+                self.b += u8(off) + u8(ln)
+        if flags & 0x40:
+            self.b += u8(len(pokes))
+            for at, v in pokes:
+                self.b += u8(at) + u8(v)
+
+    def cf8(self, reg, ln, val=None):
+        ctl = (1 if val is not None else 0) | {1: 0, 2: 2, 4: 4}[ln] << 0
+        self.b += u8(0) + u8(ctl) + u8(0) + u16(reg) + u32(0)
+        self.b += u64(val or 0)
+        return self
+
+    def ecam(self, reg, ln, val=None):
+        ctl = (1 if val is not None else 0) | {1: 0, 2: 2, 4: 4, 8: 6}[ln]
+        self.b += u8(2) + u8(ctl) + u32(reg) + u64(val or 0)
+        return self
+
+    def mmio(self, bar, off, ln, val=None):
+        ctl = (1 if val is not None else 0) | {1: 0, 2: 2, 4: 4, 8: 6}[ln]
+        self.b += u8(3) + u8(ctl) + u8(bar) + u64(off) + u64(val or 0)
+        return self
+
+    def signal(self, v):
+        self.b += u8(5) + u8(v)
+        return self
+
+    def fail(self, kind, nth=1, err=0):
+        self.b += u8(6) + u8(err << 4 | kind) + u8(nth - 1)
+        return self
+
+    def fail_map(self, nth=1):
+        self.b += u8(7) + u8(nth - 1)
+        return self
+
+    def probe(self, bars=((0, VP_BAR0), (3, VP_BAR3)), ecam=False):
+        """Linux's pci_read_bases(), then pci_enable_device() with bus
+        master, the capability walk, and MSI-X: enabled masked, every
+        vector programmed and unmasked, then the function unmasked."""
+        acc = self.ecam if ecam else self.cf8
+        for b in range(6):
+            acc(0x10 + 4 * b, 4)
+            acc(0x10 + 4 * b, 4, 0xFFFFFFFF)
+            acc(0x10 + 4 * b, 4)
+            acc(0x10 + 4 * b, 4, dict(bars).get(b, 0))
+        acc(0x04, 2, 0x0006)
+        acc(0x06, 2)
+        for reg in (0x34, 0xC8, 0xC9, 0xE0, 0xE1, 0xA0, 0xA1, 0xA4, 0xA8):
+            acc(reg, 1)
+        return self
+
+    def msix_on(self, bar=3, base=0, n=5):
+        self.cf8(VP_MSIX_CAP + 2, 2, 0xC000)
+        for v in range(n):
+            at = base + 16 * v
+            self.mmio(bar, at, 4, 0xFEE00000 + (v << 12))
+            self.mmio(bar, at + 4, 4, 0)
+            self.mmio(bar, at + 8, 4, 0x4040 + v)
+            self.mmio(bar, at + 12, 4, 0)
+        return self.cf8(VP_MSIX_CAP + 2, 2, 0x8000)
+
+
+def vfio_pci():
+    t = "fuzz_vfio_pci"
+    # Linux's probe of the e1000e, its interrupts, one masked while its
+    # event comes (delivered at unmask), the PBA, MSI-X off.
+    v = Vp().probe().msix_on()
+    for i in range(5):
+        v.signal(i)
+    v.mmio(3, 16 + 12, 4, 1).signal(1).mmio(3, 16 + 12, 4, 0)
+    v.mmio(3, 0x2000, 8).mmio(3, 0x10, 8, 0x4141_FEE01000)
+    v.mmio(0, 0x100, 4, 0x12345678).mmio(0, 0x100, 4)
+    write(t, "linux-probe", v.cf8(VP_MSIX_CAP + 2, 2, 0).cf8(0x04, 2, 0).b)
+    write(t, "ecam-probe", Vp().probe(ecam=True).msix_on().signal(2).b)
+    # BAR0 64-bit prefetchable: the 64-bit window.
+    write(t, "bar0-64", Vp(flags=0x0C).probe(
+        bars=((0, 0), (3, VP_BAR0))).cf8(0x14, 4, 0x10).cf8(0x10, 4, 0)
+        .cf8(0x04, 2, 6).mmio(0, 0x40, 8, 7).msix_on().b)
+    # The table and PBA in BAR0, which then has three slots.
+    write(t, "table-in-bar0", Vp(flags=0x02, layout=(0, 0x1000, 0, 0x3000))
+          .probe().msix_on(bar=0, base=0x1000).signal(0).b)
+    # Sparse areas, one off a page (BAR0 then trapped whole).
+    write(t, "sparse", Vp(flags=0x10, sparse=((0, 8), (0x10, 8)))
+          .probe().mmio(0, 0x9000, 4, 1).b)
+    write(t, "sparse-unaligned", Vp(flags=0x10, sparse=((0x81, 2), (4, 1)))
+          .probe().mmio(0, 0x1800, 2).b)
+    # Two BARs over each other, then apart; sizing with decode on.
+    write(t, "overlap", Vp().probe().cf8(0x1C, 4, VP_BAR0)
+          .cf8(0x1C, 4, VP_BAR3).cf8(0x10, 4, 0xFFFFFFFF)
+          .cf8(0x10, 4, VP_BAR0 + 0x800).cf8(0x10, 4, VP_BAR0).b)
+    # The kernel failing: SET_IRQS at enable (retried), config writes,
+    # KVM refusing a slot.
+    write(t, "failures", Vp().fail(2).fail_map(2).probe().msix_on()
+          .fail(1, 2).cf8(0x04, 2, 0).cf8(0x04, 2, 6).fail(0)
+          .mmio(0, 8, 4).fail(4, 3).mmio(3, 0x800, 4, 5).b)
+    # Small BARs (trapped, movable off a page), small windows.
+    write(t, "small-bars", Vp(flags=0x80, bar0=4, bar3=8).probe(
+        bars=((0, VP_BAR0 + 0x10), (3, VP_BAR0 + 0x1000))).msix_on().b)
+    # Hardware lists: only MSI; a loop; MSI-X twice; no MSI.
+    write(t, "msi-only", Vp(flags=0x40, pokes=((0x34, 0xD0), (0xD1, 0)))
+          .probe().b)
+    write(t, "loop", Vp(flags=0x40, pokes=((0xA1, 0xC8),)).probe().b)
+    write(t, "no-msi", Vp(flags=0x01, vectors=8, table_size=8).probe()
+          .msix_on(n=8).signal(7).b)
+    # Junk in CONFIG_ADDRESS, odd ports and lengths, ECAM off the slot.
+    v = Vp().probe()
+    v.b += u8(0) + u8(0x09) + u8(0) + u16(0) + u32(0x80FF0004) + u64(6)
+    v.b += u8(0) + u8(0x30) + u8(6) + u16(0) + u32(0) + u64(0)
+    v.b += u8(0) + u8(0x25) + u8(1) + u16(0) + u32(0) + u64(0xFFFF)
+    v.b += u8(2) + u8(0x1D) + u32(0x10003) + u64(0)
+    v.b += u8(2) + u8(0x0C) + u32(0xFFFFF) + u64(0)
+    write(t, "junk", v.b)
+
+
 TARGETS = {
     "fuzz_virtq": virtq,
     "fuzz_mmio": mmio,
@@ -758,6 +889,7 @@ TARGETS = {
     "fuzz_viommu": viommu,
     "fuzz_boot": boot,
     "fuzz_vsock": vsock,
+    "fuzz_vfio_pci": vfio_pci,
 }
 
 if __name__ == "__main__":

@@ -880,10 +880,37 @@ static ssize_t fake_pread(void *ctx, int fd, void *buf, size_t len,
 	return n;
 }
 
+/*
+ * The config bits a write leaves alone, as hardware and vfio-pci's
+ * virtualized registers have them (drivers/vfio/pci/vfio_pci_config.c):
+ * the IDs, class and revision, the header type, the Capabilities List
+ * bit and pointer, and each capability's ID and Next byte (the list as
+ * it is now, walked with a bound).
+ */
+static uint8_t config_ro(const struct fake_device *d, uint64_t at)
+{
+	const uint8_t *c = d->config;
+	unsigned int ptr, n = 0;
+
+	if (at < 4 || (at >= 0x08 && at < 0x0c) || at == 0x0e || at == 0x34)
+		return 0xff;
+	if (at == 0x06)
+		return 0x10;
+	if (at >= 0x100 || !(c[0x06] & 0x10))
+		return 0;
+	for (ptr = c[0x34] & 0xfc; ptr >= 0x40 && n < 48;
+	     ptr = c[ptr + 1] & 0xfc, n++) {
+		if (at == ptr || at == ptr + 1)
+			return 0xff;
+	}
+	return 0;
+}
+
 static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t len,
 			   uint64_t offset)
 {
 	struct fake_vfio *f = ctx;
+	const struct fake_fd *e;
 	uint8_t *p;
 	ssize_t n;
 	int ret = count_call(f, FAKE_PWRITE, 0);
@@ -893,14 +920,16 @@ static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t len,
 	n = region_io(f, fd, offset, len, &p);
 	if (n <= 0)
 		return n;
-	/* Config: the IDs are read-only, as vfio-pci's virtualized ones. */
+	e = get_fd(f, fd); /* a device's: region_io() took it */
 	for (ssize_t i = 0; i < n; i++) {
 		uint64_t at = (offset & REGION_MASK) + (uint64_t)i;
+		uint8_t ro = 0;
 
-		if ((offset >> REGION_SHIFT) == VFIO_PCI_CONFIG_REGION_INDEX &&
-		    at < 4)
-			continue;
-		p[i] = ((const uint8_t *)buf)[i];
+		if (e &&
+		    (offset >> REGION_SHIFT) == VFIO_PCI_CONFIG_REGION_INDEX)
+			ro = config_ro(&f->devices[e->obj], at);
+		p[i] = (uint8_t)((p[i] & ro) |
+				 (((const uint8_t *)buf)[i] & ~ro));
 	}
 	return n;
 }
@@ -935,7 +964,7 @@ static int fake_mmap(void *ctx, int fd, size_t len, int prot, uint64_t offset,
 		 (off_t)(i * FAKE_BAR_SLOT + off));
 	if (p == MAP_FAILED)
 		return -errno;
-	f->mmaps[slot] = (struct fake_mmap){ p, len };
+	f->mmaps[slot] = (struct fake_mmap){ p, len, offset };
 	*out = p;
 	return 0;
 }

@@ -33,7 +33,9 @@
  *    table at 0 and the PBA at 0x2000 and a MSIX_MAPPABLE cap, INTA,
  *    PM, MSI (64-bit), PCIe and MSI-X (5 vectors) capabilities), regions backed by a memfd so that mmap gives real
  *    memory that pread sees, SET_IRQS validated as the kernel does and
- *    recorded byte for byte, resets counted;
+ *    recorded byte for byte, resets counted; config writes
+ *    leave what is read-only alone (IDs, class, header type, the
+ *    capability list's pointers and IDs), as vfio-pci's virtualization;
  *  - every fd it hands out is its own number (from FAKE_FD_BASE, never
  *    reused): other fds get -EBADF; open fds and live mmaps are counted;
  *  - failure injection: the nth call of a kind (or of one ioctl) fails
@@ -139,6 +141,7 @@ struct fake_fd {
 struct fake_mmap {
 	void *addr; /* NULL: free slot */
 	size_t len; /* bytes */
+	uint64_t offset; /* in the device fd: region << 40 | offset */
 };
 
 struct fake_vfio {
