@@ -34,7 +34,7 @@ t0=$(date +%s)
 scripts/setup.sh
 echo "== system tests: configure $build"
 cmake -S . -B "$build" -DIGNIS_SYSTEM_TESTS=ON >/dev/null
-cmake --build "$build" --target ignis_tsexec ignis_vsockcat -j "$(nproc)" >/dev/null
+cmake --build "$build" --target ignis_tsexec ignis_vsockcat ignis_guests -j "$(nproc)" >/dev/null
 
 status=0
 if [ $bench = 1 ]; then

@@ -1462,6 +1462,62 @@ case_dma_map_benchmark_vfio() {
 	fi
 }
 
+# vfio_map_limit: issue 8's "a guest that floods MAP requests past the
+# limit gets NOMEM", with the real VFIO device. VFIO's type1 allows
+# dma_entry_limit (65535 by default) mappings per container, then
+# VFIO_IOMMU_MAP_DMA fails with ENOSPC. The freestanding guest vfio_flood
+# (tests/guest/vfio_flood) attaches the passed-through function
+# (endpoint 0x10008: PCI slot 1) to a domain and MAPs 4 KiB pages at
+# successive IOVAs until one is refused; ignis must answer that one
+# NOMEM (8), roll it back and go on: one UNMAP of the whole range and a
+# MAP after it are OK, the guest ends, ignis exits 0 without a crash.
+case_vfio_map_limit() {
+	local run=vfio-map-limit p maps st t_go t_end t_unmap why flood_s unmap_s
+	p=$(vfio_bind)
+	if [ -n "$p" ]; then
+		verdict vfio_map_limit FAIL "$p"
+		return
+	fi
+	if [ ! -f $IMG/vfio_flood ]; then
+		verdict vfio_map_limit FAIL "no $IMG/vfio_flood in the outer initramfs (boot.sh packs it from the build tree's tests/guest)"
+		return
+	fi
+	boot $run $IGNIS_SECS $IGNIS --kernel $IMG/vfio_flood --memory 64M \
+		--iommu --vfio $VFIO_BDF --cmdline "vfio_flood.ep=0x10008"
+	maps=$(sed -n 's/^ *[0-9.]* vfio_flood: maps_ok=\([0-9]*\) .*/\1/p' /tmp/$run.log | head -n 1)
+	st=$(sed -n 's/^ *[0-9.]* vfio_flood: maps_ok=[0-9]* first_fail_status=\([0-9a-z]*\).*/\1/p' /tmp/$run.log | head -n 1)
+	t_go=$(l3ts $run "vfio_flood: flood go")
+	t_end=$(l3ts $run "vfio_flood: maps_ok=")
+	t_unmap=$(l3ts $run "vfio_flood: unmap_all")
+	# Seconds between those lines, by the outer guest's clock.
+	flood_s=$(awk -v a="$t_go" -v b="$t_end" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a; else print "?" }')
+	unmap_s=$(awk -v a="$t_end" -v b="$t_unmap" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a; else print "?" }')
+	# What ignis said on stderr; a crash, or a rollback that failed
+	# (the device then needs a reset), is a failure.
+	why=$(grep -iE 'rollback failed|needs a reset|segmentation|abort|assert|sanitizer|runtime error' /tmp/$run.err | head -n 2 | tr '\n' '|')
+	if [ "$timed_out" = 1 ]; then
+		p="hung: killed after the ${IGNIS_SECS}s bound (rc $rc); console tail: $(tail -n 3 /tmp/$run.log | tr '\n' '|')"
+	elif [ -z "$maps" ]; then
+		p="the guest printed no maps_ok line (rc $rc); console tail: $(tail -n 3 /tmp/$run.log | tr '\n' '|')"
+	elif ! in_range "$maps" 60000 65535; then
+		p="maps_ok=$maps, want 60000-65535 (type1's dma_entry_limit); first_fail_status=$st"
+	elif [ "$st" != 8 ]; then
+		p="first_fail_status=$st after $maps MAPs, want 8 (VIRTIO_IOMMU_S_NOMEM)"
+	elif ! grep -q ' vfio_flood: done' /tmp/$run.log; then
+		p="the guest did not finish after the refused MAP: $(grep -E ' vfio_flood: (unmap_all|remap|FAILED)' /tmp/$run.log | tr '\n' '|')"
+	elif [ -n "$why" ]; then
+		p="ignis's stderr: $why"
+	elif [ "$rc" != 0 ]; then
+		p="ignis exited $rc after the guest's reset; stderr: $(head -n 2 /tmp/$run.err | tr '\n' '|')"
+	fi
+	echo "=== vfio_map_limit: maps_ok=$maps first_fail_status=$st flood $flood_s s, unmap of all $unmap_s s; $(grep ' vfio_flood: answered=' /tmp/$run.log | sed 's/^ *[0-9.]* vfio_flood: //'); stderr $(wc -l </tmp/$run.err) lines: $(head -n 2 /tmp/$run.err | tr '\n' '|')"
+	if [ -n "$p" ]; then
+		verdict vfio_map_limit FAIL "$p"
+	else
+		verdict vfio_map_limit PASS "maps_ok=$maps, then NOMEM ($st); flood $flood_s s, whole-range UNMAP $unmap_s s, a MAP after it OK; exit 0 after $wall s"
+	fi
+}
+
 # selected SUITE CASE...: whether SUITE (all, tests, bench, or a
 # comma-separated list of case names) has any of the CASEs.
 selected() {
@@ -1506,6 +1562,7 @@ systest_run() {
 	selected "$s" api_lifecycle api_drive_swap && case_api_lifecycle
 	selected "$s" vsock_linux && case_vsock_linux
 	selected "$s" vfio_e1000e vfio_e1000e_iommu && case_vfio_e1000e
+	selected "$s" vfio_map_limit && case_vfio_map_limit
 	selected "$s" vfio_map_bench && case_vfio_map_bench
 	selected "$s" harness_hang && case_harness_hang
 	selected "$s" boot_ratio && case_boot_ratio
