@@ -8,6 +8,7 @@
 
 #include "arch/x86_64/aml.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/acpi_priv.h"
 
 /*
  * Written from the ACPI 6.5 specification; section numbers below are its.
@@ -32,12 +33,8 @@
 #define ACPI_MADT_REVISION 6 /* 5.2.12 */
 #define ACPI_DSDT_REVISION 2 /* 5.2.11.1: 2 = 64-bit AML integers */
 #define ACPI_VIOT_REVISION 0 /* 5.2.32: VIOT, ACPI 6.4+ */
-/* MCFG: PCI Firmware Specification 3.0, 4.1.2 (ACPI 6.5 5.2.6 reserves
- * the signature); revision 1. */
-#define ACPI_MCFG_REVISION 1
 
 /* VIOT node types (ACPI 6.5, 5.2.32.1). */
-#define VIOT_NODE_PCI_RANGE 1 /* PCI endpoints, by BDF range */
 #define VIOT_NODE_MMIO 2 /* an endpoint at an MMIO base */
 #define VIOT_NODE_VIRTIO_IOMMU_MMIO 4 /* a virtio-iommu on virtio-mmio */
 
@@ -73,19 +70,6 @@
 #define MADT_INTI_CONFORMS 0 /* MPS INTI flags: as the bus says */
 #define MADT_NMI_LINT 1 /* LINT1 is NMI (cpuid.c programs it) */
 
-/* System Description Table Header (5.2.6, Table 5.4). */
-struct acpi_header {
-	char signature[4]; /* e.g. "APIC" */
-	uint32_t length; /* whole table, header included */
-	uint8_t revision; /* of this table's layout */
-	uint8_t checksum; /* the whole table sums to 0 */
-	char oem_id[6]; /* ACPI_OEM_ID */
-	char oem_table_id[8]; /* ACPI_OEM_TABLE_ID */
-	uint32_t oem_revision; /* ACPI_OEM_REVISION */
-	char creator_id[4]; /* ACPI_CREATOR_ID */
-	uint32_t creator_revision; /* ACPI_CREATOR_REVISION */
-} __attribute__((packed));
-
 /* Root System Description Pointer (5.2.5.3, Table 5.3). */
 struct acpi_rsdp {
 	char signature[8]; /* "RSD PTR " */
@@ -103,37 +87,6 @@ struct acpi_rsdp {
 struct acpi_xsdt {
 	struct acpi_header hdr; /* "XSDT" */
 	uint64_t entry[4]; /* the FADT, the MADT, [the MCFG], [the VIOT] */
-} __attribute__((packed));
-
-/* PCI Express memory mapped configuration space base address description
- * table (PCI Firmware 3.0, 4.1.2, Table 4-2). */
-struct acpi_mcfg {
-	struct acpi_header hdr; /* "MCFG" */
-	uint8_t reserved[8]; /* 0 */
-} __attribute__((packed));
-
-/* One ECAM region (Table 4-3). */
-struct mcfg_alloc {
-	uint64_t base; /* ECAM of bus start_bus */
-	uint16_t segment; /* PCI segment group */
-	uint8_t start_bus; /* first bus decoded */
-	uint8_t end_bus; /* last bus decoded */
-	uint32_t reserved; /* 0 */
-} __attribute__((packed));
-
-/* A PCI range node (5.2.32.2): BDFs bdf_start..bdf_end of segments
- * segment_start..segment_end are endpoints from endpoint_start on. */
-struct viot_pci_range {
-	uint8_t type; /* VIOT_NODE_PCI_RANGE */
-	uint8_t reserved0;
-	uint16_t length; /* sizeof */
-	uint32_t endpoint_start; /* ID of the first BDF */
-	uint16_t segment_start; /* first segment */
-	uint16_t segment_end; /* last segment */
-	uint16_t bdf_start; /* first BDF */
-	uint16_t bdf_end; /* last BDF */
-	uint16_t output_node; /* the iommu node, from the table's start */
-	uint8_t reserved1[6];
 } __attribute__((packed));
 
 /* Virtual I/O Translation table (5.2.32): which endpoints an iommu
@@ -255,7 +208,6 @@ struct madt_lapic_nmi {
 	uint8_t lint; /* LINT0 or LINT1 */
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct acpi_header) == 36, "table header");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP (revision 2)");
 _Static_assert(sizeof(struct acpi_gas) == 12, "generic address");
 _Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT");
@@ -269,9 +221,6 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT header");
 _Static_assert(sizeof(struct madt_lapic) == 8, "MADT local APIC");
 _Static_assert(sizeof(struct madt_ioapic) == 12, "MADT I/O APIC");
 _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT local APIC NMI");
-_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG header");
-_Static_assert(sizeof(struct mcfg_alloc) == 16, "MCFG allocation");
-_Static_assert(sizeof(struct viot_pci_range) == 24, "VIOT PCI range");
 
 /* COM1: a 16550 (PNP0501) on 8 ports and an ISA IRQ. */
 static void dsdt_serial(struct aml *w, const void *ctx)
@@ -358,60 +307,6 @@ static void dsdt_virtio(struct aml *w, const void *ctx)
 	aml_name_crs(w, &r);
 }
 
-/*
- * Device (PCI0): the host bridge of segment 0, bus 0 (PNP0A08, PCI
- * Express, compatible with PNP0A03; 6.1.2, 6.5.5 _BBN, 6.5.6 _SEG). _CRS
- * (6.2.2): the bus number, the config ports 0xCF8-0xCFF (which Linux takes
- * back out of the windows: resource_is_pcicfg_ioport() in
- * arch/x86/pci/acpi.c), and the windows it forwards. No I/O window: no
- * device has I/O BARs. No _PRT: devices interrupt with MSI-X only. No _OSC:
- * it is optional for PNP0A03-compatible bridges, and Linux then keeps
- * native PCIe services and ASPM off, which ignis does not offer anyway.
- * The windows are not Prefetchable: Linux refuses a non-prefetchable BAR
- * inside a prefetchable window (pci_find_parent_resource()), and our 64-bit
- * window may hold either kind.
- */
-static void dsdt_pci0(struct aml *w, const void *ctx)
-{
-	const struct acpi_pci_host *h = ctx;
-	struct aml_res r;
-
-	aml_nameseg(w, "PCI0");
-	aml_name_eisaid(w, "_HID", "PNP0A08");
-	aml_name_eisaid(w, "_CID", "PNP0A03");
-	aml_name_int(w, "_SEG", 0);
-	aml_name_int(w, "_BBN", 0);
-	aml_name_int(w, "_UID", 0);
-	res_init(&r);
-	res_word_bus_number(&r, 0, 0);
-	res_io(&r, 0xcf8, 8);
-	res_dword_memory(&r, (uint32_t)h->mmio32_base, (uint32_t)h->mmio32_size,
-			 RES_MEM_NON_CACHEABLE);
-	if (h->mmio64_size)
-		res_qword_memory(&r, h->mmio64_base, h->mmio64_size,
-				 RES_MEM_CACHEABLE);
-	aml_name_crs(w, &r);
-}
-
-/*
- * Device (MRES): motherboard resources (PNP0C02) holding the ECAM. Linux
- * uses the MCFG's ECAM only once it finds that range reserved in E820 or
- * in a PNP0C01/PNP0C02 device's _CRS (is_acpi_reserved() in
- * arch/x86/pci/mmconfig-shared.c); otherwise it stays on the 0xCF8 ports.
- */
-static void dsdt_mres(struct aml *w, const void *ctx)
-{
-	const struct acpi_pci_host *h = ctx;
-	struct aml_res r;
-
-	aml_nameseg(w, "MRES");
-	aml_name_eisaid(w, "_HID", "PNP0C02");
-	aml_name_int(w, "_UID", 0);
-	res_init(&r);
-	res_mem32_fixed(&r, (uint32_t)h->ecam_base, ACPI_ECAM_BUS_SIZE);
-	aml_name_crs(w, &r);
-}
-
 /* Scope (\_SB) { ... }'s body: every device belongs on the system bus
  * (5.3.1). */
 static void dsdt_sb(struct aml *w, const void *ctx)
@@ -432,8 +327,8 @@ static void dsdt_sb(struct aml *w, const void *ctx)
 		aml_device(w, dsdt_virtio,
 			   &(struct dsdt_vr){ .n = i, .m = &d->mmio[i] });
 	if (d->pci) {
-		aml_device(w, dsdt_pci0, d->pci);
-		aml_device(w, dsdt_mres, d->pci);
+		aml_device(w, acpi_dsdt_pci0, d->pci);
+		aml_device(w, acpi_dsdt_mres, d->pci);
 	}
 }
 
@@ -446,8 +341,8 @@ static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 	return (uint8_t)-sum;
 }
 
-static void acpi_header_init(struct acpi_header *h, const char *sig, size_t len,
-			     uint8_t rev)
+void acpi_header_init(struct acpi_header *h, const char *sig, size_t len,
+		      uint8_t rev)
 {
 	memcpy(h->signature, sig, sizeof(h->signature));
 	h->length = (uint32_t)len;
@@ -461,7 +356,7 @@ static void acpi_header_init(struct acpi_header *h, const char *sig, size_t len,
 }
 
 /* Sets the checksum of the table at (p), whose header says its length. */
-static void acpi_table_sum(uint8_t *p)
+void acpi_table_sum(uint8_t *p)
 {
 	struct acpi_header h;
 
@@ -606,29 +501,6 @@ static void acpi_write_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt,
 	acpi_table_sum(p);
 }
 
-static size_t acpi_mcfg_len(const struct acpi_desc *d)
-{
-	return d->pci ? sizeof(struct acpi_mcfg) + sizeof(struct mcfg_alloc) :
-			0;
-}
-
-/* The MCFG: one region, segment 0, bus 0. */
-static void acpi_write_mcfg(uint8_t *p, const struct acpi_desc *d)
-{
-	struct acpi_mcfg m = { .reserved = { 0 } };
-	struct mcfg_alloc a = {
-		.base = d->pci->ecam_base,
-		.segment = 0,
-		.start_bus = 0,
-		.end_bus = 0,
-	};
-
-	acpi_header_init(&m.hdr, "MCFG", acpi_mcfg_len(d), ACPI_MCFG_REVISION);
-	memcpy(p, &m, sizeof(m));
-	memcpy(p + sizeof(m), &a, sizeof(a));
-	acpi_table_sum(p);
-}
-
 static unsigned int acpi_nr_translated(const struct acpi_desc *d)
 {
 	unsigned int n = 0;
@@ -644,7 +516,7 @@ static size_t acpi_viot_len(const struct acpi_desc *d)
 		return 0;
 	return sizeof(struct acpi_viot) + sizeof(struct viot_iommu_mmio) +
 	       acpi_nr_translated(d) * sizeof(struct viot_mmio_endpoint) +
-	       d->nr_pci_ranges * sizeof(struct viot_pci_range);
+	       acpi_viot_pci_len(d);
 }
 
 /* The iommu node first, then an endpoint node per translated device and
@@ -682,22 +554,7 @@ static void acpi_write_viot(uint8_t *p, const struct acpi_desc *d)
 		memcpy(p + off, &e, sizeof(e));
 		off += sizeof(e);
 	}
-	for (unsigned int i = 0; i < d->nr_pci_ranges; i++) {
-		const struct acpi_pci_range *pr = &d->pci_ranges[i];
-		struct viot_pci_range e = {
-			.type = VIOT_NODE_PCI_RANGE,
-			.length = sizeof(e),
-			.endpoint_start = pr->endpoint_start,
-			.segment_start = 0,
-			.segment_end = 0,
-			.bdf_start = pr->bdf_start,
-			.bdf_end = pr->bdf_end,
-			.output_node = iommu_off,
-		};
-
-		memcpy(p + off, &e, sizeof(e));
-		off += sizeof(e);
-	}
+	acpi_write_viot_pci(p + off, d, iommu_off);
 	acpi_table_sum(p);
 }
 
@@ -716,98 +573,6 @@ static void acpi_write_rsdp(uint8_t *p, uint64_t xsdt)
 				   offsetof(struct acpi_rsdp, rsdt_addr) + 4);
 	r.ext_checksum = acpi_checksum((const uint8_t *)&r, sizeof(r));
 	memcpy(p, &r, sizeof(r));
-}
-
-/* Whether [a, a + alen) and [b, b + blen) meet; neither wraps. */
-static bool acpi_overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/* The PCI host: an ECAM and windows that fit their descriptors and no
- * other device's registers. */
-static int acpi_check_pci(const struct acpi_desc *d)
-{
-	const struct acpi_pci_host *h = d->pci;
-	const uint64_t four_g = 0x100000000ULL;
-
-	if (!h)
-		return 0;
-	if (h->ecam_base % ACPI_ECAM_BUS_SIZE ||
-	    h->ecam_base > four_g - ACPI_ECAM_BUS_SIZE)
-		return -EINVAL;
-	if (!h->mmio32_size || h->mmio32_size > four_g ||
-	    h->mmio32_base > four_g - h->mmio32_size)
-		return -EINVAL;
-	if (h->mmio64_size &&
-	    (h->mmio64_base < four_g ||
-	     h->mmio64_size - 1 > UINT64_MAX - h->mmio64_base))
-		return -EINVAL;
-	if (acpi_overlaps(h->ecam_base, ACPI_ECAM_BUS_SIZE, h->mmio32_base,
-			  h->mmio32_size))
-		return -EINVAL;
-	for (unsigned int i = 0; i < d->nr_mmio; i++) {
-		const struct acpi_mmio_dev *m = &d->mmio[i];
-
-		if (acpi_overlaps(m->base, m->size, h->ecam_base,
-				  ACPI_ECAM_BUS_SIZE) ||
-		    acpi_overlaps(m->base, m->size, h->mmio32_base,
-				  h->mmio32_size))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-/* How many BDFs (and endpoint IDs) (r) covers. */
-static uint64_t acpi_range_len(const struct acpi_pci_range *r)
-{
-	return (uint64_t)r->bdf_end - r->bdf_start + 1;
-}
-
-/* Whether range (i) shares a BDF or an endpoint ID with a later range or
- * an endpoint ID with a translated device. */
-static bool acpi_range_clashes(const struct acpi_desc *d, unsigned int i)
-{
-	const struct acpi_pci_range *r = &d->pci_ranges[i];
-	uint64_t n = acpi_range_len(r);
-
-	for (unsigned int j = i + 1; j < d->nr_pci_ranges; j++) {
-		const struct acpi_pci_range *o = &d->pci_ranges[j];
-
-		if (acpi_overlaps(r->bdf_start, n, o->bdf_start,
-				  acpi_range_len(o)) ||
-		    acpi_overlaps(r->endpoint_start, n, o->endpoint_start,
-				  acpi_range_len(o)))
-			return true;
-	}
-	for (unsigned int j = 0; j < d->nr_mmio; j++)
-		if (d->mmio[j].translated &&
-		    acpi_overlaps(r->endpoint_start, n, d->mmio[j].endpoint, 1))
-			return true;
-	return false;
-}
-
-/* PCI ranges: on bus 0 of a PCI host, behind an iommu, each BDF and
- * endpoint ID named once. Ranges are checked before their lengths. */
-static int acpi_check_pci_ranges(const struct acpi_desc *d)
-{
-	if (!d->nr_pci_ranges)
-		return 0;
-	if (!d->pci || !d->has_iommu || !d->pci_ranges ||
-	    d->nr_pci_ranges > ACPI_MAX_PCI_RANGES)
-		return -EINVAL;
-	for (unsigned int i = 0; i < d->nr_pci_ranges; i++) {
-		const struct acpi_pci_range *r = &d->pci_ranges[i];
-
-		/* Bus 0 is all the host decodes (BDF bits 15-8). */
-		if (r->bdf_start > r->bdf_end || r->bdf_end > 0xff ||
-		    r->endpoint_start > UINT32_MAX - (acpi_range_len(r) - 1))
-			return -EINVAL;
-	}
-	for (unsigned int i = 0; i < d->nr_pci_ranges; i++)
-		if (acpi_range_clashes(d, i))
-			return -EINVAL;
-	return 0;
 }
 
 static int acpi_check_desc(const struct acpi_desc *d)
