@@ -96,6 +96,18 @@ int kvm_check_cap(const struct kvm *kvm, long cap)
 	return kvm_ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, (void *)cap);
 }
 
+int kvm_signal_msi(const struct kvm *kvm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+	int ret = kvm_ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi);
+
+	return ret < 0 ? ret : 0;
+}
+
 int kvm_set_memory(const struct kvm *kvm, uint32_t slot, gpa_t addr,
 		   uint64_t size, void *host)
 {

@@ -34,6 +34,10 @@ int kvm_check_cap(const struct kvm *kvm, long cap);
 int kvm_set_memory(const struct kvm *kvm, uint32_t slot, gpa_t addr,
 		   uint64_t size, void *host);
 
+/* KVM_SIGNAL_MSI: message (addr, data) to the guest's LAPICs now. 0
+ * (also when the guest blocked it, which KVM reports as 0) or -errno. */
+int kvm_signal_msi(const struct kvm *kvm, uint64_t addr, uint32_t data);
+
 /* ioctl(fd, req, arg) with the result or -errno (EINTR not retried). */
 int kvm_ioctl(int fd, unsigned long req, void *arg);
 

@@ -101,14 +101,8 @@ static int host_irqfd(void *ctx, int fd, unsigned int gsi, bool assign)
 static int host_send_msi(void *ctx, uint64_t addr, uint32_t data)
 {
 	struct vm *vm = ctx;
-	struct kvm_msi msi = {
-		.address_lo = (uint32_t)addr,
-		.address_hi = (uint32_t)(addr >> 32),
-		.data = data,
-	};
-	int ret = kvm_ioctl(vm->kvm.vm_fd, KVM_SIGNAL_MSI, &msi);
 
-	return ret < 0 ? ret : 0;	/* 0: the guest blocked it */
+	return kvm_signal_msi(&vm->kvm, addr, data);
 }
 
 static const struct vfio_pci_host_ops host_ops = {

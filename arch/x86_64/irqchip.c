@@ -27,15 +27,8 @@ _Static_assert(X86_IRQ_ROUTES == IOAPIC_NR_PINS, "one route per IOAPIC pin");
 static int irqchip_send_msi(void *ctx, uint64_t addr, uint32_t data)
 {
 	struct vm *vm = ctx;
-	struct kvm_msi msi = {
-		.address_lo = (uint32_t)addr,
-		.address_hi = (uint32_t)(addr >> 32),
-		.data = data,
-	};
-	int ret = kvm_ioctl(vm->kvm.vm_fd, KVM_SIGNAL_MSI, &msi);
 
-	/* 0 means the guest blocked it (a disabled LAPIC): not an error. */
-	return ret < 0 ? ret : 0;
+	return kvm_signal_msi(&vm->kvm, addr, data);
 }
 
 /* One table entry routing (gsi) to (r)'s message. */

@@ -1217,7 +1217,6 @@ ratio() {
 case_dma_map_benchmark() {
 	local i vmm fails="" problem
 	local ignis_maps="" ignis_unmaps="" qemu_maps="" qemu_unmaps=""
-	local ignis_map ignis_unmap qemu_map qemu_unmap
 	# Alternating, so that a slow stretch of the shared host weighs on
 	# both VMMs alike; boots differ by 10-20%, hence the medians.
 	for i in 1 2 3; do
@@ -1239,19 +1238,28 @@ case_dma_map_benchmark() {
 			fi
 		done
 	done
+	dmab_report dma_map_benchmark "" virtio-iommu-pci
+}
+
+# dmab_report CASE WHAT QEMU: the medians of the caller's ignis_maps,
+# ignis_unmaps, qemu_maps and qemu_unmaps (three runs each, us), the
+# figure's lines (WHAT: more of its conditions; QEMU: QEMU's devices) and
+# CASE's verdict, FAIL with the caller's fails when there are any.
+dmab_report() {
+	local c=$1 what=$2 q=$3 im iu qm qu
 	# shellcheck disable=SC2086 # three numbers, split on purpose
 	{
-		ignis_map=$(median3 $ignis_maps)
-		ignis_unmap=$(median3 $ignis_unmaps)
-		qemu_map=$(median3 $qemu_maps)
-		qemu_unmap=$(median3 $qemu_unmaps)
+		im=$(median3 $ignis_maps)
+		iu=$(median3 $ignis_unmaps)
+		qm=$(median3 $qemu_maps)
+		qu=$(median3 $qemu_unmaps)
 	}
-	echo "SYSTEM-BENCH dma_map_benchmark median-of-3 (us, 4 KiB, iommu.strict=1): ignis map $ignis_map unmap $ignis_unmap; qemu virtio-iommu-pci map $qemu_map unmap $qemu_unmap"
-	echo "SYSTEM-BENCH dma_map_benchmark ratio ignis/qemu: map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
+	echo "SYSTEM-BENCH $c median-of-3 (us, 4 KiB, iommu.strict=1$what): ignis map $im unmap $iu; qemu $q map $qm unmap $qu"
+	echo "SYSTEM-BENCH $c ratio ignis/qemu: map $(ratio "$im" "$qm"), unmap $(ratio "$iu" "$qu")"
 	if [ -n "$fails" ]; then
-		verdict dma_map_benchmark FAIL "$fails"
+		verdict $c FAIL "$fails"
 	else
-		verdict dma_map_benchmark PASS "map/unmap us (medians of 3): ignis $ignis_map/$ignis_unmap, qemu $qemu_map/$qemu_unmap; ratio ignis/qemu map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
+		verdict $c PASS "map/unmap us (medians of 3): ignis $im/$iu, qemu $qm/$qu; ratio ignis/qemu map $(ratio "$im" "$qm"), unmap $(ratio "$iu" "$qu")"
 	fi
 }
 
@@ -1446,20 +1454,8 @@ case_dma_map_benchmark_vfio() {
 			fi
 		done
 	done
-	# shellcheck disable=SC2086 # three numbers, split on purpose
-	{
-		ignis_map=$(median3 $ignis_maps)
-		ignis_unmap=$(median3 $ignis_unmaps)
-		qemu_map=$(median3 $qemu_maps)
-		qemu_unmap=$(median3 $qemu_unmaps)
-	}
-	echo "SYSTEM-BENCH dma_map_benchmark_vfio median-of-3 (us, 4 KiB, iommu.strict=1, the e1000e through VFIO): ignis map $ignis_map unmap $ignis_unmap; qemu vfio-pci + virtio-iommu-pci map $qemu_map unmap $qemu_unmap"
-	echo "SYSTEM-BENCH dma_map_benchmark_vfio ratio ignis/qemu: map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
-	if [ -n "$fails" ]; then
-		verdict dma_map_benchmark_vfio FAIL "$fails"
-	else
-		verdict dma_map_benchmark_vfio PASS "map/unmap us (medians of 3): ignis $ignis_map/$ignis_unmap, qemu $qemu_map/$qemu_unmap; ratio ignis/qemu map $(ratio "$ignis_map" "$qemu_map"), unmap $(ratio "$ignis_unmap" "$qemu_unmap")"
-	fi
+	dmab_report dma_map_benchmark_vfio ", the e1000e through VFIO" \
+		"vfio-pci + virtio-iommu-pci"
 }
 
 # vfio_map_limit: issue 8's "a guest that floods MAP requests past the
