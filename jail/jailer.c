@@ -31,7 +31,7 @@
 static const char usage[] =
 	"usage: ignis-jailer --id ID --exec-file PATH --uid N --gid N\n"
 	"       [--chroot-base-dir DIR] [--netns PATH] [--cgroup FILE=VALUE]...\n"
-	"       [--resource-limit no-file=N|fsize=N]... [--bind PATH]...\n"
+	"       [--resource-limit no-file=N|fsize=N|memlock=N]... [--bind PATH]...\n"
 	"       -- [ignis arguments]\n";
 
 int jailer_err(int err, const char *fmt, ...)
@@ -108,8 +108,15 @@ static int parse_rlimit(struct jailer_opts *o, const char *s)
 		o->fsize = v;
 		return 0;
 	}
+	/* ignis's: VFIO pins what a passed-through device may reach and
+	 * counts it against RLIMIT_MEMLOCK, which an unprivileged uid
+	 * cannot exceed: all guest RAM without --iommu. */
+	if (!strncmp(s, "memlock=", 8) && !parse_u64(s + 8, INT64_MAX, &v)) {
+		o->memlock = v;
+		return 0;
+	}
 	return jailer_err(0, "bad --resource-limit %s "
-			  "(want no-file=N or fsize=N)", s);
+			  "(want no-file=N, fsize=N or memlock=N)", s);
 }
 
 /* Absolute, and no ".." to climb out of the root with. */
@@ -200,6 +207,7 @@ static int parse_args(struct jailer_opts *o, int argc, char **argv)
 	o->base = JAILER_BASE_DEFAULT;
 	o->nofile = JAILER_NOFILE_DEFAULT;
 	o->fsize = RLIM_INFINITY;
+	o->memlock = RLIM_INFINITY;
 	opterr = 0;	/* one line of ours instead of getopt's */
 	/* "+": stop at the first non-option; ignis's own come after "--". */
 	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
@@ -242,6 +250,7 @@ static int set_rlimits(const struct jailer_opts *o)
 {
 	struct rlimit nofile = { o->nofile, o->nofile };
 	struct rlimit fsize = { o->fsize, o->fsize };
+	struct rlimit memlock = { o->memlock, o->memlock };
 
 	if (setrlimit(RLIMIT_NOFILE, &nofile))
 		return jailer_err(errno, "cannot set no-file to %" PRIu64,
@@ -249,6 +258,9 @@ static int set_rlimits(const struct jailer_opts *o)
 	if (o->fsize != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, &fsize))
 		return jailer_err(errno, "cannot set fsize to %" PRIu64,
 				  (uint64_t)o->fsize);
+	if (o->memlock != RLIM_INFINITY && setrlimit(RLIMIT_MEMLOCK, &memlock))
+		return jailer_err(errno, "cannot set memlock to %" PRIu64,
+				  (uint64_t)o->memlock);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct jailer_opts {
 	unsigned int n_binds;
 	rlim_t nofile;
 	rlim_t fsize;				/* RLIM_INFINITY: unchanged */
+	rlim_t memlock;				/* RLIM_INFINITY: unchanged */
 	char *const *args;			/* ignis's, after "--" */
 };
 
