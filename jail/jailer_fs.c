@@ -317,14 +317,41 @@ int jailer_fs_mount(const struct jailer_fs *fs, const struct jailer_opts *o)
 	return 0;
 }
 
+/*
+ * When / is the initial ramfs, which pivot_root(2) refuses (EINVAL: a
+ * host booted from an initramfs, as our nested system tests are): the
+ * jail's root moved over / in our own mount namespace and chroot into
+ * it, as switch_root does. The old root stays underneath, reachable only
+ * by leaving the chroot, which takes CAP_SYS_CHROOT: gone with the uid
+ * drop that follows.
+ */
+static int enter_on_rootfs(const struct jailer_fs *fs)
+{
+	if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
+		return jailer_err(errno, "cannot move the jail %s over / "
+				  "(the host's root is its initramfs)",
+				  fs->root);
+	return 0;
+}
+
 int jailer_fs_enter(const struct jailer_fs *fs)
 {
+	int ret;
+
 	/* pivot_root(".", "."): the old root ends up on top of the new one
 	 * and is detached at once (pivot_root(2), NOTES). */
-	if (chdir(fs->root) || syscall(SYS_pivot_root, ".", "."))
-		return jailer_err(errno, "cannot pivot_root into %s", fs->root);
-	if (umount2(".", MNT_DETACH) || chdir("/"))
+	if (chdir(fs->root))
+		return jailer_err(errno, "cannot enter %s", fs->root);
+	if (syscall(SYS_pivot_root, ".", ".")) {
+		if (errno != EINVAL)
+			return jailer_err(errno, "cannot pivot_root into %s",
+					  fs->root);
+		ret = enter_on_rootfs(fs);
+		if (ret)
+			return ret;
+	} else if (umount2(".", MNT_DETACH) || chdir("/")) {
 		return jailer_err(errno, "cannot detach the old root");
+	}
 	/* A /proc of the new PID namespace: it shows the jail only. */
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL))

@@ -95,6 +95,9 @@ cp "$ignis_static" "$r2/bin/ignis"
 # bench_vfio (static, from prepare.sh's ignis build) for vfio_map_bench.
 [ -x "${bench_vfio:-}" ] || { echo "boot: no bench_vfio in $state/kernels.env: run prepare.sh" >&2; exit 1; }
 cp "$bench_vfio" "$r2/bin/bench_vfio"
+# ignis-jailer (static, the same build) for vfio_jailed.
+[ -x "${jailer_static:-}" ] || { echo "boot: no ignis-jailer in $state/kernels.env: run prepare.sh" >&2; exit 1; }
+cp "$jailer_static" "$r2/bin/ignis-jailer"
 cp "$tsexec" "$r2/bin/tsexec"
 cp "$vsockcat" "$r2/bin/vsockcat"
 cp "$debian_dir"/modules/*.ko "$debian_dir/modules/order" "$r2/lib/modules/"

@@ -1410,6 +1410,39 @@ case_vfio_map_bench() {
 	fi
 }
 
+# The vfio_e1000e_iommu VM under ignis-jailer, as an unprivileged uid in
+# its own root: the jailer gives the jail /dev/vfio/vfio, the group's node
+# and a copy of the function's iommu_group link, and a memlock limit that
+# lets VFIO pin what the guest maps (boot bypass: all 256 MiB). The ping
+# must work there too, and the jail must be gone afterwards.
+case_vfio_jailed() {
+	local run=vfio-jailed p base=/tmp/jails
+	p=$(vfio_bind)
+	if [ -z "$p" ] && ! grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts; then
+		mkdir -p /sys/fs/cgroup
+		mount -t cgroup2 none /sys/fs/cgroup || p="cannot mount cgroup2"
+	fi
+	if [ -n "$p" ]; then
+		verdict vfio_jailed FAIL "$p"
+		return
+	fi
+	boot $run $IGNIS_SECS /bin/ignis-jailer --id vfio1 --exec-file $IGNIS \
+		--uid 1000 --gid 1000 --chroot-base-dir $base \
+		--bind $IMG/tiny-vmlinux --bind $IMG/l3.cpio \
+		--resource-limit memlock=536870912 -- \
+		--kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio --memory 256M \
+		--cpus 1 --iommu --vfio $VFIO_BDF \
+		--cmdline "$CMDLINE iommu.strict=1 systest=vfio"
+	p=$(run_problem $run $IGNIS_SECS)
+	[ -n "$p" ] || p=$(vfio_problem $run)
+	[ -n "$p" ] || [ ! -e $base/ignis/vfio1 ] || p="the jail $base/ignis/vfio1 is still there"
+	if [ -n "$p" ]; then
+		verdict vfio_jailed FAIL "$p"
+	else
+		verdict vfio_jailed PASS "in the jail as uid 1000: e1000e bound, link up, ping answered behind the iommu; exit 0, jail removed"
+	fi
+}
+
 # dma_map_benchmark on the passed-through e1000e, behind each VMM's
 # virtio-iommu (iommu.strict=1): every dma_map_single a MAP request and a
 # VFIO map on the outer guest's VT-d. ignis: --vfio --iommu; QEMU: q35
@@ -1558,6 +1591,7 @@ systest_run() {
 	selected "$s" api_lifecycle api_drive_swap && case_api_lifecycle
 	selected "$s" vsock_linux && case_vsock_linux
 	selected "$s" vfio_e1000e vfio_e1000e_iommu && case_vfio_e1000e
+	selected "$s" vfio_jailed && case_vfio_jailed
 	selected "$s" vfio_map_limit && case_vfio_map_limit
 	selected "$s" vfio_map_bench && case_vfio_map_bench
 	selected "$s" harness_hang && case_harness_hang

@@ -77,9 +77,10 @@ static_build="$state/ignis-static"
 log "building a static ignis and bench_vfio in $static_build"
 cmake -S "$src" -B "$static_build" -DBUILD_TESTING=OFF -DBUILD_BENCHES=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXE_LINKER_FLAGS=-static >/dev/null
-cmake --build "$static_build" --target ignis bench_vfio -j "$jobs" >/dev/null
+cmake --build "$static_build" --target ignis bench_vfio ignis-jailer -j "$jobs" >/dev/null
 ignis_static="$static_build/ignis"
 bench_vfio="$static_build/benches/bench_vfio"
+jailer_static="$static_build/ignis-jailer"
 
 # ---- 2. Debian's generic kernel: the outer guest's kernel and the stock inner one.
 
@@ -266,6 +267,7 @@ log "dma_map_benchmark: $tool"
 cat >"$state/kernels.env" <<EOF
 ignis_static=$ignis_static
 bench_vfio=$bench_vfio
+jailer_static=$jailer_static
 debian_dir=$debian_dir
 kernel_dir=$kernel_dir
 kernel_cached=$kernel_cached
