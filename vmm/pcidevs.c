@@ -161,8 +161,10 @@ static int vfio_holes(struct pcidev_vfio *v, const char *name)
 	}
 	v->holes = calloc((size_t)n + 1, sizeof(*v->holes));
 	v->resv = calloc(VIOMMU_MAX_RESV, sizeof(*v->resv));
-	if (!v->holes || !v->resv)
+	if (!v->holes || !v->resv) {
+		log_error("%s: out of memory", name);
 		return -ENOMEM;
+	}
 	memcpy(v->holes, r, (size_t)n * sizeof(r[0]));
 	v->nr_holes = (unsigned int)n;
 	return 0;
@@ -248,15 +250,18 @@ static int vfio_build(struct vm *vm, const struct vfio_config *c)
 			  strerror(-err));
 		goto fail;
 	}
-	if (v->translated)
+	if (v->translated) {
 		err = vfio_holes(v, name);
-	else
+		if (err)
+			goto fail;	/* said by vfio_holes() */
+	} else {
 		/* No iommu to ask: the device may reach all of RAM, now. */
 		err = vfio_container_map_ram(v->container);
-	if (err) {
-		log_error("--vfio %s: cannot map guest RAM for its DMA: %s",
-			  name, strerror(-err));
-		goto fail;
+		if (err) {
+			log_error("--vfio %s: cannot map guest RAM for its "
+				  "DMA: %s", name, strerror(-err));
+			goto fail;
+		}
 	}
 	/* Metrics "vfio_<vfio_id>", or "vfio_vfio<N>" for a --vfio
 	 * without one. */
