@@ -46,6 +46,14 @@ static inline int fuzz_tracing(void)
 		}                                                          \
 	} while (0)
 
+/*
+ * For a checker's function in a target whose own file is compiled with
+ * coverage (fuzz_net_hdr.c includes net.c): its comparisons, traced, are
+ * the checker's and cost most of the time. noinline, or the body inlined
+ * into an instrumented caller would be traced after all.
+ */
+#define FUZZ_UNTRACED __attribute__((no_sanitize("coverage"), noinline))
+
 /* libFuzzer's entry point, declared for -Wmissing-prototypes. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

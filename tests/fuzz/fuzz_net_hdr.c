@@ -418,7 +418,7 @@ static void check_header(const uint8_t *hdr, const uint8_t *tap,
 
 /* The frame of (res) bytes went into the good chains (g)[] the device
  * held, oldest first: their used entries and bytes. */
-static void check_delivery(const uint8_t *tap, uint8_t seed, uint64_t res,
+FUZZ_UNTRACED static void check_delivery(const uint8_t *tap, uint8_t seed, uint64_t res,
 			   uint64_t lent, const uint16_t *g, unsigned int nr_g)
 {
 	static uint8_t out[NET_BUF_MAX];
@@ -462,24 +462,34 @@ static void check_delivery(const uint8_t *tap, uint8_t seed, uint64_t res,
 			   "frame byte %llu differs", (unsigned long long)i);
 }
 
-static void op_frame(struct fz *in)
+/* The tap's readv of a (len)-byte frame into the iovecs the device lent:
+ * the bytes it read. */
+FUZZ_UNTRACED static uint64_t tap_readv(const uint8_t *tap, uint8_t seed,
+					uint64_t len)
 {
-	static uint16_t g[VQ_MAX_SIZE];
-	uint8_t kind = fz_u8(in), seed = fz_u8(in), tap[NET_HDR_LEN];
-	uint64_t len = fz_u32(in) % (NET_BUF_MAX + 64), done = 0, lent = h.lent;
-	struct io_uring_cqe cqe = { .user_data = NET_TAG_RX };
-	unsigned int nr_g = 0, live;
+	uint64_t done = 0;
 
-	fz_bytes(in, tap, sizeof(tap));
-	if (!h.reading)
-		return;
-	/* The tap's readv, into the iovecs the device lent. */
 	for (unsigned int i = 0; i < h.rd_nr && done < len; i++) {
 		uint8_t *p = h.rd_iov[i].iov_base;
 
 		for (uint64_t k = 0; k < h.rd_iov[i].iov_len && done < len; k++)
 			p[k] = frame_byte(tap, seed, done++);
 	}
+	return done;
+}
+
+static void op_frame(struct fz *in)
+{
+	static uint16_t g[VQ_MAX_SIZE];
+	uint8_t kind = fz_u8(in), seed = fz_u8(in), tap[NET_HDR_LEN];
+	uint64_t len = fz_u32(in) % (NET_BUF_MAX + 64), done, lent = h.lent;
+	struct io_uring_cqe cqe = { .user_data = NET_TAG_RX };
+	unsigned int nr_g = 0, live;
+
+	fz_bytes(in, tap, sizeof(tap));
+	if (!h.reading)
+		return;
+	done = tap_readv(tap, seed, len);
 	cqe.res = kind % 4 == 3 ? -EIO : (int32_t)done;
 	if (h.exact) {
 		live = nd_live(&h.drv, NET_RXQ, g);
