@@ -16,7 +16,7 @@
 /* Allowed when argument (arg) equals (val): an ioctl's request. */
 #define ALLOW_EQ(name, arg, val)                                              \
 	{ .nr = SCMP_SYS(name), .nr_args = 1,                                 \
-	  .args = { SCMP_CMP(arg, SCMP_CMP_EQ, (val)) } }
+	  .args = { SCMP_CMP(arg, SCMP_CMP_EQ, (val), 0) } }
 /* Allowed when argument (arg) has none of the bits (mask). */
 #define ALLOW_NONE_OF(name, arg, mask)                                        \
 	{ .nr = SCMP_SYS(name), .nr_args = 1,                                 \
@@ -74,7 +74,7 @@ static const struct jail_rule vmm_rules[] = {
 	ALLOW(getpid),		/* pthread_kill()'s tgkill argument */
 	ALLOW_EQ(ioctl, 1, TCSETS),	/* the terminal restored */
 	ALLOW_EQ(ioctl, 1, TCGETS),	/* isatty() */
-	ALLOW_EQ(ioctl, 1, KVM_SIGNAL_MSI),	/* SendCtrlAltDel's IRQ 1 */
+	ALLOW_EQ(ioctl, 1, KVM_SIGNAL_MSI),	/* SendCtrlAltDel, a VFIO INTx line */
 	/* PATCH /drives/{id}: the new image (never created), its size, its
 	 * lock, and into the disk's ring (blk_update_image()). */
 	ALLOW_NONE_OF(openat, 2, O_CREAT),
@@ -124,7 +124,7 @@ static const struct jail_rule vcpu_rules[] = {
 	/* A passed-through device (devices/vfio/vfio_pci.c): config
 	 * space and its BARs' trapped parts through the device fd, a BAR
 	 * moved or turned on (its KVM slot), a vector masked or unmasked
-	 * (its irqfd), MSI-X turned on or off. */
+	 * (its irqfd), MSI-X or INTx turned on or off, an INTx unmasked. */
 	ALLOW(pread64),
 	ALLOW(pwrite64),
 	ALLOW_EQ(ioctl, 1, KVM_SET_USER_MEMORY_REGION),

@@ -48,6 +48,21 @@ int arch_msi_route_alloc(struct vm *vm, unsigned int *gsi);
 int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
 		       uint32_t data, bool enabled);
 
+/*
+ * PCI INTx. arch_pci_intx_gsi(): the GSI that pin (pin) (0-3: INTA-INTD)
+ * of device (slot) on bus 0 raises, as the firmware tables tell the
+ * guest. arch_irqfd_resample(): a level line on (gsi) driven as KVM_IRQFD
+ * with KVM_IRQFD_FLAG_RESAMPLE drives one: each count on (trigger_fd)
+ * holds the line up; the guest's EOI of its interrupt lowers it and
+ * writes 1 to (resample_fd), and a source that still asserts then
+ * signals again. Sources may share a GSI. VMM thread, while building;
+ * both fds stay open while the vCPUs run. 0 or -errno (-EINVAL: not a
+ * GSI for INTx, -ENOSPC: no room for another).
+ */
+unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin);
+int arch_irqfd_resample(struct vm *vm, unsigned int gsi, int trigger_fd,
+			int resample_fd);
+
 struct pci_bus_config;
 
 /* Where this VM's PCI host bridge puts its BAR windows (the 64-bit one

@@ -224,6 +224,24 @@ int pcidevs_holes_resv(const struct vfio_range *holes, unsigned int nr_holes,
 	return (int)nr_out;
 }
 
+/* The function's INTx, if it has one, to the GSI its slot and pin lead
+ * to (the DSDT's _PRT says the same), as a resampled level line. */
+static int vfio_intx_wire(struct vm *vm, struct pcidev_vfio *v,
+			  const char *name)
+{
+	int trigger_fd, unmask_fd, err;
+	unsigned int pin = vfio_pci_intx(v->fn, &trigger_fd, &unmask_fd);
+
+	if (!pin)
+		return 0;
+	err = arch_irqfd_resample(vm, arch_pci_intx_gsi(v->slot, pin - 1),
+				  trigger_fd, unmask_fd);
+	if (err)
+		log_error("--vfio %s: cannot wire its INTx: %s", name,
+			  strerror(-err));
+	return err;
+}
+
 static int vfio_build(struct vm *vm, const struct vfio_config *c)
 {
 	struct pcidev_vfio *v = &vm->pci.vfio[vm->pci.nr_vfio];
@@ -250,6 +268,9 @@ static int vfio_build(struct vm *vm, const struct vfio_config *c)
 			  strerror(-err));
 		goto fail;
 	}
+	err = vfio_intx_wire(vm, v, name);
+	if (err)
+		goto fail;
 	if (v->translated) {
 		err = vfio_holes(v, name);
 		if (err)

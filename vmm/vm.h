@@ -41,7 +41,9 @@ struct vm_poll_source {
 	void *ctx;			/* for fn */
 };
 
-#define VM_MAX_POLL_SOURCES 2
+/* The API server's, the metrics timer's, and one INTx line per VFIO
+ * function (arch_irqfd_resample()). */
+#define VM_MAX_POLL_SOURCES (2 + CONFIG_MAX_VFIO)
 
 struct vm {
 	const struct vm_config *cfg;	/* what was asked for */

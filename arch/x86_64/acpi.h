@@ -29,7 +29,8 @@ struct acpi_mmio_dev {
 /*
  * A PCI host bridge for segment 0, bus 0 only (devices/pci): the MCFG
  * names its ECAM, the DSDT's PCI0 its windows, a PNP0C02 device reserves
- * the ECAM. MSI-X only: no _PRT, no INTx routing.
+ * the ECAM, and PCI0's _PRT wires each slot's INTx pins to GSIs
+ * (X86_PCI_INTX_GSI()).
  */
 struct acpi_pci_host {
 	uint64_t ecam_base; /* bus 0's 1 MiB of ECAM; aligned, below 4 GiB */

@@ -9,10 +9,16 @@
 #include <string.h>
 
 #include "arch/x86_64/aml.h"
+#include "arch/x86_64/layout.h"
 
 /* MCFG: PCI Firmware Specification 3.0, 4.1.2 (ACPI 6.5 5.2.6 reserves
  * the signature); revision 1. */
 #define ACPI_MCFG_REVISION 1
+
+/* _PRT (6.2.13): a row per INTx pin of every device on bus 0. */
+#define PCI_SLOTS 32
+#define PCI_INTX_PINS 4 /* INTA..INTD */
+#define PRT_ADDR_ANY_FN 0xffff /* Address bits 15-0: every function */
 
 /* VIOT node type (ACPI 6.5, 5.2.32.1). */
 #define VIOT_NODE_PCI_RANGE 1 /* PCI endpoints, by BDF range */
@@ -52,14 +58,37 @@ _Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG header");
 _Static_assert(sizeof(struct mcfg_alloc) == 16, "MCFG allocation");
 _Static_assert(sizeof(struct viot_pci_range) == 24, "VIOT PCI range");
 
+/* _PRT row (*ctx), Package () { Address, Pin, Source, Source Index }:
+ * pin row % 4 of slot row / 4, hard-wired (Source 0) to its GSI. */
+static void acpi_prt_entry(struct aml *w, const void *ctx)
+{
+	unsigned int i = *(const unsigned int *)ctx;
+	unsigned int slot = i / PCI_INTX_PINS, pin = i % PCI_INTX_PINS;
+
+	aml_integer(w, (uint64_t)slot << 16 | PRT_ADDR_ANY_FN);
+	aml_integer(w, pin);
+	aml_integer(w, 0);
+	aml_integer(w, X86_PCI_INTX_GSI(slot, pin));
+}
+
+/* The _PRT's rows: slot by slot, INTA..INTD, all of them, as QEMU does,
+ * so that whatever slot a device is put in, its pin has a GSI. */
+static void acpi_prt_rows(struct aml *w, const void *ctx)
+{
+	for (unsigned int i = 0; i < PCI_SLOTS * PCI_INTX_PINS; i++)
+		aml_package(w, 4, acpi_prt_entry, &i);
+}
+
 /*
  * Device (PCI0): the host bridge of segment 0, bus 0 (PNP0A08, PCI
  * Express, compatible with PNP0A03; 6.1.2, 6.5.5 _BBN, 6.5.6 _SEG). _CRS
  * (6.2.2): the bus number, the config ports 0xCF8-0xCFF (which Linux takes
  * back out of the windows: resource_is_pcicfg_ioport() in
  * arch/x86/pci/acpi.c), and the windows it forwards. No I/O window: no
- * device has I/O BARs. No _PRT: devices interrupt with MSI-X only. No _OSC:
- * it is optional for PNP0A03-compatible bridges, and Linux then keeps
+ * device has I/O BARs. _PRT (6.2.13): pin INTx of each slot is wired to
+ * GSI X86_PCI_INTX_GSI(), with no link device; Linux takes such a GSI as
+ * level, active low and shareable, and our IOAPIC ignores polarity. No
+ * _OSC: it is optional for PNP0A03-compatible bridges, and Linux then keeps
  * native PCIe services and ASPM off, which ignis does not offer anyway.
  * The windows are not Prefetchable: Linux refuses a non-prefetchable BAR
  * inside a prefetchable window (pci_find_parent_resource()), and our 64-bit
@@ -85,6 +114,8 @@ void acpi_dsdt_pci0(struct aml *w, const void *ctx)
 		res_qword_memory(&r, h->mmio64_base, h->mmio64_size,
 				 RES_MEM_CACHEABLE);
 	aml_name_crs(w, &r);
+	aml_name_package(w, "_PRT", PCI_SLOTS * PCI_INTX_PINS, acpi_prt_rows,
+			 NULL);
 }
 
 /*

@@ -14,6 +14,7 @@
 #define AML_STRING_PREFIX 0x0d
 #define AML_QWORD_PREFIX 0x0e
 #define AML_BUFFER_OP 0x11
+#define AML_PACKAGE_OP 0x12
 #define AML_EXT_OP_PREFIX 0x5b
 #define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
 #define AML_ROOT_CHAR 0x5c /* '\' */
@@ -140,6 +141,39 @@ void aml_device(struct aml *w, aml_body_fn *fn, const void *ctx)
 	aml_byte(w, AML_EXT_OP_PREFIX);
 	aml_byte(w, AML_DEVICE_OP);
 	aml_pkg(w, fn, ctx);
+}
+
+/* What aml_package() hands aml_pkg(): the count and the elements. */
+struct aml_package_ctx {
+	uint8_t n; /* NumElements */
+	aml_body_fn *fn; /* writes them */
+	const void *ctx; /* (fn)'s */
+};
+
+/* A Package's body: NumElements, then the elements. */
+static void aml_package_body(struct aml *w, const void *ctx)
+{
+	const struct aml_package_ctx *p = ctx;
+
+	aml_byte(w, p->n);
+	p->fn(w, p->ctx);
+}
+
+/* Package (n) { ... } (DefPackage, 20.2.5.4) */
+void aml_package(struct aml *w, uint8_t n, aml_body_fn *fn, const void *ctx)
+{
+	aml_byte(w, AML_PACKAGE_OP);
+	aml_pkg(w, aml_package_body,
+		&(struct aml_package_ctx){ .n = n, .fn = fn, .ctx = ctx });
+}
+
+/* Name (seg, Package (n) { ... }) */
+void aml_name_package(struct aml *w, const char *seg, uint8_t n,
+		      aml_body_fn *fn, const void *ctx)
+{
+	aml_byte(w, AML_NAME_OP);
+	aml_nameseg(w, seg);
+	aml_package(w, n, fn, ctx);
 }
 
 /* Name (seg, v) */

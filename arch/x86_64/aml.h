@@ -60,6 +60,17 @@ void aml_nameseg(struct aml *w, const char *seg);
 /* Device (...) { ... }: (fn) writes the name and the objects. */
 void aml_device(struct aml *w, aml_body_fn *fn, const void *ctx);
 
+/*
+ * Package (n) { ... } (DefPackage, 20.2.5.4): PackageOp, a PkgLength,
+ * NumElements and the (n) elements (fn) writes. NumElements is a byte, so
+ * 255 at most (VarPackage would go further); the _PRT's 128 fit.
+ */
+void aml_package(struct aml *w, uint8_t n, aml_body_fn *fn, const void *ctx);
+
+/* Name (seg, Package (n) { ... }) */
+void aml_name_package(struct aml *w, const char *seg, uint8_t n,
+		      aml_body_fn *fn, const void *ctx);
+
 /* Name (seg, v) */
 void aml_name_int(struct aml *w, const char *seg, uint64_t v);
 

@@ -41,11 +41,25 @@ struct x86_irq_routes {
 	} table;		/* what KVM_SET_GSI_ROUTING gets */
 };
 
+/* A level line driven through ignis (arch_irqfd_resample()): KVM takes
+ * KVM_IRQFD_FLAG_RESAMPLE only with its own IOAPIC. */
+struct x86_resampler {
+	struct vm *vm;
+	unsigned int pin;	/* IOAPIC pin = GSI */
+	int trigger_fd;		/* counted: hold the line up */
+	int resample_fd;	/* written at the guest's EOI */
+};
+
+#define X86_MAX_RESAMPLERS 8
+
 struct arch_vm {
 	struct x86_cpuid *supported_cpuid;	/* KVM_GET_SUPPORTED_CPUID */
 	struct x86_boot_state boot;		/* BSP state at kernel entry */
 	struct ioapic *ioapic;			/* userspace IOAPIC */
 	struct x86_irq_routes routes;		/* its GSI routes in KVM */
+	/* Written while building, read-only once vCPUs run. */
+	struct x86_resampler resamplers[X86_MAX_RESAMPLERS];
+	unsigned int nr_resamplers;
 };
 
 #endif

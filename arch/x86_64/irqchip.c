@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "devices/legacy/ioapic.h"
 #include "layout.h"
@@ -84,9 +86,29 @@ static int irqchip_set_route(void *ctx, unsigned int pin, uint64_t addr,
 	return ret;
 }
 
+/* The guest ended pin (pin)'s level interrupt: its resampled sources
+ * learn it (a write to an eventfd, as KVM's resampler does), and the
+ * IOAPIC lowers the line until one signals again. */
+static bool irqchip_eoi(void *ctx, unsigned int pin)
+{
+	struct vm *vm = ctx;
+	bool resampled = false;
+
+	for (unsigned int i = 0; i < vm->arch.nr_resamplers; i++) {
+		struct x86_resampler *r = &vm->arch.resamplers[i];
+
+		if (r->pin != pin)
+			continue;
+		eventfd_write(r->resample_fd, 1);
+		resampled = true;
+	}
+	return resampled;
+}
+
 static const struct ioapic_ops irqchip_ioapic_ops = {
 	.send_msi = irqchip_send_msi,
 	.set_route = irqchip_set_route,
+	.eoi = irqchip_eoi,
 };
 
 int x86_irqchip_create(struct vm *vm)
@@ -131,6 +153,42 @@ void x86_irqchip_pulse(struct vm *vm, unsigned int pin)
 void x86_irqchip_eoi(struct vm *vm, uint8_t vector)
 {
 	ioapic_eoi(vm->arch.ioapic, vector);
+}
+
+/* A resampled source asserted: hold its line up until the guest's EOI
+ * (irqchip_eoi()). On the VMM thread. */
+static void resampler_trigger(void *ctx)
+{
+	struct x86_resampler *r = ctx;
+	uint64_t count;
+
+	/* Non-blocking: a spurious wake-up reads nothing. */
+	if (read(r->trigger_fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	ioapic_set_irq(r->vm->arch.ioapic, r->pin, true);
+}
+
+unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	return X86_PCI_INTX_GSI(slot, pin);
+}
+
+int arch_irqfd_resample(struct vm *vm, unsigned int gsi, int trigger_fd,
+			int resample_fd)
+{
+	struct x86_resampler *r;
+	int err;
+
+	if (gsi >= IOAPIC_NR_PINS || trigger_fd < 0 || resample_fd < 0)
+		return -EINVAL;
+	if (vm->arch.nr_resamplers == X86_MAX_RESAMPLERS)
+		return -ENOSPC;
+	r = &vm->arch.resamplers[vm->arch.nr_resamplers];
+	*r = (struct x86_resampler){ vm, gsi, trigger_fd, resample_fd };
+	err = vm_add_poll_source(vm, trigger_fd, resampler_trigger, r);
+	if (!err)
+		vm->arch.nr_resamplers++;
+	return err;
 }
 
 int arch_msi_route_alloc(struct vm *vm, unsigned int *gsi)

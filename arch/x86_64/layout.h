@@ -49,6 +49,14 @@
 #define X86_PCI_ECAM_START	0xe0000000ULL	/* MCFG base, bus 0 */
 #define X86_PCI_ECAM_SIZE	0x100000ULL	/* 1 MiB: bus 0 */
 #define X86_PCI_MMIO64_ALIGN	0x40000000ULL	/* 1 GiB */
+/*
+ * PCI INTx, level and shareable: pin INTA..INTD (0..3) of slot (s) is
+ * wired to GSI X86_PCI_INTX_GSI(s, pin), the usual swizzle over the four
+ * ISA pins that PC chipsets give their PIRQ links (5, 9, 10, 11) and no
+ * device of ours uses. The DSDT's _PRT says the same to the guest.
+ */
+#define X86_PCI_INTX_GSI(slot, pin) \
+	((const unsigned char[]){ 5, 9, 10, 11 }[((slot) + (pin)) % 4])
 #define X86_LAPIC_ADDR		0xfee00000ULL
 
 /* KVM's private pages below the hole's top (KVM_SET_TSS_ADDR etc.). */

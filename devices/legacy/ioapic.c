@@ -323,6 +323,8 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 		if (!(p->rte & RTE_LEVEL) || (p->rte & RTE_VECTOR) != vector)
 			continue;
 		p->rte &= ~RTE_REMOTE_IRR;
+		if (io->ops->eoi && io->ops->eoi(io->ctx, i))
+			p->line = false;
 		/* A line still asserted means the device wants service
 		 * again: deliver once more (and set remote IRR). */
 		ioapic_service_level(io, i);

@@ -27,7 +27,7 @@
 
 struct ioapic;
 
-/* How interrupts leave the device. Both are called with the IOAPIC's lock
+/* How interrupts leave the device. All are called with the IOAPIC's lock
  * held, in the order of the events that caused them, and must not call
  * back into the IOAPIC. */
 struct ioapic_ops {
@@ -49,6 +49,14 @@ struct ioapic_ops {
 	 */
 	int (*set_route)(void *ctx, unsigned int pin, uint64_t addr,
 			 uint32_t data, bool masked);
+	/*
+	 * Optional (NULL: none): the guest ended level pin (pin)'s
+	 * interrupt (its remote IRR just cleared). Returns true if the
+	 * pin's sources are resampled: the IOAPIC then lowers the line,
+	 * and a source that still asserts raises it again later, through
+	 * ioapic_set_irq() (what KVM_IRQFD_FLAG_RESAMPLE does).
+	 */
+	bool (*eoi)(void *ctx, unsigned int pin);
 };
 
 /*
@@ -80,8 +88,9 @@ int ioapic_set_irq(struct ioapic *io, unsigned int pin, bool level);
 
 /*
  * A LAPIC signalled EOI for (vector) (KVM_EXIT_IOAPIC_EOI, run->eoi.vector):
- * clears remote IRR on the level pins with that vector and redelivers those
- * still asserted and unmasked. vCPU threads.
+ * clears remote IRR on the level pins with that vector, lowers the lines
+ * that ops->eoi() resamples, and redelivers those still asserted and
+ * unmasked. vCPU threads.
  */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
 

@@ -591,16 +591,66 @@ int vfio_device_set_msix(struct vfio_device *d, uint32_t start, uint32_t count,
 	return ret < 0 ? ret : 0;
 }
 
-int vfio_device_disable_msix(struct vfio_device *d)
+/* SET_IRQS, DATA_NONE | ACTION_TRIGGER, count 0: index (index) off. */
+static int irq_disable(struct vfio_device *d, uint32_t index)
 {
 	struct vfio_irq_set set = {
 		.argsz = sizeof(set),
 		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+		.index = index,
 	};
 	int ret = vfio_sys_ioctl_ptr(d->sys, d->fd, VFIO_DEVICE_SET_IRQS, &set);
 
 	return ret < 0 ? ret : 0;
+}
+
+int vfio_device_disable_msix(struct vfio_device *d)
+{
+	return irq_disable(d, VFIO_PCI_MSIX_IRQ_INDEX);
+}
+
+/* SET_IRQS with one eventfd for INTx's (action). */
+static int intx_set_fd(struct vfio_device *d, uint32_t action, int fd)
+{
+	union {
+		struct vfio_irq_set set;
+		uint8_t bytes[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	} u = { .set = {
+		.argsz = sizeof(u.bytes),
+		.flags = VFIO_IRQ_SET_DATA_EVENTFD | action,
+		.index = VFIO_PCI_INTX_IRQ_INDEX,
+		.start = 0,
+		.count = 1,
+	} };
+	int32_t fd32 = fd;
+	int ret;
+
+	memcpy(u.set.data, &fd32, sizeof(fd32));
+	ret = vfio_sys_ioctl_ptr(d->sys, d->fd, VFIO_DEVICE_SET_IRQS, &u.set);
+	return ret < 0 ? ret : 0;
+}
+
+int vfio_device_set_intx(struct vfio_device *d, int trigger_fd,
+			 int unmask_fd)
+{
+	int ret;
+
+	if (d->desc.irqs[VFIO_PCI_INTX_IRQ_INDEX].count != 1)
+		return -ENOTSUP;
+	if (trigger_fd < 0 || unmask_fd < 0)
+		return -EINVAL;
+	ret = intx_set_fd(d, VFIO_IRQ_SET_ACTION_TRIGGER, trigger_fd);
+	if (ret)
+		return ret;
+	ret = intx_set_fd(d, VFIO_IRQ_SET_ACTION_UNMASK, unmask_fd);
+	if (ret)
+		irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX);
+	return ret;
+}
+
+int vfio_device_disable_intx(struct vfio_device *d)
+{
+	return irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX);
 }
 
 int vfio_device_reset(struct vfio_device *d)

@@ -148,6 +148,21 @@ int vfio_device_set_msix(struct vfio_device *d, uint32_t start, uint32_t count,
 /* Turns MSI-X off: SET_IRQS, DATA_NONE | ACTION_TRIGGER, count 0. */
 int vfio_device_disable_msix(struct vfio_device *d);
 
+/*
+ * Turns INTx on: the kernel signals (trigger_fd) when the line asserts
+ * and then masks INTx until (unmask_fd) is written (SET_IRQS,
+ * DATA_EVENTFD with ACTION_TRIGGER, then ACTION_UNMASK); an unmask while
+ * the device still asserts signals (trigger_fd) again. The kernel takes
+ * INTx only while MSI and MSI-X are off, and MSI-X only while INTx is.
+ * 0 or -errno (-ENOTSUP: the device has no INTx), INTx off on error.
+ * Any thread.
+ */
+int vfio_device_set_intx(struct vfio_device *d, int trigger_fd,
+			 int unmask_fd);
+
+/* Turns INTx off, and with it the unmask eventfd. Any thread. */
+int vfio_device_disable_intx(struct vfio_device *d);
+
 /* VFIO_DEVICE_RESET. 0 or -errno (-ENOTSUP: the device cannot). */
 int vfio_device_reset(struct vfio_device *d);
 

@@ -342,11 +342,8 @@ static int msix_setup(struct vfio_pci *vp, char *why, size_t len)
 	if (desc->irqs[VFIO_PCI_MSIX_IRQ_INDEX].count < n)
 		n = desc->irqs[VFIO_PCI_MSIX_IRQ_INDEX].count;
 	if (!mx->present || !n || !vp->bars[mx->table_bar].size ||
-	    !vp->bars[mx->pba_bar].size) {
-		log_warn("vfio-pci: %s: no usable MSI-X: no interrupts",
-			 desc->name);
+	    !vp->bars[mx->pba_bar].size)
 		return 0;
-	}
 	vp->efds = malloc(n * sizeof(*vp->efds));
 	vp->vecs = calloc(n, sizeof(*vp->vecs));
 	if (!vp->efds || !vp->vecs) {
@@ -383,6 +380,46 @@ static int msix_setup(struct vfio_pci *vp, char *why, size_t len)
 	return 0;
 }
 
+/*
+ * INTx, where the hardware has it and a pin: on from the start, as on a
+ * real function, and off while MSI-X is on (vfio_pci_cfg.c). The line
+ * is level: the kernel signals intx_trigger and masks INTx, the VM
+ * holds the guest's line up until the guest's EOI, then writes
+ * intx_unmask (what KVM_IRQFD_FLAG_RESAMPLE would do with a kernel
+ * IOAPIC). If the kernel refuses, the guest only loses INTx: the pin
+ * reads 0.
+ */
+static int intx_setup(struct vfio_pci *vp, const uint8_t *cfg, char *why,
+		      size_t len)
+{
+	const struct vfio_device_desc *desc = vfio_device_desc(vp->dev);
+	uint8_t pin = cfg[PCI_INTERRUPT_PIN];
+	int err;
+
+	if (desc->irqs[VFIO_PCI_INTX_IRQ_INDEX].count != 1 || pin < 1 ||
+	    pin > 4)
+		return 0;
+	vp->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vp->intx_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vp->intx_trigger < 0 || vp->intx_unmask < 0) {
+		err = -errno;
+		set_why(why, len, "eventfd: %s", strerror(-err));
+		return err;
+	}
+	err = vfio_device_set_intx(vp->dev, vp->intx_trigger, vp->intx_unmask);
+	if (err) {
+		log_warn("vfio-pci: %s: INTx: %s: no INTx", desc->name,
+			 strerror(-err));
+		close(vp->intx_trigger);
+		close(vp->intx_unmask);
+		vp->intx_trigger = vp->intx_unmask = -1;
+		return 0;
+	}
+	vp->intx_pin = pin;
+	vp->intx_on = true;
+	return 0;
+}
+
 /* ---- life ---- */
 
 /* Frees what create made; the VM side is already undone. */
@@ -394,6 +431,10 @@ static void vfio_pci_free(struct vfio_pci *vp)
 			close(vp->efds[i]);
 	free(vp->efds);
 	free(vp->vecs);
+	if (vp->intx_trigger >= 0)
+		close(vp->intx_trigger);
+	if (vp->intx_unmask >= 0)
+		close(vp->intx_unmask);
 	for (unsigned int b = 0; b < PCI_NR_BARS; b++)
 		free(vp->bars[b].slots);
 	pci_dev_destroy(vp->pdev);
@@ -434,6 +475,7 @@ int vfio_pci_create(struct vfio_device *d, const struct vfio_pci_host_ops *host,
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&vp->lock, NULL);
+	vp->intx_trigger = vp->intx_unmask = -1;
 	vp->dev = d;
 	vp->host = host;
 	vp->host_ctx = host_ctx;
@@ -463,8 +505,13 @@ int vfio_pci_create(struct vfio_device *d, const struct vfio_pci_host_ops *host,
 		}
 	}
 	err = msix_setup(vp, why, len);
+	if (!err)
+		err = intx_setup(vp, cfg, why, len);
 	if (err)
 		goto err_free;
+	if (!vp->msix && !vp->intx_pin)
+		log_warn("vfio-pci: %s: no usable MSI-X and no INTx: no interrupts",
+			 vfio_device_desc(d)->name);
 	vfio_pci_cfg_layout(vp, cfg);
 	*out = vp;
 	return 0;
@@ -481,6 +528,16 @@ struct pci_dev *vfio_pci_dev(struct vfio_pci *vp)
 	return vp->pdev;
 }
 
+unsigned int vfio_pci_intx(const struct vfio_pci *vp, int *trigger_fd,
+			   int *unmask_fd)
+{
+	if (vp->intx_pin) {
+		*trigger_fd = vp->intx_trigger;
+		*unmask_fd = vp->intx_unmask;
+	}
+	return vp->intx_pin;
+}
+
 void vfio_pci_destroy(struct vfio_pci *vp)
 {
 	if (!vp)
@@ -492,6 +549,8 @@ void vfio_pci_destroy(struct vfio_pci *vp)
 		vfio_pci_msix_route(vp, i, false, 0, 0);
 	if (vp->msix_on)
 		vfio_device_disable_msix(vp->dev);
+	if (vp->intx_on)
+		vfio_device_disable_intx(vp->dev);
 	/* The bus is gone without telling us: the slots are still there. */
 	for (unsigned int b = 0; b < PCI_NR_BARS; b++)
 		bar_unmap(vp, &vp->bars[b]);

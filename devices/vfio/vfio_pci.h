@@ -17,7 +17,8 @@
  *  - identity and most of config space are the hardware's, passed
  *    through; BARs, the ROM (none: reads 0), the header type, the
  *    interrupt line and the command register's Memory Space bit are
- *    the bus's emulation; the interrupt pin reads 0 (no INTx);
+ *    the bus's emulation; the interrupt pin is the kernel's where
+ *    the function has INTx, else 0;
  *  - the capability list is the hardware's, offsets unchanged, walked
  *    once at create and re-linked without MSI (the guest must use
  *    MSI-X) and without anything a broken list would add (loops,
@@ -31,7 +32,9 @@
  *    forwarded to the region (the table and PBA to the emulation);
  *  - every MSI-X vector has an eventfd and a GSI of its own: the kernel
  *    signals the eventfd, KVM's irqfd injects it through the vector's
- *    route, with no trip through ignis.
+ *    route, with no trip through ignis;
+ *  - INTx, where the function has it, is on while MSI-X is off; the VM
+ *    wires it (vfio_pci_intx()).
  *
  * Threads and locks: create and destroy on the VMM thread. Config
  * accesses (the cfg hooks) from any vCPU thread: writes are serialised
@@ -80,6 +83,18 @@ int vfio_pci_create(struct vfio_device *d, const struct vfio_pci_host_ops *host,
 
 /* The function, for pci_bus_add_dev(). */
 struct pci_dev *vfio_pci_dev(struct vfio_pci *vp);
+
+/*
+ * The function's INTx for the VM to wire to the line its slot and pin
+ * lead to: returns the pin (1-4: INTA-INTD; 0: no INTx, the fds are not
+ * touched) and sets (*trigger_fd), which the kernel signals when the
+ * line asserts, and (*unmask_fd), to write once the guest has ended the
+ * interrupt (EOI): the pair KVM_IRQFD_FLAG_RESAMPLE takes. The line is
+ * level: hold it up from a trigger to the EOI. Both stay open until
+ * vfio_pci_destroy().
+ */
+unsigned int vfio_pci_intx(const struct vfio_pci *vp, int *trigger_fd,
+			   int *unmask_fd);
 
 /*
  * Deassigns the irqfds and removes the routes, turns the device's MSI-X

@@ -4,6 +4,7 @@
  * command register and MSI-X's Message Control. */
 #include "devices/vfio/vfio_pci_priv.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -78,7 +79,8 @@ void vfio_pci_cfg_layout(struct vfio_pci *vp, const uint8_t *cfg)
 	set_src(vp, PCI_CAP_PTR, 1, SRC_VIRT);
 	set_src(vp, PCI_CAP_PTR + 1, 7, SRC_ZERO); /* reserved */
 	set_src(vp, PCI_INTERRUPT_LINE, 1, SRC_EMU);
-	set_src(vp, PCI_INTERRUPT_PIN, 1, SRC_ZERO); /* no INTx */
+	/* The kernel's pin (vfio-pci virtualises it), or none. */
+	set_src(vp, PCI_INTERRUPT_PIN, 1, vp->intx_pin ? SRC_HW_RO : SRC_ZERO);
 	vp->virt[PCI_CAP_PTR] = 0;
 	if (!(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST))
 		return;
@@ -198,12 +200,30 @@ static void cfg_write_cmd(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 	}
 }
 
+/* INTx on or off in the kernel, which takes it only while MSI-X is off
+ * (and MSI-X only while INTx is). Lock held. */
+static void intx_switch(struct vfio_pci *vp, bool on)
+{
+	int err;
+
+	if (!vp->intx_pin || vp->intx_on == on)
+		return;
+	err = on ? vfio_device_set_intx(vp->dev, vp->intx_trigger,
+					vp->intx_unmask) :
+		   vfio_device_disable_intx(vp->dev);
+	if (err)
+		vp_error(vp, "INTx %s: %s", on ? "on" : "off", strerror(-err));
+	else
+		vp->intx_on = on;
+}
+
 /*
  * A write to MSI-X's Message Control. The kernel gets every vector's
  * eventfd at once when the guest enables MSI-X: Linux 6.1 cannot grow
  * an enabled set (VFIO_IRQ_INFO_NORESIZE), and an eventfd nobody routes
- * yet only counts. Failures leave msix_on as it was, so the guest's
- * next write of the same bit tries again. Lock held.
+ * yet only counts. INTx is off while MSI-X is on, as on the hardware.
+ * Failures leave msix_on as it was, so the guest's next write of the
+ * same bit tries again. Lock held.
  */
 static void cfg_write_msix(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 			   uint32_t n)
@@ -219,8 +239,12 @@ static void cfg_write_msix(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 	}
 	want = ctrl & MSIX_CTRL_ENABLE;
 	if (want && !vp->msix_on) {
-		err = vfio_device_set_msix(vp->dev, 0, vp->nr_vectors,
-					   vp->efds);
+		/* With INTx still on, the kernel would refuse MSI-X. */
+		intx_switch(vp, false);
+		err = vp->intx_on ? -EBUSY :
+				    vfio_device_set_msix(vp->dev, 0,
+							 vp->nr_vectors,
+							 vp->efds);
 		if (err)
 			vp_error(vp, "MSI-X enable: %s", strerror(-err));
 		else
@@ -234,6 +258,8 @@ static void cfg_write_msix(struct vfio_pci *vp, uint32_t off, const uint8_t *p,
 		else
 			vp->msix_on = false;
 	}
+	if (!vp->msix_on)
+		intx_switch(vp, true);
 }
 
 static void cfg_write_run(struct vfio_pci *vp, uint32_t off, const uint8_t *p,

@@ -69,8 +69,12 @@ struct vfio_pci {
 	unsigned int nr_vectors; /* emulated MSI-X vectors */
 	int32_t *efds; /* eventfd per vector, -1: none */
 	struct vfio_pci_vector *vecs; /* per vector */
-	pthread_mutex_t lock; /* config writes; msix_on */
+	pthread_mutex_t lock; /* config writes; msix_on, intx_on */
 	bool msix_on; /* the kernel has our eventfds */
+	unsigned int intx_pin; /* 1-4: INTA-INTD; 0: no INTx */
+	int intx_trigger; /* eventfd: the line asserted; -1: none */
+	int intx_unmask; /* eventfd: the guest's EOI unmasks; -1 */
+	bool intx_on; /* the kernel has those two */
 	_Atomic uint64_t errors; /* failed hardware/host calls */
 };
 

@@ -2,6 +2,7 @@
 /* tests/fuzz/fuzz_vfio_pci.c: a hostile guest against a passed-through PCI function. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,7 +20,8 @@
 /*
  * The fake e1000e of tests/support/fake_vfio.h, reshaped by the input
  * (MSI or not, MSI-X's vectors, table and PBA anywhere, BAR sizes and
- * types, sparse areas, raw config bytes), opened through devices/vfio,
+ * types, sparse areas, raw config bytes, its INTx pin or none, the
+ * kernel refusing INTx at create), opened through devices/vfio,
  * made a function on a real devices/pci bus 0 by vfio_pci_create(), its
  * BARs placed by pci_bus_assign_bars(). Then what a guest can do to it:
  * config accesses of 1, 2 or 4 bytes at any offset through 0xCF8/0xCFC
@@ -27,21 +29,26 @@
  * the bus refuses), trapped accesses of 1 to 8 bytes anywhere in the
  * bus's windows (the MSI-X table and PBA, the BARs' trapped pages); and
  * what the host side does meanwhile: a vector's eventfd signalled, the
- * kernel failing its next calls, KVM refusing a slot.
+ * device's INTx line and the guest's EOI of it, the kernel failing its
+ * next calls, KVM refusing a slot.
  *
  * Invariants (vfio_pci_check.c, worked out apart from devices/vfio and
  * devices/pci), after every operation: the guest's config reads (BARs
- * size-aligned with their type bits, no ROM, header type 0, interrupt
- * pin 0, extended space 0, a capability list that ends, without MSI,
+ * size-aligned with their type bits, no ROM, header type 0, the
+ * interrupt pin the device's where it has INTx and the kernel took it,
+ * else 0, extended space 0, a capability list that ends, without MSI,
  * with MSI-X exactly when emulated, Message Control as written); KVM's
  * slots exactly the mappable pages of the BARs that decode, less the
  * MSI-X pages, at the BARs' addresses, page aligned, in the windows,
  * never overlapping, unmapped only as mapped; every vector routed and
  * its irqfd assigned exactly while on, with the table's message; the
- * kernel's MSI-X on exactly while the guest enables it; trapped reads
+ * kernel's MSI-X on exactly while the guest enables it, INTx (with the
+ * eventfds vfio_pci_intx() gave) exactly while not and the function
+ * has INTx, nothing else (after a failed SET_IRQS: once a Message
+ * Control write goes through without one); trapped reads
  * as the table, PBA or region hold them; a 0xCF8 read the same as ECAM.
  * At the end, vfio_pci_destroy() leaves no slot, route, irqfd, eventfd,
- * fake fd or mmap behind.
+ * fake fd or mmap behind, and the kernel's interrupts off.
  */
 
 #define MAX_OPS 512
@@ -60,6 +67,13 @@
 #define H_BAR3_NOMMAP 0x20 /* BAR3 trapped whole */
 #define H_POKES 0x40 /* raw config bytes */
 #define H_SMALL_BUS 0x80 /* a 1 MiB 32-bit window, no 64-bit one */
+
+/* The INTx byte: the pin xor 1 in bits 0-2 (0: INTA, the e1000e's; 5-7
+ * no pin ignis takes), then flags. */
+#define I_PIN 0x07
+#define I_NOINTX 0x08 /* vfio-pci's nointx: no INTx, the pin reads 0 */
+#define I_REFUSE 0x10 /* the kernel refuses INTx at create: at its */
+#define I_REFUSE_UNMASK 0x20 /* UNMASK (rolled back), else TRIGGER */
 
 static struct gmem mem;
 static struct fake_vfio fv;
@@ -87,8 +101,10 @@ static uint64_t bar_size(uint8_t b)
 	return b & 0x80 ? s / 4 * 3 : s;
 }
 
-/* The device's shape, into the fake before it is opened. */
-static void shape(struct fz *in, struct fake_device *d, uint8_t flags)
+/* The device's shape, into the fake before it is opened; its INTx byte
+ * into (intx). */
+static void shape(struct fz *in, struct fake_device *d, uint8_t flags,
+		  uint8_t *intx)
 {
 	uint8_t *c = d->config;
 	uint8_t vec = fz_u8(in);
@@ -97,6 +113,8 @@ static void shape(struct fz *in, struct fake_device *d, uint8_t flags)
 	c[0xa2] = (uint8_t)(vec >> 4); /* table size N - 1 */
 	d->region_size[0] = bar_size(fz_u8(in));
 	d->region_size[3] = bar_size(fz_u8(in));
+	*intx = fz_u8(in);
+	c[0x3d] = (*intx & I_PIN) ^ 1;
 	if (flags & H_NO_MSI)
 		c[0xc9] = 0xe0; /* PM -> PCIe */
 	if (flags & H_MSIX_LAYOUT) {
@@ -142,6 +160,9 @@ static void shape(struct fz *in, struct fake_device *d, uint8_t flags)
 			c[at < 4 ? at + 4 : at] = fz_u8(in);
 		}
 	}
+	/* The kernel's INTx follows the pin, pokes included; nointx
+	 * hides both (vfio_config_init()). */
+	fake_vfio_set_intx_pin(d, *intx & I_NOINTX ? 0 : c[0x3d]);
 }
 
 /* ---- the guest's accesses ---- */
@@ -172,6 +193,17 @@ static bool ecam_reaches(uint64_t off, uint32_t len, uint32_t *reg)
 
 static const uint32_t lens[4] = { 1, 2, 4, 8 };
 
+/* After a config access: a failed call may leave the kernel's
+ * interrupts apart from what the guest asked; a Message Control write
+ * with none puts them right (vfio_pci_cfg.c tries again each time). */
+static void settle_irqs(unsigned long nth)
+{
+	if (fault_fired(nth))
+		w.irqs_diverged = true;
+	else if (w.ctrl_written)
+		w.irqs_diverged = false;
+}
+
 /* 0xCF8/0xCFC: ctl bit 0 write, bits 1-2 the length (1, 2, 4, 8),
  * bit 3 junk in CONFIG_ADDRESS, bit 4 keep the latch, bit 5 any port. */
 static void op_cf8(struct fz *in)
@@ -184,6 +216,7 @@ static void op_cf8(struct fz *in)
 	unsigned long nth = fv.fail_nth;
 
 	fz_bytes(in, data, sizeof(data));
+	w.ctrl_written = false;
 	if (!(ctl & 0x10)) {
 		a = ctl & 0x08 ?
 			    junk :
@@ -209,8 +242,7 @@ static void op_cf8(struct fz *in)
 			   "0xCFC read of %#x+%u: %#x, ECAM %#x", reg, len,
 			   *(uint32_t *)data, e);
 	}
-	if (fault_fired(nth))
-		w.irqs_diverged = true;
+	settle_irqs(nth);
 }
 
 /* ECAM: ctl bit 0 write, bits 1-2 the length, bit 3 a raw offset, bit 4
@@ -225,6 +257,7 @@ static void op_ecam(struct fz *in)
 	unsigned long nth = fv.fail_nth;
 
 	fz_bytes(in, data, sizeof(data));
+	w.ctrl_written = false;
 	if (!(ctl & 0x10))
 		off &= ~(uint64_t)(len - 1);
 	reach = ecam_reaches(off, len, &reg);
@@ -233,8 +266,7 @@ static void op_ecam(struct fz *in)
 	pci_ecam_access(w.bus, off, data, len, write);
 	FUZZ_TRACE("ecam %s %u @%#llx%s", write ? "write" : "read", len,
 		   (unsigned long long)off, reach ? "" : ", not ours");
-	if (fault_fired(nth))
-		w.irqs_diverged = true;
+	settle_irqs(nth);
 }
 
 /* A trapped access: ctl bit 0 write, bits 1-2 the length, bit 3 an
@@ -285,7 +317,45 @@ static void op_mmio(struct fz *in)
 	vpc_mmio_after(&w, &hit, data, fault_fired(nth));
 }
 
-/* The kernel signals vector (b)'s eventfd, while it has them. */
+/* What eventfd (fd) counted, taken; 0: nothing or no fd. */
+static uint64_t take(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t n = 0;
+
+	if (fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		FUZZ_CHECK(read(fd, &n, sizeof(n)) == sizeof(n),
+			   "eventfd %d read: %s", fd, strerror(errno));
+	return n;
+}
+
+/* The device's INTx line (bit 6: up), then with bit 5 the guest's EOI:
+ * the VM writes the unmask eventfd and the kernel serves it; "KVM"
+ * takes what the trigger counted. The fake signals and reads the fds
+ * vfio_pci gave it: one closed under it is a finding there. */
+static void op_intx(uint8_t v)
+{
+	uint64_t one = 1, n;
+
+	fake_vfio_intx_set_line(w.fd, v & 0x40);
+	if ((v & 0x20) && w.intx_unmask >= 0) {
+		FUZZ_CHECK(write(w.intx_unmask, &one, sizeof(one)) ==
+				   sizeof(one),
+			   "EOI: %s", strerror(errno));
+		fake_vfio_intx_service(w.fd);
+	}
+	n = take(w.intx_trigger);
+	/* A level interrupt: an INTx on, unmasked, with its line up has
+	 * been signalled and masked itself. */
+	FUZZ_CHECK(w.fd->irq_type != FAKE_IRQ_INTX || !w.fd->intx_line ||
+			   w.fd->intx_trigger < 0 || w.fd->intx_masked,
+		   "INTx line up, unmasked, unsignalled");
+	FUZZ_TRACE("INTx line %d%s: %llu signals", !!(v & 0x40),
+		   v & 0x20 ? ", EOI" : "", (unsigned long long)n);
+}
+
+/* The kernel signals vector (b)'s eventfd, while it has them; with bit
+ * 7, INTx instead (op_intx()). */
 static void op_signal(struct fz *in)
 {
 	unsigned int v = fz_u8(in);
@@ -293,6 +363,10 @@ static void op_signal(struct fz *in)
 	uint64_t one = 1;
 	int32_t fd;
 
+	if (v & 0x80) {
+		op_intx((uint8_t)v);
+		return;
+	}
 	for (unsigned int i = w.fd->nr_irq_sets; i-- > 0 && !s;) {
 		s = (const void *)w.fd->irq_sets[i].bytes;
 		if (s->index != VFIO_PCI_MSIX_IRQ_INDEX ||
@@ -351,12 +425,13 @@ static bool is_eventfd(int fd)
 static bool create(struct fz *in, struct vfio_container **vc,
 		   struct vfio_device **dev, struct vfio_pci **vp)
 {
-	uint8_t flags = fz_u8(in), slot = fz_u8(in);
-	int err;
+	uint8_t flags = fz_u8(in), slot = fz_u8(in), intx;
+	unsigned int pin;
+	int err, trig = -1, unmask = -1;
 
 	w.fv = &fv;
 	w.fd = fake_vfio_device(&fv, FAKE_E1000E_BDF);
-	shape(in, w.fd, flags);
+	shape(in, w.fd, flags, &intx);
 	vpc_dev_model(&w);
 	w.dev.raw_caps = flags & H_POKES;
 	vpc_reset(&w);
@@ -375,8 +450,29 @@ static bool create(struct fz *in, struct vfio_container **vc,
 		FUZZ_CHECK(err == -EPROTO, "open: %d %s", err, why);
 		return false;
 	}
+	/* The first SET_IRQS of create, INTx's trigger, or the second,
+	 * its unmask; a function without INTx never asks. */
+	if (intx & I_REFUSE)
+		fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS,
+			       intx & I_REFUSE_UNMASK ? 2 : 1,
+			       intx & I_REFUSE_UNMASK ? -EINVAL : -EBUSY);
 	err = vfio_pci_create(*dev, &vpc_host_ops, &w, vp, why, sizeof(why));
 	FUZZ_CHECK(!err, "vfio_pci_create: %d %s", err, why);
+	FUZZ_CHECK(!(intx & I_REFUSE) || !fv.fail_nth || !w.dev.intx_pin,
+		   "INTx (pin %u) never asked for", w.dev.intx_pin);
+	if ((intx & I_REFUSE) && !fv.fail_nth)
+		w.dev.intx_pin = 0; /* refused: no INTx */
+	fake_vfio_fail(&fv, FAKE_ANY, 0, 0, 0);
+	pin = vfio_pci_intx(*vp, &trig, &unmask);
+	FUZZ_CHECK(pin == w.dev.intx_pin, "vfio_pci_intx: pin %u, model %u",
+		   pin, w.dev.intx_pin);
+	if (pin) {
+		FUZZ_CHECK(is_eventfd(trig) && is_eventfd(unmask) &&
+				   trig != unmask,
+			   "INTx fds %d, %d", trig, unmask);
+		w.intx_trigger = trig;
+		w.intx_unmask = unmask;
+	}
 	FUZZ_CHECK(!pci_bus_create(&w.win, &w.bus), "bus");
 	FUZZ_CHECK(
 		!pci_bus_add_dev(w.bus, vfio_pci_dev(*vp), (int)w.slot, NULL),
@@ -456,6 +552,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "GSI %u: route %d irqfd %d left", g,
 			   w.host.routed[g], w.host.assigned[g]);
 	FUZZ_CHECK(!w.fd->msix_enabled, "the kernel's MSI-X left on");
+	FUZZ_CHECK(w.fd->irq_type == FAKE_IRQ_NONE && w.fd->intx_trigger < 0 &&
+			   w.fd->intx_unmask < 0,
+		   "the kernel's interrupts left on: type %d, INTx fds %d/%d",
+		   w.fd->irq_type, w.fd->intx_trigger, w.fd->intx_unmask);
 	/* Every eventfd went (the sanitizers may open other files). */
 	for (int fd = lowest; fd < lowest + VPC_MAX_VEC + 4; fd++)
 		FUZZ_CHECK(!is_eventfd(fd), "eventfd %d left open", fd);

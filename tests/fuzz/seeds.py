@@ -759,10 +759,17 @@ class Vp:
     """The ops of fuzz_vfio_pci's input."""
 
     def __init__(self, flags=0, slot=1, vectors=5, table_size=5, bar0=13,
-                 bar3=10, layout=None, sparse=None, pokes=None):
+                 bar3=10, layout=None, sparse=None, pokes=None, pin=1,
+                 nointx=False, refuse=None):
+        """pin: INTx's (0 none, 1-4 INTA-INTD, 5-7 past INTD); nointx:
+        vfio-pci's nointx; refuse: the kernel refuses INTx at create,
+        at its "trigger" or its "unmask"."""
         self.slot = 1 + slot % 31
         self.b = u8(flags) + u8(slot - 1) + u8((table_size - 1) << 4 | vectors)
         self.b += u8(bar0) + u8(bar3)
+        intx = (pin ^ 1) & 7 | (0x08 if nointx else 0)
+        intx |= {None: 0, "trigger": 0x10, "unmask": 0x30}[refuse]
+        self.b += u8(intx)
         if flags & 0x02:
             tbir, toff, pbir, poff = layout
             self.b += u8(pbir << 4 | tbir) + u16(toff) + u16(poff)
@@ -792,6 +799,11 @@ class Vp:
 
     def signal(self, v):
         self.b += u8(5) + u8(v)
+        return self
+
+    def intx(self, up, eoi=False):
+        """The INTx line up or down, then maybe the guest's EOI."""
+        self.b += u8(5) + u8(0x80 | (0x40 if up else 0) | (0x20 if eoi else 0))
         return self
 
     def fail(self, kind, nth=1, err=0):
@@ -879,6 +891,24 @@ def vfio_pci():
     v.b += u8(2) + u8(0x1D) + u32(0x10003) + u64(0)
     v.b += u8(2) + u8(0x0C) + u32(0xFFFFF) + u64(0)
     write(t, "junk", v.b)
+    # INTx: asserted, EOI while still asserted (signalled again), then
+    # deasserted and EOI'd; off under MSI-X and back after, the line
+    # still up; the SET_IRQS of either failing on the way.
+    write(t, "intx", Vp().probe().intx(True).intx(True, eoi=True)
+          .intx(False, eoi=True).intx(True).msix_on().intx(True, eoi=True)
+          .fail(2, 2).cf8(VP_MSIX_CAP + 2, 2, 0).intx(True, eoi=True)
+          .cf8(VP_MSIX_CAP + 2, 2, 0).fail(2).cf8(VP_MSIX_CAP + 2, 2, 0x8000)
+          .cf8(VP_MSIX_CAP + 2, 2, 0x8000).cf8(VP_MSIX_CAP + 2, 2, 0)
+          .intx(False, eoi=True).b)
+    # INTB; a pin past INTD; no INTx (nointx); INTx refused at create.
+    write(t, "intb", Vp(pin=2).probe().cf8(0x3C, 4, 0xFFFFFFFF).cf8(0x3C, 4)
+          .intx(True).msix_on().b)
+    write(t, "pin-past-intd", Vp(pin=7).probe().msix_on().intx(True).b)
+    write(t, "nointx", Vp(nointx=True, vectors=0).probe().intx(True).b)
+    write(t, "intx-refused", Vp(refuse="trigger").probe().msix_on()
+          .cf8(VP_MSIX_CAP + 2, 2, 0).intx(True, eoi=True).b)
+    write(t, "intx-unmask-refused", Vp(refuse="unmask").probe().intx(True)
+          .msix_on().b)
 
 
 TARGETS = {

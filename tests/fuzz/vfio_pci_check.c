@@ -151,6 +151,11 @@ void vpc_dev_model(struct vpc *w)
 		m->mappable[b] = model_mmap(d, b, m->areas[b], n);
 	}
 	model_msix(w, c);
+	/* vfio-pci counts one INTx for any pin (vfio_pci_get_irq_count());
+	 * ignis takes INTA-INTD only. */
+	if (d->irq_count[VFIO_PCI_INTX_IRQ_INDEX] == 1 && c[0x3d] >= 1 &&
+	    c[0x3d] <= 4)
+		m->intx_pin = c[0x3d];
 	n = m->msix_size < d->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] ?
 		    m->msix_size :
 		    d->irq_count[VFIO_PCI_MSIX_IRQ_INDEX];
@@ -170,6 +175,8 @@ void vpc_reset(struct vpc *w)
 		w->host.fd[g] = -1;
 	memset(w->trapped_ok, 0, sizeof(w->trapped_ok));
 	w->irqs_diverged = false;
+	w->ctrl_written = false;
+	w->intx_trigger = w->intx_unmask = -1;
 }
 
 /* ---- what the guest reads ---- */
@@ -238,8 +245,10 @@ void vpc_cfg_write(struct vpc *w, uint32_t reg, const uint8_t *data,
 		ctrl = (uint16_t)((ctrl & ~(0xff << sh)) | data[i] << sh);
 		hit = true;
 	}
-	if (hit)
+	if (hit) {
 		w->msix.ctrl = ctrl & (CTRL_ENABLE | CTRL_MASKALL);
+		w->ctrl_written = true;
+	}
 }
 
 /* The fake's region byte (b, off), as the hardware holds it. */
@@ -583,8 +592,9 @@ static void check_header(struct vpc *w, const char *what)
 
 	FUZZ_CHECK(vpc_cfg_read(w, 0x0e, 1) == 0, "after %s: header type",
 		   what);
-	FUZZ_CHECK(vpc_cfg_read(w, 0x3d, 1) == 0, "after %s: interrupt pin",
-		   what);
+	FUZZ_CHECK(vpc_cfg_read(w, 0x3d, 1) == m->intx_pin,
+		   "after %s: interrupt pin %u, model %u", what,
+		   vpc_cfg_read(w, 0x3d, 1), m->intx_pin);
 	FUZZ_CHECK(vpc_cfg_read(w, 0x30, 4) == 0, "after %s: ROM", what);
 	FUZZ_CHECK(vpc_cfg_read(w, 0x100, 4) == 0 &&
 			   vpc_cfg_read(w, 0xffc, 4) == 0,
@@ -789,6 +799,44 @@ static const struct vfio_irq_set *last_msix_set(const struct fake_device *d)
 	return NULL;
 }
 
+/*
+ * The kernel's interrupts: MSI-X with every vector exactly while the
+ * guest enables it, else INTx where the function has it, else none;
+ * but for a failed SET_IRQS, until they agree again. Failed or not,
+ * INTx is on only for a function that has it and with the VM's
+ * eventfds, MSI-X only where it is emulated, MSI never.
+ */
+static void check_irq_type(struct vpc *w, const char *what, uint32_t want)
+{
+	const struct fake_device *d = w->fd;
+	enum fake_irq_type type = FAKE_IRQ_NONE;
+	bool agree;
+
+	if (want)
+		type = FAKE_IRQ_MSIX;
+	else if (w->dev.intx_pin)
+		type = FAKE_IRQ_INTX;
+	agree = d->msix_enabled == want && d->irq_type == type;
+
+	FUZZ_CHECK(d->irq_type != FAKE_IRQ_INTX ||
+			   (w->dev.intx_pin &&
+			    d->intx_trigger == w->intx_trigger &&
+			    d->intx_unmask == w->intx_unmask),
+		   "after %s: INTx on (pin %u) with fds %d/%d, the VM's "
+		   "%d/%d",
+		   what, w->dev.intx_pin, d->intx_trigger, d->intx_unmask,
+		   w->intx_trigger, w->intx_unmask);
+	FUZZ_CHECK(d->irq_type != FAKE_IRQ_MSIX || w->dev.msix_n,
+		   "after %s: MSI-X on, none emulated", what);
+	FUZZ_CHECK(d->irq_type != FAKE_IRQ_MSI, "after %s: MSI on", what);
+	if (agree)
+		w->irqs_diverged = false;
+	FUZZ_CHECK(agree || w->irqs_diverged,
+		   "after %s: the kernel has irq type %d with %u MSI-X "
+		   "vectors; the guest enabled %u, INTx pin %u",
+		   what, d->irq_type, d->msix_enabled, want, w->dev.intx_pin);
+}
+
 static void check_vectors(struct vpc *w, const char *what)
 {
 	const struct vpc_dev *m = &w->dev;
@@ -811,14 +859,7 @@ static void check_vectors(struct vpc *w, const char *what)
 				   "after %s: vector %u's route is stale", what,
 				   v);
 	}
-	/* The kernel has every eventfd exactly while MSI-X is enabled,
-	 * but for a failed SET_IRQS, until the next one works. */
-	if (w->fd->msix_enabled == want)
-		w->irqs_diverged = false;
-	FUZZ_CHECK(w->fd->msix_enabled == want || w->irqs_diverged,
-		   "after %s: the kernel has %u MSI-X vectors, the guest "
-		   "enabled %u",
-		   what, w->fd->msix_enabled, want);
+	check_irq_type(w, what, want);
 	if (!want || w->fd->msix_enabled != want)
 		return;
 	s = last_msix_set(w->fd);

@@ -14,8 +14,8 @@
  * What a guest should see of a passed-through function, worked out
  * apart from devices/vfio and devices/pci: from the fake device as the
  * harness built it (which BARs are exposed, their mappable areas, where
- * MSI-X is) and from what the guest did (the MSI-X table and Message
- * Control it wrote). The VM side is a recording vfio_pci_host_ops that
+ * MSI-X is, its INTx pin) and from what the guest did (the MSI-X table
+ * and Message Control it wrote). The VM side is a recording vfio_pci_host_ops that
  * keeps KVM's books (slots, GSI routes, irqfds) and refuses what KVM
  * would refuse. Every check is a FUZZ_CHECK.
  */
@@ -48,6 +48,9 @@ struct vpc_dev {
 	uint64_t table_off, pba_off; /* offsets in them */
 	bool raw_caps; /* config bytes poked: overlapping capabilities
 			* may end the list before MSI-X */
+	unsigned int intx_pin; /* 1-4: the function has INTx (the
+				* kernel's count 1, a pin INTA-INTD, taken
+				* at create); 0: none, the pin reads 0 */
 };
 
 /* A KVM slot the VM holds. */
@@ -92,22 +95,29 @@ struct vpc {
 	bool trapped_ok[PCI_NR_BARS]; /* may be trapped whole (a map failed
 				       * at its present address) */
 	uint64_t trapped_at[PCI_NR_BARS]; /* that address */
-	bool irqs_diverged; /* a failed SET_IRQS: kernel and guest may
-			     * disagree until the next one works */
+	bool irqs_diverged; /* a failed SET_IRQS: the kernel's MSI-X
+			     * and INTx and the guest's Message Control
+			     * may disagree until they agree again, or
+			     * a Message Control write goes through
+			     * without a failure */
+	bool ctrl_written; /* a config write reached Message Control */
+	int intx_trigger, intx_unmask; /* vfio_pci_intx()'s, -1: none */
 };
 
 /* The VM side, with ctx a struct vpc. */
 extern const struct vfio_pci_host_ops vpc_host_ops;
 
 /* Works out (w)->dev from the fake device as it is now (before open);
- * (w)->fd set. */
+ * (w)->fd set. INTx as if the kernel takes it: the harness knows when
+ * it refuses. */
 void vpc_dev_model(struct vpc *w);
 
-/* Resets the guest's MSI-X state and the host's books. */
+/* Resets the guest's MSI-X state, the host's books and INTx's fds. */
 void vpc_reset(struct vpc *w);
 
 /* A config write of (len) bytes (data) at (reg) reaches the function:
- * the model follows. Call before the access. */
+ * the model follows (ctrl_written set if it is Message Control's).
+ * Call before the access. */
 void vpc_cfg_write(struct vpc *w, uint32_t reg, const uint8_t *data,
 		   uint32_t len);
 

@@ -3,6 +3,8 @@
 #include "support/fake_vfio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +212,8 @@ struct fake_device *fake_vfio_add_device(struct fake_vfio *f, const char *bdf,
 	d->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 5;
 	d->irq_count[VFIO_PCI_ERR_IRQ_INDEX] = 1;
 	d->irq_count[VFIO_PCI_REQ_IRQ_INDEX] = 1;
+	d->intx_trigger = -1;
+	d->intx_unmask = -1;
 	d->memfd = memfd_create("fake_vfio_bars", MFD_CLOEXEC);
 	if (d->memfd < 0 || ftruncate(d->memfd, 6 * FAKE_BAR_SLOT))
 		die("memfd");
@@ -218,6 +222,12 @@ struct fake_device *fake_vfio_add_device(struct fake_vfio *f, const char *bdf,
 	if (d->bars == MAP_FAILED)
 		die("mmap");
 	return d;
+}
+
+void fake_vfio_set_intx_pin(struct fake_device *d, uint8_t pin)
+{
+	d->config[0x3d] = pin;
+	d->irq_count[VFIO_PCI_INTX_IRQ_INDEX] = pin ? 1 : 0;
 }
 
 static int fake_open(void *ctx, const char *path, int flags);
@@ -272,6 +282,256 @@ void fake_vfio_fini(struct fake_vfio *f)
 			munmap(f->mmaps[i].addr, f->mmaps[i].len);
 	}
 	f->nr_devices = 0;
+}
+
+/* ---- interrupts (drivers/vfio/pci/vfio_pci_intrs.c) ---- */
+
+/* eventfd_ctx_fdget(): an open fd (-EBADF) that is an eventfd
+ * (-EINVAL). */
+static int eventfd_check(int fd)
+{
+	char path[40], link[32];
+	ssize_t n;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -EBADF;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:[eventfd]") ? -EINVAL : 0;
+}
+
+/* eventfd_signal(): the kernel never fails it, so neither may we; an
+ * fd closed under the kernel is the code under test's bug. */
+static void intx_signal(struct fake_device *d)
+{
+	uint64_t one = 1;
+
+	if (d->intx_trigger < 0)
+		return;
+	if (write(d->intx_trigger, &one, sizeof(one)) != sizeof(one))
+		die("INTx trigger: not a writable eventfd (closed under "
+		    "the kernel?)");
+	d->intx_signals++;
+}
+
+/* vfio_intx_handler(): a level interrupt comes while the line is up and
+ * INTx is unmasked, with a handler (a trigger) to take it; the handler
+ * masks INTx and signals. */
+static void intx_fire(struct fake_device *d)
+{
+	if (d->irq_type != FAKE_IRQ_INTX || d->intx_trigger < 0 ||
+	    !d->intx_line || d->intx_masked)
+		return;
+	d->intx_masked = true;
+	intx_signal(d);
+}
+
+/* vfio_pci_intx_unmask_handler(): a line still up is re-sent rather
+ * than taken again, and INTx stays masked. */
+static void intx_unmask(struct fake_device *d)
+{
+	if (d->irq_type != FAKE_IRQ_INTX || !d->intx_masked)
+		return;
+	if (d->intx_line)
+		intx_signal(d);
+	else
+		d->intx_masked = false;
+}
+
+/* vfio_intx_disable(): the unmask eventfd goes too. */
+static void intx_disable(struct fake_device *d)
+{
+	d->intx_unmask = -1;
+	d->intx_trigger = -1;
+	d->intx_masked = false;
+	d->irq_type = FAKE_IRQ_NONE;
+}
+
+/* What vfio_pci_core_disable() leaves: nothing on. */
+static void irqs_off(struct fake_device *d)
+{
+	intx_disable(d);
+	d->msi_enabled = 0;
+	d->msix_enabled = 0;
+}
+
+void fake_vfio_intx_set_line(struct fake_device *d, bool asserted)
+{
+	d->intx_line = asserted;
+	intx_fire(d);
+}
+
+bool fake_vfio_intx_service(struct fake_device *d)
+{
+	struct pollfd p = { .fd = d->intx_unmask, .events = POLLIN };
+	uint64_t n;
+
+	if (d->intx_unmask < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return false;
+	if (read(d->intx_unmask, &n, sizeof(n)) != sizeof(n))
+		return false;
+	intx_unmask(d);
+	return true;
+}
+
+/* vfio_intx_set_signal(): the old trigger goes; (fd) < 0 leaves none. */
+static int intx_set_signal(struct fake_device *d, int32_t fd)
+{
+	int ret;
+
+	d->intx_trigger = -1;
+	if (fd < 0)
+		return 0;
+	ret = eventfd_check(fd);
+	if (ret)
+		return ret;
+	d->intx_trigger = fd;
+	intx_fire(d); /* request_irq() on a line already up */
+	return 0;
+}
+
+/* vfio_pci_set_intx_trigger(). */
+static int intx_trigger(struct fake_device *d, const struct vfio_irq_set *h,
+			const uint8_t *data)
+{
+	uint32_t type = h->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	bool on = d->irq_type == FAKE_IRQ_INTX;
+	int32_t fd;
+	int ret;
+
+	if (on && !h->count && type == VFIO_IRQ_SET_DATA_NONE) {
+		intx_disable(d);
+		return 0;
+	}
+	if (!(on || d->irq_type == FAKE_IRQ_NONE) || h->start || h->count != 1)
+		return -EINVAL;
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		memcpy(&fd, data, sizeof(fd));
+		if (on)
+			return intx_set_signal(d, fd);
+		d->irq_type = FAKE_IRQ_INTX; /* vfio_intx_enable() */
+		d->intx_masked = false;
+		ret = intx_set_signal(d, fd);
+		if (ret)
+			intx_disable(d);
+		return ret;
+	}
+	if (!on)
+		return -EINVAL;
+	if (type == VFIO_IRQ_SET_DATA_NONE || data[0])
+		intx_signal(d); /* a loopback: no masking */
+	return 0;
+}
+
+/* vfio_pci_set_intx_unmask() and vfio_virqfd_enable(). */
+static int intx_unmask_action(struct fake_device *d,
+			      const struct vfio_irq_set *h, const uint8_t *data)
+{
+	uint32_t type = h->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	int32_t fd;
+	int ret;
+
+	if (d->irq_type != FAKE_IRQ_INTX || h->start || h->count != 1)
+		return -EINVAL;
+	if (type != VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (type == VFIO_IRQ_SET_DATA_NONE || data[0])
+			intx_unmask(d);
+		return 0;
+	}
+	memcpy(&fd, data, sizeof(fd));
+	if (fd < 0) {
+		d->intx_unmask = -1;
+		return 0;
+	}
+	ret = eventfd_check(fd);
+	if (ret)
+		return ret;
+	if (d->intx_unmask >= 0)
+		return -EBUSY;
+	d->intx_unmask = fd;
+	return 0;
+}
+
+/* vfio_pci_set_intx_mask(). */
+static int intx_mask_action(struct fake_device *d, const struct vfio_irq_set *h,
+			    const uint8_t *data)
+{
+	uint32_t type = h->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+
+	if (d->irq_type != FAKE_IRQ_INTX || h->start || h->count != 1)
+		return -EINVAL;
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD)
+		return -ENOTTY; /* "XXX implement me" */
+	if (type == VFIO_IRQ_SET_DATA_NONE || data[0])
+		d->intx_masked = true;
+	return 0;
+}
+
+/* vfio_pci_set_msi_trigger(), for MSI and MSI-X: enabled with start +
+ * count vectors by the first eventfds, never grown after
+ * (VFIO_IRQ_INFO_NORESIZE). */
+static int msi_trigger(struct fake_device *d, const struct vfio_irq_set *h)
+{
+	bool msix = h->index == VFIO_PCI_MSIX_IRQ_INDEX;
+	enum fake_irq_type t = msix ? FAKE_IRQ_MSIX : FAKE_IRQ_MSI;
+	uint32_t *nvec = msix ? &d->msix_enabled : &d->msi_enabled;
+	uint32_t type = h->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	bool on = d->irq_type == t;
+
+	if (on && !h->count && type == VFIO_IRQ_SET_DATA_NONE) {
+		*nvec = 0;
+		d->irq_type = FAKE_IRQ_NONE;
+		return 0;
+	}
+	if (!(on || d->irq_type == FAKE_IRQ_NONE))
+		return -EINVAL;
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (!on) {
+			if (!h->start && !h->count)
+				return -EINVAL; /* no vector to enable */
+			*nvec = h->start + h->count; /* vfio_msi_enable() */
+			d->irq_type = t;
+		}
+		if (h->start >= *nvec || h->start + h->count > *nvec) {
+			if (!on) { /* vfio_msi_set_block() failed */
+				*nvec = 0;
+				d->irq_type = FAKE_IRQ_NONE;
+			}
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!on || h->start + h->count > *nvec)
+		return -EINVAL;
+	return 0; /* loopback signals: not modelled */
+}
+
+/* vfio_pci_set_irqs_ioctl(): who takes an index's action. */
+static int irqs_dispatch(struct fake_device *d, const struct vfio_irq_set *h,
+			 const uint8_t *data)
+{
+	uint32_t action = h->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+
+	switch (h->index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return intx_trigger(d, h, data);
+		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			return intx_unmask_action(d, h, data);
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			return intx_mask_action(d, h, data);
+		return -ENOTTY;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return msi_trigger(d, h);
+		return -ENOTTY;
+	default:
+		return 0; /* ERR, REQ: taken, not modelled */
+	}
 }
 
 /* ---- sysfs and /dev/vfio ---- */
@@ -400,8 +660,10 @@ static int fake_close(void *ctx, int fd)
 	case FAKE_FD_DEVICE: {
 		struct fake_device *d = &f->devices[e->obj];
 
-		d->open_fds--;
-		d->msix_enabled = 0; /* vfio_pci_core_disable() */
+		/* The last close disables what is on
+		 * (vfio_pci_core_disable()). */
+		if (!--d->open_fds)
+			irqs_off(d);
 		break;
 	}
 	default:
@@ -723,12 +985,14 @@ static int region_info(struct fake_device *d, void *arg)
 			   VFIO_REGION_INFO_FLAG_CAPS, &info.cap_offset);
 }
 
-/* vfio_set_irqs_validate_and_prepare() and the MSI-X trigger rules. */
+/* vfio_set_irqs_validate_and_prepare(), then the index's rules; what
+ * passes the first is recorded with the answer. */
 static int set_irqs(struct fake_device *d, void *arg)
 {
 	struct vfio_irq_set h;
 	uint32_t max, size = 0;
-	struct fake_irq_set *rec;
+	struct fake_irq_set *rec = NULL;
+	int ret;
 
 	memcpy(&h, arg, sizeof(h));
 	if (h.argsz < sizeof(h) || h.index >= FAKE_NR_IRQS ||
@@ -759,18 +1023,10 @@ static int set_irqs(struct fake_device *d, void *arg)
 							  sizeof(rec->bytes);
 		memcpy(rec->bytes, arg, rec->len);
 	}
-	if (h.index != VFIO_PCI_MSIX_IRQ_INDEX)
-		return 0;
-	if (!h.count && h.flags & VFIO_IRQ_SET_DATA_NONE) {
-		d->msix_enabled = 0;
-		return 0;
-	}
-	if (h.flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		if (!d->msix_enabled)
-			d->msix_enabled = h.start + h.count;
-		return h.start + h.count > d->msix_enabled ? -EINVAL : 0;
-	}
-	return 0;
+	ret = irqs_dispatch(d, &h, (const uint8_t *)arg + sizeof(h));
+	if (rec)
+		rec->ret = ret;
+	return ret;
 }
 
 static int device_ioctl(struct fake_vfio *f, struct fake_device *d,
@@ -892,7 +1148,8 @@ static uint8_t config_ro(const struct fake_device *d, uint64_t at)
 	const uint8_t *c = d->config;
 	unsigned int ptr, n = 0;
 
-	if (at < 4 || (at >= 0x08 && at < 0x0c) || at == 0x0e || at == 0x34)
+	if (at < 4 || (at >= 0x08 && at < 0x0c) || at == 0x0e || at == 0x34 ||
+	    at == 0x3d)
 		return 0xff;
 	if (at == 0x06)
 		return 0x10;

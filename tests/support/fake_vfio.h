@@ -30,12 +30,26 @@
  *    packed as 6.1 packs them (unaligned);
  *  - PCI devices: e1000e-like by default (8086:10d3, BAR0 128 KiB
  *    mmap-able, BAR2 32 bytes of I/O space, BAR3 16 KiB with the MSI-X
- *    table at 0 and the PBA at 0x2000 and a MSIX_MAPPABLE cap, INTA,
- *    PM, MSI (64-bit), PCIe and MSI-X (5 vectors) capabilities), regions backed by a memfd so that mmap gives real
+ *    table at 0 and the PBA at 0x2000 and a MSIX_MAPPABLE cap, INTA
+ *    (pin 1, one INTx), PM, MSI (64-bit), PCIe and MSI-X (5 vectors)
+ *    capabilities), regions backed by a memfd so that mmap gives real
  *    memory that pread sees, SET_IRQS validated as the kernel does and
- *    recorded byte for byte, resets counted; config writes
- *    leave what is read-only alone (IDs, class, header type, the
- *    capability list's pointers and IDs), as vfio-pci's virtualization;
+ *    recorded byte for byte, resets counted; config writes leave what
+ *    is read-only alone (IDs, class, header type, the interrupt pin,
+ *    the capability list's pointers and IDs), as vfio-pci's
+ *    virtualization;
+ *  - interrupts as vfio_pci_intrs.c has them: one index on at a time
+ *    (irq_type): INTx's trigger takes an eventfd only while none or
+ *    INTx is on, MSI's and MSI-X's only while none or themselves are,
+ *    anything else -EINVAL; DATA_NONE with count 0 turns the index on
+ *    off (and -EINVAL when it is not the one on); INTx's UNMASK takes
+ *    an eventfd (-EBUSY while it has one) or unmasks. The INTx line is
+ *    the test's to drive (fake_vfio_intx_set_line()): an unmasked INTx
+ *    whose line is up signals its trigger and masks itself
+ *    (AUTOMASKED); fake_vfio_intx_service() does what the kernel's
+ *    virqfd does when the unmask eventfd is written. INTx eventfds
+ *    must be eventfds (-EBADF, -EINVAL); MSI-X's are not looked at
+ *    (laxer than Linux: tests pass plain numbers);
  *  - every fd it hands out is its own number (from FAKE_FD_BASE, never
  *    reused): other fds get -EBADF; open fds and live mmaps are counted;
  *  - failure injection: the nth call of a kind (or of one ioctl) fails
@@ -73,10 +87,20 @@ enum fake_call {
 	FAKE_ANY = FAKE_NR_KINDS, /* failure injection: any call */
 };
 
-/* One SET_IRQS as the device received it. */
+/* One SET_IRQS as the device received it (past the header checks). */
 struct fake_irq_set {
 	size_t len; /* bytes kept (argsz, at most 64) */
 	uint8_t bytes[64]; /* the struct vfio_irq_set and its data */
+	int ret; /* what the fake answered: 0 or -errno */
+};
+
+/* The interrupt index the kernel has on (vfio_pci_core_device's
+ * irq_type): one at a time. */
+enum fake_irq_type {
+	FAKE_IRQ_NONE,
+	FAKE_IRQ_INTX,
+	FAKE_IRQ_MSI,
+	FAKE_IRQ_MSIX,
 };
 
 struct fake_device {
@@ -98,7 +122,14 @@ struct fake_device {
 			* i * FAKE_BAR_SLOT */
 	unsigned int open_fds; /* device fds open */
 	unsigned int resets; /* VFIO_DEVICE_RESET calls */
-	uint32_t msix_enabled; /* vectors enabled, 0: off */
+	enum fake_irq_type irq_type; /* the index on, or none */
+	uint32_t msi_enabled; /* MSI vectors enabled, 0: off */
+	uint32_t msix_enabled; /* MSI-X vectors enabled, 0: off */
+	int intx_trigger; /* eventfd INTx signals, -1: none */
+	int intx_unmask; /* eventfd whose write unmasks, -1: none */
+	bool intx_masked; /* by a signal (AUTOMASKED) or ACTION_MASK */
+	bool intx_line; /* the device asserts INTx */
+	unsigned long intx_signals; /* trigger signals so far */
 	unsigned int nr_irq_sets; /* entries in irq_sets[] */
 	struct fake_irq_set irq_sets[FAKE_MAX_IRQ_SETS];
 };
@@ -202,6 +233,23 @@ struct fake_device *fake_vfio_device(struct fake_vfio *f, const char *bdf);
 /* The container slot behind the group (id), or NULL. */
 struct fake_container *fake_vfio_container_of(struct fake_vfio *f,
 					      unsigned int group);
+
+/* Sets the device's Interrupt Pin to (pin) (0: none, 1-4: INTA-INTD)
+ * and with it the INTx count GET_IRQ_INFO answers: 1 with a pin, else
+ * 0, as vfio_pci_get_irq_count() reads it (vfio-pci's nointx shows the
+ * same: pin 0, count 0). Before the device is opened. */
+void fake_vfio_set_intx_pin(struct fake_device *d, uint8_t pin);
+
+/* The device raises (asserted) or drops its INTx line. A line up while
+ * INTx is on with a trigger and unmasked signals the trigger once and
+ * masks INTx (vfio_intx_handler()); a line down signals nothing. */
+void fake_vfio_intx_set_line(struct fake_device *d, bool asserted);
+
+/* What the kernel's virqfd does for INTx's unmask eventfd: reads it
+ * (without blocking) and, if it was written, unmasks INTx, unless the
+ * line is still up: then INTx stays masked and the trigger is signalled
+ * again (vfio_pci_intx_unmask_handler()). Whether it was written. */
+bool fake_vfio_intx_service(struct fake_device *d);
 
 /* The nth (1-based) call matching (kind) (and (request), for FAKE_IOCTL;
  * 0: any ioctl) from now on fails with (err) (a negative errno). */

@@ -1378,6 +1378,39 @@ case_vfio_e1000e() {
 	fi
 }
 
+# The same function with the guest on INTx (pci=nomsi: Linux's e1000e
+# then requests its legacy interrupt): the DSDT's _PRT leads its pin to
+# an IOAPIC pin, level-triggered; the kernel's INTx eventfd raises that
+# line through ignis, the guest's EOI lowers it and unmasks INTx in
+# VFIO. The ping needs interrupts both ways.
+case_vfio_e1000e_intx() {
+	local run=vfio-e1000e-intx p irq
+	p=$(vfio_bind)
+	if [ -n "$p" ]; then
+		verdict vfio_e1000e_intx FAIL "$p"
+		return
+	fi
+	vfio_boot $run $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
+		--memory 256M --cpus 1 --vfio $VFIO_BDF \
+		--cmdline "$CMDLINE pci=nomsi systest=vfio"
+	p=$(run_problem $run $IGNIS_SECS)
+	[ -n "$p" ] || p=$(vfio_problem $run)
+	irq=$(l3 $run vfio_irq)
+	case "$irq" in
+	*IO-APIC*fasteoi*) ;;
+	*) [ -n "$p" ] || p="the e1000e's interrupt is not a level IOAPIC line: '$irq'" ;;
+	esac
+	# A second interrupt comes only after VFIO unmasked INTx, which
+	# only the guest's EOI does.
+	[ -n "$p" ] || [ "$(echo "$irq" | awk '{ print $2 }')" -ge 2 ] ||
+		p="fewer than 2 interrupts on the e1000e's line: '$irq'"
+	if [ -n "$p" ]; then
+		verdict vfio_e1000e_intx FAIL "$p"
+	else
+		verdict vfio_e1000e_intx PASS "e1000e on INTx ('$irq'), link up, ping answered; exit 0"
+	fi
+}
+
 # vfio_map_bench: the issue-8 figure in process. bench_vfio
 # (benches/bench_vfio.c, static) opens VFIO_BDF into a type1 container and
 # times 4 KiB MAP_DMA/UNMAP_DMA made bare on the container fd against the
@@ -1591,6 +1624,7 @@ systest_run() {
 	selected "$s" api_lifecycle api_drive_swap && case_api_lifecycle
 	selected "$s" vsock_linux && case_vsock_linux
 	selected "$s" vfio_e1000e vfio_e1000e_iommu && case_vfio_e1000e
+	selected "$s" vfio_e1000e_intx && case_vfio_e1000e_intx
 	selected "$s" vfio_jailed && case_vfio_jailed
 	selected "$s" vfio_map_limit && case_vfio_map_limit
 	selected "$s" vfio_map_bench && case_vfio_map_bench

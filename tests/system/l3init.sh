@@ -124,6 +124,9 @@ if [ "${systest:-}" != bench ]; then
 		else
 			echo "L3 vfio_ping=0"
 		fi
+		# How its interrupts came: "IO-APIC ... fasteoi" for INTx
+		# (pci=nomsi), "PCI-MSI" for MSI-X; and how many.
+		echo "L3 vfio_irq=$(grep " ${n##*/}" /proc/interrupts | head -n 1 | tr -s ' ')"
 	fi
 	if [ "${systest:-}" = dmab ]; then
 		# Linux's dma_map_benchmark on the rng's transport device (a

@@ -24,6 +24,7 @@
 #define FADT_LEN 276
 #define MAX_DEVS (ACPI_MAX_MMIO_DEVS + 4)
 #define SETUP_HINT "install acpica-tools (scripts/setup.sh does)"
+#define PRT_ROWS (32 * 4) /* every slot of bus 0, INTA..INTD */
 
 /* A build into a buffer of its own, guest-addressed at X86_ACPI_START. */
 struct built {
@@ -59,6 +60,15 @@ struct dev {
 	int mem_rw; /* its ReadWrite bit */
 	uint8_t ext_flags; /* Interrupt() flags */
 	int64_t gsi; /* Interrupt() number, -1: none */
+	const uint8_t *prt; /* _PRT's Package (its PackageOp), or NULL */
+};
+
+/* One _PRT row (6.2.13), every field as found. */
+struct prt_row {
+	uint64_t addr; /* slot << 16 | function, 0xFFFF: any */
+	uint64_t pin; /* 0 INTA .. 3 INTD */
+	uint64_t src; /* 0: hard-wired, no link device */
+	uint64_t gsi; /* Source Index */
 };
 
 static uint16_t rd16(const uint8_t *p)
@@ -426,6 +436,14 @@ static void parse_device(const uint8_t *p, const uint8_t *end, struct dev *v)
 			v->bbn = (int64_t)aml_int(&p);
 		} else if (!strcmp(seg, "_UID")) {
 			v->uid = (int64_t)aml_int(&p);
+		} else if (!strcmp(seg, "_PRT")) {
+			size_t len;
+
+			cr_assert_eq(p[0], 0x12, "PackageOp");
+			pkg_len(p + 1, &len);
+			cr_assert_leq(p + 1 + len, end);
+			v->prt = p;
+			p += 1 + len;
 		} else if (!strcmp(seg, "_CRS")) {
 			const uint8_t *body;
 			size_t len, size;
@@ -482,6 +500,21 @@ static unsigned int parse_dsdt(const struct built *b, uint64_t gpa,
 	return n;
 }
 
+/* A Package (20.2.5.4) at (*p) of (n) elements: steps past its header,
+ * returns where it ends. */
+static const uint8_t *pkg_open(const uint8_t **p, unsigned int n)
+{
+	const uint8_t *q = *p;
+	unsigned int k;
+	size_t len;
+
+	cr_assert_eq(q[0], 0x12, "PackageOp");
+	k = pkg_len(q + 1, &len);
+	cr_assert_eq(q[1 + k], n, "NumElements %u, want %u", q[1 + k], n);
+	*p = q + 1 + k + 1;
+	return q + 1 + len;
+}
+
 static const struct dev *find_dev(const struct dev *devs, unsigned int n,
 				  const char *name)
 {
@@ -509,6 +542,48 @@ static void check_win(const struct win *x, uint8_t tag, uint8_t type,
 	cr_assert_eq(x->len, len, "length");
 }
 
+/* (v)'s _PRT (6.2.13) into (rows): a Package of PRT_ROWS Packages of
+ * four integers each, every one ending where its PkgLength says. */
+static void decode_prt(const struct dev *v, struct prt_row *rows)
+{
+	const uint8_t *p = v->prt, *end;
+
+	cr_assert_not_null(p, "Device (%s) has a _PRT", v->name);
+	end = pkg_open(&p, PRT_ROWS);
+	for (unsigned int i = 0; i < PRT_ROWS; i++) {
+		const uint8_t *row_end = pkg_open(&p, 4);
+
+		rows[i].addr = aml_int(&p);
+		rows[i].pin = aml_int(&p);
+		rows[i].src = aml_int(&p);
+		rows[i].gsi = aml_int(&p);
+		cr_assert_eq(p, row_end, "_PRT row %u: 4 integers, no more", i);
+	}
+	cr_assert_eq(p, end, "_PRT: %u rows, no more", PRT_ROWS);
+}
+
+/* Slot by slot, INTA..INTD: any function of the slot, hard-wired (no
+ * link device) to the GSI layout.h wires that pin to. */
+static void check_prt(const struct dev *v)
+{
+	static struct prt_row rows[PRT_ROWS];
+
+	decode_prt(v, rows);
+	for (unsigned int i = 0; i < PRT_ROWS; i++) {
+		unsigned int slot = i / 4, pin = i % 4;
+		const struct prt_row *r = &rows[i];
+
+		cr_assert_eq(r->addr, (uint64_t)slot << 16 | 0xffff,
+			     "row %u: address %#llx", i,
+			     (unsigned long long)r->addr);
+		cr_assert_eq(r->pin, pin, "row %u: pin %llu", i,
+			     (unsigned long long)r->pin);
+		cr_assert_eq(r->src, 0, "row %u: a GSI, not a link", i);
+		cr_assert_eq(r->gsi, X86_PCI_INTX_GSI(slot, pin),
+			     "row %u: GSI %llu", i, (unsigned long long)r->gsi);
+	}
+}
+
 /* PCI0 (the host bridge, bus 0, its ports and windows) and MRES (the
  * motherboard resources reserving the ECAM), field by field. */
 static void check_pci_devs(const struct dev *devs, unsigned int n,
@@ -532,6 +607,7 @@ static void check_pci_devs(const struct dev *devs, unsigned int n,
 	if (h->mmio64_size) /* Cacheable, ReadWrite: not Prefetchable */
 		check_win(&v->win[2], 0x8a, 0, 0x03, h->mmio64_base,
 			  h->mmio64_size);
+	check_prt(v);
 	v = find_dev(devs, n, "MRES");
 	cr_assert_eq(v->hid_eisa, 0x020cd041, "PNP0C02: %#x", v->hid_eisa);
 	cr_assert_eq(v->mem_base, h->ecam_base, "the ECAM, reserved");
@@ -552,6 +628,9 @@ static void check_dsdt(const struct built *b, uint64_t gpa)
 		     !!d->serial_port + 2 * d->i8042 + d->rtc + d->nr_mmio +
 			     2 * !!d->pci,
 		     "Devices in the DSDT");
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert(!devs[i].prt || !strcmp(devs[i].name, "PCI0"),
+			  "a _PRT in Device (%s)", devs[i].name);
 	if (d->pci)
 		check_pci_devs(devs, n, d->pci);
 	if (d->serial_port) {
@@ -705,11 +784,41 @@ static uint64_t find_table(const struct built *b, uint64_t xsdt,
 	return 0;
 }
 
+/* PCI0's _PRT in (out), as AcpiGetIrqRoutingTable() (Linux's
+ * acpi_pci_irq_find_prt_entry() reads the same) turned it into rows. */
+static void acpiexec_prt(const char *out)
+{
+	char want[64];
+	unsigned int i;
+
+	for (i = 0; i < PRT_ROWS; i++) {
+		unsigned int slot = i / 4, pin, gsi;
+		unsigned long long addr;
+		const char *p;
+
+		snprintf(want, sizeof(want),
+			 "[%02X] PCI IRQ Routing Table Package", i);
+		p = strstr(out, want);
+		cr_assert_not_null(p, "%s in:\n%s", want, out);
+		cr_assert_eq(sscanf(p + strlen(want),
+				    " Address : %llx Pin : %x Source : "
+				    "[NULL NAMESTRING] Source Index : %x",
+				    &addr, &pin, &gsi),
+			     3, "%.300s", p);
+		cr_assert_eq(addr, (unsigned long long)slot << 16 | 0xffff,
+			     "%.300s", p);
+		cr_assert_eq(pin, i % 4, "%.300s", p);
+		cr_assert_eq(gsi, X86_PCI_INTX_GSI(slot, i % 4), "%.300s", p);
+	}
+	snprintf(want, sizeof(want), "[%02X] PCI IRQ Routing Table Package", i);
+	cr_assert_null(strstr(out, want), "%u rows at most", PRT_ROWS);
+}
+
 /* acpiexec, ACPICA's interpreter as Linux runs it, on PCI0's and MRES's
  * _CRS: the windows and the ECAM as a kernel would get them. */
 static void acpiexec_pci(const struct acpi_pci_host *h, const char *dir)
 {
-	static char out[1 << 16];
+	static char out[1 << 17];
 	char cmd[512], want[96];
 	int rc;
 
@@ -741,6 +850,7 @@ static void acpiexec_pci(const struct acpi_pci_host *h, const char *dir)
 		cr_assert_null(strstr(out, "QWORD"), "%s", out);
 	}
 	cr_assert_null(strstr(out, "Prefetchable"), "%s", out);
+	acpiexec_prt(out);
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && acpiexec -b 'Resources \\_SB.MRES' facp apic dsdt "
 		 "2>&1",
@@ -1242,6 +1352,65 @@ Test(acpi, pci_host)
 	build(&b, &d);
 	check_all(&b, &x, &f, &m, &s);
 	cr_assert_eq(find_table(&b, x, "MCFG"), 0);
+	free(b.buf);
+}
+
+/* PCI0's _PRT: 128 rows, two of them by hand, the four pins of a slot
+ * on four GSIs that no other device in the DSDT has. */
+Test(acpi, pci_prt)
+{
+	static struct dev devs[MAX_DEVS];
+	static struct prt_row rows[PRT_ROWS];
+	struct acpi_desc d = pc(2, 3);
+	uint64_t x, f, m, s;
+	struct built b;
+	unsigned int n;
+
+	d.pci = &pci_host;
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	n = parse_dsdt(&b, s, devs);
+	decode_prt(find_dev(devs, n, "PCI0"), rows);
+	/* 00:03 INTA and 00:1f INTD. */
+	cr_assert_eq(rows[3 * 4].addr, 0x3ffff);
+	cr_assert_eq(rows[3 * 4].pin, 0);
+	cr_assert_eq(rows[3 * 4].src, 0);
+	cr_assert_eq(rows[3 * 4].gsi, X86_PCI_INTX_GSI(3, 0));
+	cr_assert_eq(rows[31 * 4 + 3].addr, 0x1fffff);
+	cr_assert_eq(rows[31 * 4 + 3].pin, 3);
+	cr_assert_eq(rows[31 * 4 + 3].src, 0);
+	cr_assert_eq(rows[31 * 4 + 3].gsi, X86_PCI_INTX_GSI(31, 3));
+	for (unsigned int i = 0; i < PRT_ROWS; i++) {
+		uint64_t gsi = rows[i].gsi;
+
+		for (unsigned int j = i - i % 4; j < i; j++)
+			cr_assert_neq(rows[j].gsi, gsi, "slot %u: a GSI twice",
+				      i / 4);
+		cr_assert(gsi != d.serial_irq && gsi != 1 && gsi != 12,
+			  "GSI %llu: a legacy device's", (unsigned long long)gsi);
+		for (unsigned int j = 0; j < d.nr_mmio; j++)
+			cr_assert_neq(gsi, d.mmio[j].gsi, "virtio's GSI");
+	}
+	free(b.buf);
+}
+
+/* Without a PCI bus, no Device has a _PRT (check_dsdt() looks). */
+Test(acpi, no_pci_no_prt)
+{
+	static struct dev devs[MAX_DEVS];
+	struct acpi_desc d = pc(2, 3);
+	uint64_t x, f, m, s;
+	struct built b;
+	unsigned int n;
+
+	build(&b, &d);
+	check_all(&b, &x, &f, &m, &s);
+	n = parse_dsdt(&b, s, devs);
+	for (unsigned int i = 0; i < n; i++) {
+		cr_assert_null(devs[i].prt, "a _PRT in Device (%s)",
+			       devs[i].name);
+		cr_assert_str_neq(devs[i].name, "PCI0");
+	}
 	free(b.buf);
 }
 

@@ -41,6 +41,8 @@ static unsigned int nr_msis;
 static struct route routes[MAX_MSIS];
 static unsigned int nr_routes;
 static int msi_err;
+static uint32_t resampled;	/* pins whose eoi() says resampled */
+static unsigned int eoi_pins[MAX_MSIS], nr_eois;
 
 static int record_msi(void *ctx, uint64_t addr, uint32_t data)
 {
@@ -60,15 +62,25 @@ static int record_route(void *ctx, unsigned int pin, uint64_t addr,
 	return 0;
 }
 
+static bool record_eoi(void *ctx, unsigned int pin)
+{
+	cr_assert_eq(ctx, &msis);
+	cr_assert_lt(nr_eois, MAX_MSIS);
+	eoi_pins[nr_eois++] = pin;
+	return resampled & 1U << pin;
+}
+
 static const struct ioapic_ops test_ops = {
 	.send_msi = record_msi,
 	.set_route = record_route,
+	.eoi = record_eoi,
 };
 
 static void setup(void)
 {
-	nr_msis = nr_routes = 0;
+	nr_msis = nr_routes = nr_eois = 0;
 	msi_err = 0;
+	resampled = 0;
 	cr_assert_eq(ioapic_create(&test_ops, &msis, &io), 0);
 }
 
@@ -248,6 +260,40 @@ Test(ioapic, level_remote_irr_until_eoi)
 	/* The next assertion is delivered at once. */
 	ioapic_set_irq(io, 9, true);
 	cr_expect_eq(nr_msis, 3);
+}
+
+/* A resampled line (a VFIO function's INTx): the EOI lowers it and tells
+ * its source, which raises it again if it still asserts; a pin that is
+ * not resampled keeps its line, and an edge pin hears of no EOI. */
+Test(ioapic, eoi_lowers_a_resampled_line)
+{
+	resampled = 1U << 10;
+	program(10, 0, RTE_LEVEL | 0x60);
+	program(11, 0, RTE_LEVEL | 0x60);
+	program(5, 0, 0x60);
+	ioapic_set_irq(io, 10, true);
+	ioapic_set_irq(io, 11, true);
+	cr_assert_eq(nr_msis, 2);
+	ioapic_eoi(io, 0x60);
+	/* Both level pins heard of it, in pin order; the edge pin not. */
+	cr_assert_eq(nr_eois, 2);
+	cr_expect_eq(eoi_pins[0], 10);
+	cr_expect_eq(eoi_pins[1], 11);
+	/* Pin 11 is still up: delivered again; pin 10 was lowered. */
+	cr_assert_eq(nr_msis, 3);
+	cr_expect_eq(rd(REG_RTE(10)) & RTE_REMOTE_IRR, 0);
+	cr_expect_neq(rd(REG_RTE(11)) & RTE_REMOTE_IRR, 0);
+	/* The source asserts again after its resample: delivered at once. */
+	ioapic_set_irq(io, 10, true);
+	cr_assert_eq(nr_msis, 4);
+	cr_expect_neq(rd(REG_RTE(10)) & RTE_REMOTE_IRR, 0);
+	/* Masked when it asserts: held until unmasked, as any level line. */
+	ioapic_eoi(io, 0x60);
+	program(10, 0, RTE_MASK | RTE_LEVEL | 0x60);
+	ioapic_set_irq(io, 10, true);
+	nr_msis = 0;
+	program(10, 0, RTE_LEVEL | 0x60);
+	cr_expect_eq(nr_msis, 1);
 }
 
 Test(ioapic, level_held_while_masked_fires_on_unmask)

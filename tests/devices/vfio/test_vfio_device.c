@@ -5,6 +5,8 @@
 #include <linux/vfio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "devices/vfio/vfio_device.h"
 #include "support/fake_vfio.h"
@@ -24,6 +26,7 @@ static struct vfio_container *vc;
 static struct vfio_device *dev;
 static struct fake_device *fd0;
 static char why[256];
+static int efd[2] = { -1, -1 }; /* INTx tests: trigger, unmask */
 
 static void setup(void)
 {
@@ -46,6 +49,9 @@ static void teardown(void)
 	cr_expect_eq(fake_vfio_live_mmaps(&fv), 0);
 	gmem_destroy(&mem);
 	fake_vfio_fini(&fv);
+	for (int i = 0; i < 2; i++)
+		if (efd[i] >= 0)
+			close(efd[i]);
 }
 
 TestSuite(vfio_device, .init = setup, .fini = teardown);
@@ -539,4 +545,173 @@ Test(vfio_device, set_msix_cannot_grow_once_enabled)
 	cr_assert_eq(vfio_device_disable_msix(dev), 0);
 	cr_assert_eq(vfio_device_set_msix(dev, 0, 5, fds), 0);
 	cr_assert_eq(fd0->msix_enabled, 5);
+}
+
+/* ---- INTx: SET_IRQS byte for byte, and the kernel's rules ---- */
+
+/* The bytes of a SET_IRQS on INTx with one eventfd (fd) for (action),
+ * or with none (fd < 0: DATA_NONE | ACTION_TRIGGER, count 0). */
+static size_t intx_bytes(uint8_t *want, uint32_t action, int fd)
+{
+	le32(want + 0, fd < 0 ? 20 : 24);
+	le32(want + 4,
+	     (fd < 0 ? VFIO_IRQ_SET_DATA_NONE : VFIO_IRQ_SET_DATA_EVENTFD) |
+		     action);
+	le32(want + 8, VFIO_PCI_INTX_IRQ_INDEX);
+	le32(want + 12, 0); /* start */
+	le32(want + 16, fd < 0 ? 0 : 1); /* count */
+	if (fd < 0)
+		return 20;
+	le32(want + 20, (uint32_t)fd);
+	return 24;
+}
+
+/* SET_IRQS (i) was (intx_bytes(action, fd)) and the fake answered (ret). */
+static void expect_intx_set(unsigned int i, uint32_t action, int fd, int ret)
+{
+	uint8_t want[24];
+	size_t len = intx_bytes(want, action, fd);
+
+	cr_assert_lt(i, fd0->nr_irq_sets, "SET_IRQS %u missing", i);
+	cr_assert_eq(fd0->irq_sets[i].len, len, "SET_IRQS %u", i);
+	cr_assert_arr_eq(fd0->irq_sets[i].bytes, want, len, "SET_IRQS %u", i);
+	cr_assert_eq(fd0->irq_sets[i].ret, ret, "SET_IRQS %u answered %d", i,
+		     fd0->irq_sets[i].ret);
+}
+
+/* INTx's two eventfds, as vfio_pci makes them. */
+static void make_efds(void)
+{
+	for (int i = 0; i < 2; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		cr_assert_geq(efd[i], 0);
+	}
+}
+
+static void expect_intx_off(void)
+{
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_NONE);
+	cr_assert_eq(fd0->intx_trigger, -1);
+	cr_assert_eq(fd0->intx_unmask, -1);
+}
+
+Test(vfio_device, set_intx_layout)
+{
+	make_efds();
+	open_dev(BDF);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), 0);
+	cr_assert_eq(fd0->nr_irq_sets, 2);
+	expect_intx_set(0, VFIO_IRQ_SET_ACTION_TRIGGER, efd[0], 0);
+	expect_intx_set(1, VFIO_IRQ_SET_ACTION_UNMASK, efd[1], 0);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	cr_assert_eq(fd0->intx_trigger, efd[0]);
+	cr_assert_eq(fd0->intx_unmask, efd[1]);
+	cr_assert_eq(vfio_device_disable_intx(dev), 0);
+	cr_assert_eq(fd0->nr_irq_sets, 3);
+	expect_intx_set(2, VFIO_IRQ_SET_ACTION_TRIGGER, -1, 0);
+	expect_intx_off();
+	/* Off already: the kernel refuses (vfio_pci_set_intx_trigger()). */
+	cr_assert_eq(vfio_device_disable_intx(dev), -EINVAL);
+	/* And on again, as after MSI-X. */
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), 0);
+	cr_assert_eq(fd0->intx_unmask, efd[1]);
+}
+
+Test(vfio_device, set_intx_without_intx)
+{
+	make_efds();
+	fake_vfio_set_intx_pin(fd0, 0);
+	open_dev(BDF);
+	cr_assert_eq(desc()->irqs[VFIO_PCI_INTX_IRQ_INDEX].count, 0);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), -ENOTSUP);
+	cr_assert_eq(fd0->nr_irq_sets, 0, "the kernel never asked");
+	expect_intx_off();
+}
+
+Test(vfio_device, set_intx_takes_eventfds_only)
+{
+	int p[2];
+
+	make_efds();
+	open_dev(BDF);
+	cr_assert_eq(vfio_device_set_intx(dev, -1, efd[1]), -EINVAL);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], -1), -EINVAL);
+	cr_assert_eq(fd0->nr_irq_sets, 0);
+	/* A trigger that is no eventfd: refused, nothing to undo. */
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(vfio_device_set_intx(dev, p[0], efd[1]), -EINVAL);
+	cr_assert_eq(fd0->nr_irq_sets, 1);
+	expect_intx_set(0, VFIO_IRQ_SET_ACTION_TRIGGER, p[0], -EINVAL);
+	expect_intx_off();
+	/* An unmask fd that is none: INTx, on by then, goes off again. */
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], p[1]), -EINVAL);
+	cr_assert_eq(fd0->nr_irq_sets, 4);
+	expect_intx_set(1, VFIO_IRQ_SET_ACTION_TRIGGER, efd[0], 0);
+	expect_intx_set(2, VFIO_IRQ_SET_ACTION_UNMASK, p[1], -EINVAL);
+	expect_intx_set(3, VFIO_IRQ_SET_ACTION_TRIGGER, -1, 0);
+	expect_intx_off();
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(vfio_device, set_intx_rolls_back_a_failed_unmask)
+{
+	make_efds();
+	open_dev(BDF);
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 2, -ENOMEM);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), -ENOMEM);
+	/* The failed UNMASK never reached the device; the undo did. */
+	cr_assert_eq(fd0->nr_irq_sets, 2);
+	expect_intx_set(0, VFIO_IRQ_SET_ACTION_TRIGGER, efd[0], 0);
+	expect_intx_set(1, VFIO_IRQ_SET_ACTION_TRIGGER, -1, 0);
+	expect_intx_off();
+	/* Nothing is left to refuse the next try. */
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), 0);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	/* A failed trigger: nothing on, nothing to undo. */
+	cr_assert_eq(vfio_device_disable_intx(dev), 0);
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 1, -EBUSY);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), -EBUSY);
+	cr_assert_eq(fd0->nr_irq_sets, 5);
+	expect_intx_off();
+}
+
+Test(vfio_device, intx_and_msix_exclude_each_other)
+{
+	const int32_t fds[5] = { 3, 4, 5, 6, 7 };
+
+	make_efds();
+	open_dev(BDF);
+	cr_assert_eq(vfio_device_set_msix(dev, 0, 5, fds), 0);
+	/* INTx while MSI-X is on: the kernel refuses the trigger, so
+	 * there is nothing to roll back. */
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), -EINVAL);
+	cr_assert_eq(fd0->nr_irq_sets, 2);
+	expect_intx_set(1, VFIO_IRQ_SET_ACTION_TRIGGER, efd[0], -EINVAL);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
+	cr_assert_eq(fd0->msix_enabled, 5);
+	cr_assert_eq(vfio_device_disable_intx(dev), -EINVAL);
+	cr_assert_eq(fd0->msix_enabled, 5);
+	/* And MSI-X while INTx is on (vfio_pci_set_msi_trigger()). */
+	cr_assert_eq(vfio_device_disable_msix(dev), 0);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), 0);
+	cr_assert_eq(vfio_device_set_msix(dev, 0, 5, fds), -EINVAL);
+	cr_assert_eq(fd0->msix_enabled, 0);
+	cr_assert_eq(vfio_device_disable_msix(dev), -EINVAL, "not on");
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	cr_assert_eq(fd0->intx_trigger, efd[0]);
+	cr_assert_eq(vfio_device_disable_intx(dev), 0);
+	cr_assert_eq(vfio_device_set_msix(dev, 0, 5, fds), 0);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
+}
+
+Test(vfio_device, close_turns_intx_off)
+{
+	make_efds();
+	open_dev(BDF);
+	cr_assert_eq(vfio_device_set_intx(dev, efd[0], efd[1]), 0);
+	vfio_device_close(dev);
+	dev = NULL;
+	/* vfio_pci_core_disable(): the kernel lets the eventfds go. */
+	expect_intx_off();
 }

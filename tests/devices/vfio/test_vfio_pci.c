@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/vfio.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -384,7 +385,7 @@ Test(vfio_pci, identity_is_the_hardware_s)
 	cr_assert_eq(ecam_read(0x02, 2), 0x10d3);
 	cr_assert_eq(cf8_read(0x08, 4) >> 8, 0x020000);
 	cr_assert_eq(cf8_read(0x0e, 1), 0, "single function, type 0");
-	cr_assert_eq(cf8_read(0x3d, 1), 0, "the hardware's INTA hidden");
+	cr_assert_eq(cf8_read(0x3d, 1), 1, "the hardware's INTA");
 	cr_assert_eq(fd0->config[0x3d], 1);
 	/* No expansion ROM: reads 0, sizing included. */
 	cf8_write(0x30, 4, 0xffffffff);
@@ -686,6 +687,15 @@ static const struct vfio_irq_set *last_set(void)
 		.bytes;
 }
 
+/* SET_IRQS (i) the device saw; it took it. */
+static const struct vfio_irq_set *set_at(unsigned int i)
+{
+	cr_assert_lt(i, fd0->nr_irq_sets, "SET_IRQS %u missing", i);
+	cr_assert_eq(fd0->irq_sets[i].ret, 0, "SET_IRQS %u refused: %d", i,
+		     fd0->irq_sets[i].ret);
+	return (const struct vfio_irq_set *)fd0->irq_sets[i].bytes;
+}
+
 /* Programs vector (v)'s message and mask bit through BAR3. */
 static void program(unsigned int v, uint64_t addr, uint32_t data, bool masked)
 {
@@ -703,10 +713,12 @@ Test(vfio_pci, msix_enable_hands_every_eventfd_to_the_kernel)
 	int32_t fds[NR_VEC];
 
 	attach();
-	cr_assert_eq(count_eventfds(), eventfds_before + NR_VEC);
+	/* One per vector, and INTx's trigger and unmask. */
+	cr_assert_eq(count_eventfds(), eventfds_before + NR_VEC + 2);
 	cf8_write(0x04, 2, 0x0006);
-	cr_assert_eq(fd0->nr_irq_sets, 0);
+	cr_assert_eq(fd0->nr_irq_sets, 2, "INTx's only");
 	cf8_write(MSIX_CAP + 2, 2, 0xc000); /* enable, function mask */
+	cr_assert_eq(fd0->nr_irq_sets, 4, "INTx off, MSI-X on");
 	s = last_set();
 	cr_assert_eq(s->flags,
 		     VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
@@ -720,17 +732,18 @@ Test(vfio_pci, msix_enable_hands_every_eventfd_to_the_kernel)
 			cr_assert_neq(fds[i], fds[j]);
 	}
 	cr_assert_eq(fd0->msix_enabled, NR_VEC);
+	cr_assert_eq(fd0->irq_sets[3].ret, 0);
 	/* Masked by function: nothing routed yet. */
 	cr_assert_eq(h.nr, 3, "the three slots only");
 	/* Enable again (a write that keeps it): no second SET_IRQS. */
 	cf8_write(MSIX_CAP + 3, 1, 0xc0);
-	cr_assert_eq(fd0->nr_irq_sets, 1);
+	cr_assert_eq(fd0->nr_irq_sets, 4);
 }
 
 Test(vfio_pci, unmask_and_mask_route_and_assign)
 {
 	const struct vfio_irq_set *s;
-	unsigned int n, gsi = GSI_BASE + 1;
+	unsigned int n, sets, gsi = GSI_BASE + 1;
 	int fd;
 
 	attach();
@@ -761,11 +774,14 @@ Test(vfio_pci, unmask_and_mask_route_and_assign)
 	expect_call(n + 6, ROUTE, gsi, true);
 	cr_assert_eq(h.calls[n + 6].data, 0x4042);
 	cr_assert_eq(h.nr, n + 7);
-	/* Disable: the vector goes off, then the kernel's MSI-X. */
+	/* Disable: the vector goes off, then the kernel's MSI-X, then
+	 * INTx is back (msix_disable_gives_intx_back checks how). */
+	sets = fd0->nr_irq_sets;
 	cf8_write(MSIX_CAP + 2, 2, 0x0000);
 	expect_call(n + 7, IRQFD, gsi, false);
 	expect_call(n + 8, ROUTE, gsi, false);
-	s = last_set();
+	cr_assert_eq(fd0->nr_irq_sets, sets + 3);
+	s = set_at(sets);
 	cr_assert_eq(s->flags,
 		     VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
 	cr_assert_eq(s->index, VFIO_PCI_MSIX_IRQ_INDEX);
@@ -780,12 +796,39 @@ Test(vfio_pci, unmask_and_mask_route_and_assign)
 
 Test(vfio_pci, a_failed_enable_is_retried_by_the_next_write)
 {
+	int trig, unmask;
+
 	attach();
-	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 1, -EIO);
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	/* SET_IRQS 1 turns INTx off, 2 (failing) would turn MSI-X on. */
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 2, -EIO);
 	cf8_write(MSIX_CAP + 2, 2, 0xc000);
+	cr_assert_eq(fv.fail_nth, 0, "the MSI-X enable was tried");
 	cr_assert_eq(fd0->msix_enabled, 0);
+	/* INTx back, with its eventfds. */
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	cr_assert_eq(fd0->intx_trigger, trig);
+	cr_assert_eq(fd0->intx_unmask, unmask);
 	cf8_write(MSIX_CAP + 2, 2, 0x8000);
 	cr_assert_eq(fd0->msix_enabled, NR_VEC);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
+}
+
+Test(vfio_pci, a_failed_intx_off_is_retried_by_the_next_write)
+{
+	int trig, unmask;
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 1, -EIO);
+	cf8_write(MSIX_CAP + 2, 2, 0xc000);
+	/* INTx stayed on, so the kernel could not take MSI-X. */
+	cr_assert_eq(fd0->msix_enabled, 0);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	cr_assert_eq(fd0->intx_trigger, trig);
+	cf8_write(MSIX_CAP + 2, 2, 0x8000);
+	cr_assert_eq(fd0->msix_enabled, NR_VEC);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
 }
 
 Test(vfio_pci, destroy_undoes_a_running_device)
@@ -804,7 +847,298 @@ Test(vfio_pci, destroy_undoes_a_running_device)
 	vp = NULL;
 	cr_assert_eq(fd0->msix_enabled, 0);
 	cr_assert_eq(last_set()->count, 0);
+	cr_assert_eq(last_set()->index, VFIO_PCI_MSIX_IRQ_INDEX);
+	/* INTx was off under MSI-X and stays off. */
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_NONE);
 	/* teardown checks slots, routes, irqfds and fds */
+}
+
+/* ---- INTx ---- */
+
+/* What eventfd (fd) counted since it was last taken; 0: nothing. */
+static uint64_t take(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t n = 0;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		cr_assert_eq(read(fd, &n, sizeof(n)), sizeof(n));
+	return n;
+}
+
+/* The VM writes (fd): the guest's EOI, for the unmask eventfd. */
+static void poke(int fd)
+{
+	uint64_t one = 1;
+
+	cr_assert_eq(write(fd, &one, sizeof(one)), sizeof(one));
+}
+
+/* SET_IRQS (i) is (flags) on INTx with one eventfd (fd), or, fd < 0,
+ * with none and count 0. */
+static void expect_intx_set(unsigned int i, uint32_t flags, int fd)
+{
+	const struct vfio_irq_set *s = set_at(i);
+	int32_t got;
+
+	cr_assert_eq(s->index, VFIO_PCI_INTX_IRQ_INDEX, "SET_IRQS %u", i);
+	cr_assert_eq(s->flags, flags, "SET_IRQS %u", i);
+	cr_assert_eq(s->start, 0);
+	cr_assert_eq(s->count, fd < 0 ? 0 : 1, "SET_IRQS %u", i);
+	if (fd < 0)
+		return;
+	memcpy(&got, s->data, sizeof(got));
+	cr_assert_eq(got, fd, "SET_IRQS %u: fd %d", i, got);
+}
+
+/* MSI-X on or off with its every vector (SET_IRQS (i)). */
+static void expect_msix_set(unsigned int i, bool on)
+{
+	const struct vfio_irq_set *s = set_at(i);
+
+	cr_assert_eq(s->index, VFIO_PCI_MSIX_IRQ_INDEX, "SET_IRQS %u", i);
+	cr_assert_eq(s->flags,
+		     (on ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) |
+			     VFIO_IRQ_SET_ACTION_TRIGGER,
+		     "SET_IRQS %u", i);
+	cr_assert_eq(s->count, on ? NR_VEC : 0, "SET_IRQS %u", i);
+}
+
+#define TRIGGER_FD (VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER)
+#define UNMASK_FD (VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK)
+#define INTX_OFF (VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER)
+
+Test(vfio_pci, interrupt_pin_is_the_kernel_s_and_read_only)
+{
+	unsigned long pwrites;
+	int trig, unmask;
+
+	fd0->config[0x3d] = 2; /* INTB */
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 2);
+	cr_assert_eq(cf8_read(0x3d, 1), 2);
+	cr_assert_eq(ecam_read(0x3d, 1), 2);
+	cr_assert_eq(cf8_read(0x3c, 4) >> 8 & 0xff, 2);
+	/* Byte writes to it never reach the hardware... */
+	pwrites = fv.calls[FAKE_PWRITE];
+	cf8_write(0x3d, 1, 0);
+	ecam_write(0x3d, 1, 0xff);
+	cr_assert_eq(fv.calls[FAKE_PWRITE], pwrites);
+	/* ...and wider ones take the line (the emulation's) only. */
+	cf8_write(0x3c, 2, 0x0409);
+	ecam_write(0x3c, 4, 0x0000030a);
+	cr_assert_eq(cf8_read(0x3d, 1), 2);
+	cr_assert_eq(ecam_read(0x3c, 2), 0x020a);
+	cr_assert_eq(fd0->config[0x3d], 2);
+	cr_assert_eq(fd0->config[0x3c], 0);
+}
+
+Test(vfio_pci, intx_is_on_from_create)
+{
+	int trig = -1, unmask = -1;
+	int32_t fds[NR_VEC];
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	cr_assert(is_eventfd(trig), "fd %d", trig);
+	cr_assert(is_eventfd(unmask), "fd %d", unmask);
+	cr_assert_neq(trig, unmask);
+	cr_assert_eq(fd0->nr_irq_sets, 2);
+	expect_intx_set(0, TRIGGER_FD, trig);
+	expect_intx_set(1, UNMASK_FD, unmask);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+	cr_assert_eq(fd0->intx_trigger, trig);
+	cr_assert_eq(fd0->intx_unmask, unmask);
+	cr_assert_eq(take(trig), 0, "nothing signalled yet");
+	/* The VM's pair is none of the vectors'. */
+	cf8_write(MSIX_CAP + 2, 2, 0xc000);
+	memcpy(fds, last_set()->data, sizeof(fds));
+	for (unsigned int i = 0; i < NR_VEC; i++)
+		cr_assert(fds[i] != trig && fds[i] != unmask, "vector %u", i);
+}
+
+Test(vfio_pci, msix_enable_turns_intx_off_first)
+{
+	int trig, unmask;
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	cf8_write(MSIX_CAP + 2, 2, 0xc000);
+	/* The kernel takes MSI-X only with INTx off (vfio-pci refuses
+	 * it with -EINVAL otherwise, and so does the fake). */
+	cr_assert_eq(fd0->nr_irq_sets, 4);
+	expect_intx_set(2, INTX_OFF, -1);
+	expect_msix_set(3, true);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
+	cr_assert_eq(fd0->msix_enabled, NR_VEC);
+	cr_assert_eq(fd0->intx_trigger, -1);
+	cr_assert_eq(fd0->intx_unmask, -1);
+	/* The line rising now is no interrupt of the guest's. */
+	fake_vfio_intx_set_line(fd0, true);
+	cr_assert_eq(take(trig), 0);
+	cr_assert_eq(fd0->intx_signals, 0);
+	/* Function mask off: MSI-X stays, INTx too (off). */
+	cf8_write(MSIX_CAP + 2, 2, 0x8000);
+	cr_assert_eq(fd0->nr_irq_sets, 4);
+	/* The pin is still the guest's to read: config, not state. */
+	cr_assert_eq(cf8_read(0x3d, 1), 1);
+}
+
+Test(vfio_pci, msix_disable_gives_intx_back)
+{
+	unsigned int n;
+	int trig, unmask, t2 = -1, u2 = -1;
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	for (int round = 0; round < 2; round++) {
+		cf8_write(MSIX_CAP + 2, 2, 0x8000);
+		cr_assert_eq(fd0->irq_type, FAKE_IRQ_MSIX);
+		n = fd0->nr_irq_sets;
+		cf8_write(MSIX_CAP + 2, 2, 0x0000);
+		/* MSI-X off first: the kernel takes INTx only then. */
+		cr_assert_eq(fd0->nr_irq_sets, n + 3, "round %d", round);
+		expect_msix_set(n, false);
+		expect_intx_set(n + 1, TRIGGER_FD, trig);
+		expect_intx_set(n + 2, UNMASK_FD, unmask);
+		cr_assert_eq(fd0->irq_type, FAKE_IRQ_INTX);
+		cr_assert_eq(fd0->msix_enabled, 0);
+		cr_assert_eq(vfio_pci_intx(vp, &t2, &u2), 1);
+		cr_assert(t2 == trig && u2 == unmask, "the VM's wiring holds");
+	}
+	/* Writes that keep MSI-X off leave INTx alone. */
+	cf8_write(MSIX_CAP + 2, 2, 0x4000);
+	cf8_write(MSIX_CAP + 3, 1, 0x00);
+	cr_assert_eq(fd0->nr_irq_sets, n + 3);
+}
+
+Test(vfio_pci, intx_trigger_end_to_end)
+{
+	int trig, unmask;
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	/* The device asserts: one signal, and INTx masks itself. */
+	fake_vfio_intx_set_line(fd0, true);
+	cr_assert_eq(take(trig), 1);
+	cr_assert(fd0->intx_masked);
+	fake_vfio_intx_set_line(fd0, true);
+	cr_assert_eq(take(trig), 0, "masked: held up, no more");
+	/* The guest's EOI while the device still asserts: again. */
+	poke(unmask);
+	cr_assert(fake_vfio_intx_service(fd0));
+	cr_assert_eq(take(trig), 1);
+	cr_assert(fd0->intx_masked);
+	cr_assert_not(fake_vfio_intx_service(fd0), "no EOI, no unmask");
+	/* The device is served and drops the line; the EOI unmasks. */
+	fake_vfio_intx_set_line(fd0, false);
+	poke(unmask);
+	cr_assert(fake_vfio_intx_service(fd0));
+	cr_assert_eq(take(trig), 0);
+	cr_assert_not(fd0->intx_masked);
+	/* The next assertion is the next interrupt. */
+	fake_vfio_intx_set_line(fd0, true);
+	cr_assert_eq(take(trig), 1);
+	/* Through MSI-X and back: the same trigger, and the line still
+	 * up fires as INTx comes back (a level interrupt). */
+	cf8_write(MSIX_CAP + 2, 2, 0xc000);
+	poke(unmask);
+	cr_assert_not(fake_vfio_intx_service(fd0), "INTx is off");
+	cr_assert_eq(take(trig), 0);
+	cf8_write(MSIX_CAP + 2, 2, 0x0000);
+	cr_assert_eq(take(trig), 1);
+	cr_assert_eq(fd0->intx_signals, 4);
+}
+
+/* A function without INTx: the pin reads 0, the VM gets nothing to
+ * wire, MSI-X on and off are one SET_IRQS each, and only the vectors'
+ * eventfds are open (an INTx pair the kernel refused is closed). */
+static void expect_no_intx(void)
+{
+	int trig = -7, unmask = -7;
+	unsigned int n = fd0->nr_irq_sets;
+
+	cr_assert_eq(cf8_read(0x3d, 1), 0);
+	cr_assert_eq(ecam_read(0x3c, 4) >> 8 & 0xff, 0);
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 0);
+	cr_assert(trig == -7 && unmask == -7, "untouched");
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_NONE);
+	cr_assert_eq(count_eventfds(), eventfds_before + NR_VEC);
+	cf8_write(MSIX_CAP + 2, 2, 0x8000);
+	cr_assert_eq(fd0->nr_irq_sets, n + 1);
+	expect_msix_set(n, true);
+	cf8_write(MSIX_CAP + 2, 2, 0x0000);
+	cr_assert_eq(fd0->nr_irq_sets, n + 2);
+	expect_msix_set(n + 1, false);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_NONE);
+}
+
+Test(vfio_pci, no_intx_without_a_pin)
+{
+	fake_vfio_set_intx_pin(fd0, 0);
+	attach();
+	cr_assert_eq(fd0->nr_irq_sets, 0);
+	expect_no_intx();
+}
+
+Test(vfio_pci, no_intx_with_a_pin_past_intd)
+{
+	fake_vfio_set_intx_pin(fd0, 7); /* the kernel counts one INTx */
+	attach();
+	cr_assert_eq(fd0->nr_irq_sets, 0);
+	expect_no_intx();
+	cr_assert_eq(fd0->config[0x3d], 7);
+}
+
+Test(vfio_pci, no_intx_without_the_kernel_s)
+{
+	fd0->irq_count[VFIO_PCI_INTX_IRQ_INDEX] = 0; /* pin 1 still */
+	attach();
+	cr_assert_eq(fd0->nr_irq_sets, 0);
+	expect_no_intx();
+}
+
+Test(vfio_pci, no_intx_when_the_kernel_refuses_its_trigger)
+{
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 1, -EBUSY);
+	attach();
+	cr_assert_eq(fv.fail_nth, 0, "INTx was tried");
+	cr_assert_eq(fd0->nr_irq_sets, 0);
+	expect_no_intx();
+}
+
+Test(vfio_pci, no_intx_when_the_kernel_refuses_its_unmask)
+{
+	fake_vfio_fail(&fv, FAKE_IOCTL, VFIO_DEVICE_SET_IRQS, 2, -EINVAL);
+	attach();
+	cr_assert_eq(fv.fail_nth, 0, "INTx was tried");
+	/* On, then off again. */
+	cr_assert_eq(fd0->nr_irq_sets, 2);
+	cr_assert_eq(set_at(0)->index, VFIO_PCI_INTX_IRQ_INDEX);
+	expect_intx_set(1, INTX_OFF, -1);
+	expect_no_intx();
+}
+
+Test(vfio_pci, destroy_turns_intx_off_and_closes_its_fds)
+{
+	unsigned int n;
+	int trig, unmask;
+
+	attach();
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 1);
+	n = fd0->nr_irq_sets;
+	pci_bus_destroy(bus);
+	bus = NULL;
+	vfio_pci_destroy(vp);
+	vp = NULL;
+	cr_assert_eq(fd0->nr_irq_sets, n + 1);
+	expect_intx_set(n, INTX_OFF, -1);
+	cr_assert_eq(fd0->irq_type, FAKE_IRQ_NONE);
+	cr_assert_eq(fd0->intx_trigger, -1);
+	cr_assert_eq(fd0->intx_unmask, -1);
+	cr_assert_not(is_eventfd(trig));
+	cr_assert_not(is_eventfd(unmask));
+	cr_assert_eq(count_eventfds(), eventfds_before);
 }
 
 /* ---- create's errors ---- */
@@ -843,10 +1177,14 @@ Test(vfio_pci, create_refuses_and_leaks_nothing)
 Test(vfio_pci, no_msix_means_no_interrupts_but_a_device)
 {
 	uint8_t ids[48], offs[48];
+	int trig = -7, unmask = -7;
 
 	fd0->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 0;
+	fake_vfio_set_intx_pin(fd0, 0);
 	attach();
 	cr_assert_eq(count_eventfds(), eventfds_before);
+	cr_assert_eq(vfio_pci_intx(vp, &trig, &unmask), 0);
+	cr_assert_eq(fd0->nr_irq_sets, 0);
 	cr_assert_eq(walk_caps(ids, offs), 2, "PM, PCIe");
 	cf8_write(0x04, 2, 0x0002);
 	/* The table's pages are still not the guest's to map. */
