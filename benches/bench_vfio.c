@@ -43,8 +43,11 @@
  * function, so the iommu path runs exactly ignis's code.
  *
  * type1 pins what it maps and charges it to the process's locked_vm
- * (VmLck in /proc/self/status): printed before, with 256 pages mapped
- * through the iommu, and after, to show the pins follow the mappings.
+ * (VmLck in /proc/self/status). The pinned-memory series: VmLck as the
+ * guest maps more through the iommu (1 to 8192 pages, then none again),
+ * against what ignis pins without --iommu, all of RAM at start
+ * (vfio_container_map_ram(), measured last on the same container),
+ * whatever the guest maps.
  *
  * Exit 0 after printing the figures (a missed target included), 77 when
  * the kernel has no VFIO (/dev/vfio/vfio), 1 on any other error, 2 on
@@ -55,7 +58,7 @@
 #define RAM (64ULL << 20)
 #define GPA_BENCH 0x200000ULL /* the page every timed mapping maps */
 #define GPA_PINS 0x400000ULL /* NR_PINS pages for the VmLck check */
-#define NR_PINS 256
+#define NR_PINS 8192 /* the series' last point: 32 MiB */
 #define WARMUP 100
 #define ITERS 10000
 #define TARGET 1.3 /* iommu / bare, issue 8 */
@@ -219,22 +222,53 @@ static void ratio(const char *op, const struct row *iommu,
 	       iommu->mean - bare->mean);
 }
 
-/* Maps NR_PINS pages through the iommu and unmaps them, printing VmLck
- * on the way: type1 pins on MAP_DMA and unpins on UNMAP_DMA. */
-static void show_pins(uint64_t base)
+/* The series' points: pages the guest has mapped; the last one, none,
+ * after unmapping them all. */
+static const unsigned int pin_steps[] = { 0, 1, 16, 256, 1024, 4096, NR_PINS };
+#define NR_STEPS (sizeof(pin_steps) / sizeof(pin_steps[0]))
+static long pins_iommu[NR_STEPS + 1]; /* VmLck, kB, per point */
+
+/* Maps more and more pages through the iommu, noting VmLck at each point
+ * of pin_steps (type1 pins on MAP_DMA), then unmaps them all (and
+ * unpins). */
+static void pin_series(uint64_t base)
 {
-	for (unsigned int i = 0; i < NR_PINS; i++) {
-		if (iommu_map(base + i * PAGE, GPA_PINS + i * PAGE, NULL) !=
-		    VIRTIO_IOMMU_S_OK)
-			fail("MAP for the pin check", -EIO);
+	unsigned int mapped = 0;
+
+	for (unsigned int k = 0; k < NR_STEPS; k++) {
+		for (; mapped < pin_steps[k]; mapped++) {
+			if (iommu_map(base + mapped * PAGE,
+				      GPA_PINS + mapped * PAGE,
+				      NULL) != VIRTIO_IOMMU_S_OK)
+				fail("MAP for the pinned-memory series", -EIO);
+		}
+		pins_iommu[k] = vmlck_kb();
 	}
-	printf("VmLck with %u x 4 KiB mapped through the iommu: %ld kB\n",
-	       NR_PINS, vmlck_kb());
-	for (unsigned int i = 0; i < NR_PINS; i++) {
+	for (unsigned int i = 0; i < mapped; i++) {
 		if (iommu_unmap(base + i * PAGE, NULL) != VIRTIO_IOMMU_S_OK)
-			fail("UNMAP for the pin check", -EIO);
+			fail("UNMAP for the pinned-memory series", -EIO);
 	}
-	printf("VmLck after unmapping them: %ld kB\n", vmlck_kb());
+	pins_iommu[NR_STEPS] = vmlck_kb();
+}
+
+/* The series beside what is pinned without --iommu: all of RAM, mapped
+ * at start, whatever the guest maps later (so one figure). */
+static void pin_table(long all_ram_kb)
+{
+	printf("pinned (VmLck, kB) as the guest maps more: %-10s %14s %16s\n",
+	       "mapped", "behind --iommu", "without --iommu");
+	for (unsigned int k = 0; k <= NR_STEPS; k++) {
+		char what[32];
+
+		if (k < NR_STEPS)
+			snprintf(what, sizeof(what), "%u x 4K",
+				 pin_steps[k]);
+		else
+			snprintf(what, sizeof(what), "unmapped");
+		printf("pinned (VmLck, kB) as the guest maps more: %-10s %14ld "
+		       "%16ld\n",
+		       what, pins_iommu[k], all_ram_kb);
+	}
 }
 
 int main(int argc, char **argv)
@@ -306,7 +340,7 @@ int main(int argc, char **argv)
 		fail("the IOMMU cannot map 4 KiB pages", -ENOTSUP);
 	iova = pick_iova(lim, (NR_PINS + 1) * PAGE);
 	if (!iova)
-		fail("no usable IOVA range of 1 MiB", -ENOSPC);
+		fail("no usable IOVA range of 32 MiB", -ENOSPC);
 
 	t_bm = calloc(iters, sizeof(*t_bm));
 	t_bu = calloc(iters, sizeof(*t_bu));
@@ -340,8 +374,7 @@ int main(int argc, char **argv)
 	       "VFIO_IOMMU_UNMAP_DMA on the container fd; iommu = "
 	       "viommu_handle_request() on a MAP / UNMAP chain, backend "
 	       "vfio_container_dma_ops\n");
-	printf("VmLck before: %ld kB\n", vmlck_kb());
-	show_pins(iova + PAGE);
+	pin_series(iova + PAGE);
 
 	calibrate();
 	dmap.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
@@ -385,7 +418,12 @@ int main(int argc, char **argv)
 	iu = summarize("iommu_unmap", t_iu, iters);
 	ratio("map", &im, &bm);
 	ratio("unmap", &iu, &bu);
-	printf("VmLck after: %ld kB\n", vmlck_kb());
+	/* Last: the no-iommu case maps all RAM, identity, on this
+	 * container, and nothing else runs on it afterwards. */
+	ret = vfio_container_map_ram(c);
+	if (ret)
+		fail("vfio_container_map_ram", ret);
+	pin_table(vmlck_kb());
 	printf("summary: map bare %.0f iommu %.0f ns (%.2fx %s), unmap bare "
 	       "%.0f iommu %.0f ns (%.2fx %s), means of %lu, target %.1fx\n",
 	       bm.mean, im.mean, im.mean / bm.mean, verdict(im.mean / bm.mean),
