@@ -97,9 +97,12 @@ int pcidevs_holes_resv(const struct vfio_range *holes, unsigned int nr_holes,
  * (all ones without any). */
 uint64_t pcidevs_iommu_pgsizes(const struct vm *vm);
 
+/* Bus 0's BDF of function 0 of device (slot): the requester ID its DMA
+ * carries, which the VIOT names it by. */
+#define PCIDEVS_BDF(slot) ((uint16_t)((slot) << 3))
 /* Endpoint IDs of PCI functions: apart from the virtio-mmio slots'. */
 #define PCIDEVS_ENDPOINT_BASE 0x10000u
-#define PCIDEVS_ENDPOINT(slot) (PCIDEVS_ENDPOINT_BASE + ((slot) << 3))
+#define PCIDEVS_ENDPOINT(slot) (PCIDEVS_ENDPOINT_BASE + PCIDEVS_BDF(slot))
 
 /* Frees all of it, devices reset; after the vCPUs and the iommu are
  * gone. Safe after a partial build. */

@@ -270,7 +270,7 @@ static void acpi_pci(const struct vm *vm, struct acpi_desc *d,
 	d->pci = host;
 	for (unsigned int i = 0; i < vm->pci.nr_vfio; i++) {
 		const struct pcidev_vfio *v = &vm->pci.vfio[i];
-		uint16_t bdf = (uint16_t)(v->slot << 3);
+		uint16_t bdf = PCIDEVS_BDF(v->slot);
 
 		if (!v->translated || !d->has_iommu)
 			continue;

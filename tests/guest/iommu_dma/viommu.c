@@ -389,20 +389,6 @@ int viommu_unmap(struct viommu *v, uint32_t domain, uint64_t iova,
 		     *(volatile uint8_t *)&req.unmap.tail.status);
 }
 
-static uint16_t le16_at(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t le64_at(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /*
  * Walks the properties a PROBE returned (5.13.6.8): "The driver parses
  * all properties until it reaches an empty property (type is 0) or the
@@ -416,9 +402,9 @@ static int parse_props(struct viommu *v, const uint8_t *p, uint32_t size,
 	int n = 0;
 
 	while (off + 4 <= size) {
-		uint16_t word = le16_at(p + off);
+		uint16_t word = rt_le16(p + off);
 		uint16_t type = word & PROBE_T_MASK;
-		uint16_t len = le16_at(p + off + 2);
+		uint16_t len = rt_le16(p + off + 2);
 		const uint8_t *val = p + off + 4;
 
 		if (type == PROBE_T_NONE)
@@ -440,8 +426,8 @@ static int parse_props(struct viommu *v, const uint8_t *p, uint32_t size,
 			}
 			if ((unsigned int)n < max) {
 				out[n].subtype = val[0];
-				out[n].start = le64_at(val + 4);
-				out[n].end = le64_at(val + 12);
+				out[n].start = rt_le64(val + 4);
+				out[n].end = rt_le64(val + 12);
 				if (out[n].start > out[n].end) {
 					vio_say(&v->dev,
 						"probe: RESV_MEM start > end");

@@ -103,6 +103,21 @@ static inline int rt_is_mapped(uint64_t addr, uint64_t len)
 
 /* Serial output on COM1, one port write per byte, no LSR polling: the
  * VMM's UART is always ready and each poll would be another VM exit. */
+/* Little-endian fields read from a device's bytes (a PROBE buffer). */
+static inline uint16_t rt_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint64_t rt_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 void rt_putc(char c);
 void rt_puts(const char *s);
 /* Prints (v) as (digits) lowercase hex digits, zero-padded, no prefix;

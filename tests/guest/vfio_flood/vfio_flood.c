@@ -261,20 +261,6 @@ static int send_map(uint32_t domain, uint64_t iova, uint64_t gpa)
 		     VIO_POLL_TSC);
 }
 
-static uint16_t le16_at(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t le64_at(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /*
  * PROBE (ep): prints its RESV_MEM regions; 0 when none of them touches
  * [first, last], else -1. Nothing to do without PROBE.
@@ -299,8 +285,8 @@ static int probe_clear(uint32_t ep, uint64_t first, uint64_t last)
 	/* 5.13.6.8: properties until type 0 or the end, each (length + 4)
 	 * bytes. */
 	while (off + 4 <= probe_size) {
-		uint16_t type = le16_at(probe_out + off) & 0xfff;
-		uint16_t len = le16_at(probe_out + off + 2);
+		uint16_t type = rt_le16(probe_out + off) & 0xfff;
+		uint16_t len = rt_le16(probe_out + off + 2);
 		const uint8_t *val = probe_out + off + 4;
 
 		if (type == VIOMMU_PROBE_T_NONE)
@@ -309,7 +295,7 @@ static int probe_clear(uint32_t ep, uint64_t first, uint64_t last)
 			break;
 		if (type == VIOMMU_PROBE_T_RESV_MEM &&
 		    len >= VIOMMU_RESV_MEM_LEN) {
-			struct resv r = { le64_at(val + 4), le64_at(val + 12),
+			struct resv r = { rt_le64(val + 4), rt_le64(val + 12),
 					  val[0] };
 
 			rt_puts(NAME ": resv 0x");
