@@ -210,7 +210,7 @@ int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
 		       uint32_t data, bool enabled)
 {
 	struct x86_irq_routes *r = &vm->arch.routes;
-	struct x86_route *m;
+	struct x86_route *m, old;
 	int ret = 0;
 
 	pthread_mutex_lock(&r->lock);
@@ -224,8 +224,12 @@ int arch_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr,
 	if (m->active == enabled &&
 	    (!enabled || (m->addr == addr && m->data == data)))
 		goto out;
+	old = *m;
 	*m = (struct x86_route){ addr, data, enabled };
 	ret = routes_commit(vm);
+	/* What KVM has, so that a retry of the same route commits. */
+	if (ret)
+		*m = old;
 out:
 	pthread_mutex_unlock(&r->lock);
 	return ret;

@@ -188,7 +188,14 @@ static int ioapic_service_level(struct ioapic *io, unsigned int pin)
 	return ioapic_deliver(io, pin);
 }
 
-/* Tells set_route about (pin) if its message or mask changed. Lock held. */
+/*
+ * Tells set_route about (pin) if its message or mask changed. Not while
+ * a level pin is owed an EOI: with a split irqchip KVM exits on an EOI
+ * only for vectors it finds in these routes, and Linux masks a level pin
+ * before its EOI often enough (threaded handlers, disable_irq(), an
+ * affinity move): dropping the route then would lose the EOI, leave
+ * remote IRR set and the pin dead. ioapic_eoi() catches up. Lock held.
+ */
 static void ioapic_update_route(struct ioapic *io, unsigned int pin)
 {
 	struct ioapic_pin *p = &io->pins[pin];
@@ -198,6 +205,8 @@ static void ioapic_update_route(struct ioapic *io, unsigned int pin)
 		.masked = (p->rte & RTE_MASK) != 0,
 	};
 
+	if ((p->rte & RTE_LEVEL) && (p->rte & RTE_REMOTE_IRR))
+		return;
 	if (!io->ops->set_route ||
 	    (r.addr == p->route.addr && r.data == p->route.data &&
 	     r.masked == p->route.masked))
@@ -323,6 +332,7 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 		if (!(p->rte & RTE_LEVEL) || (p->rte & RTE_VECTOR) != vector)
 			continue;
 		p->rte &= ~RTE_REMOTE_IRR;
+		ioapic_update_route(io, i);	/* what changed meanwhile */
 		if (io->ops->eoi && io->ops->eoi(io->ctx, i))
 			p->line = false;
 		/* A line still asserted means the device wants service

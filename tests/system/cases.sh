@@ -1382,7 +1382,9 @@ case_vfio_e1000e() {
 # then requests its legacy interrupt): the DSDT's _PRT leads its pin to
 # an IOAPIC pin, level-triggered; the kernel's INTx eventfd raises that
 # line through ignis, the guest's EOI lowers it and unmasks INTx in
-# VFIO. The ping needs interrupts both ways.
+# VFIO. The ping needs interrupts both ways. threadirqs makes every
+# handler a oneshot thread, so Linux masks the pin before each EOI and
+# unmasks it after the thread ran: the EOI must still reach ignis.
 case_vfio_e1000e_intx() {
 	local run=vfio-e1000e-intx p irq
 	p=$(vfio_bind)
@@ -1392,7 +1394,7 @@ case_vfio_e1000e_intx() {
 	fi
 	vfio_boot $run $IGNIS --kernel $IMG/tiny-vmlinux --initrd $IMG/l3.cpio \
 		--memory 256M --cpus 1 --vfio $VFIO_BDF \
-		--cmdline "$CMDLINE pci=nomsi systest=vfio"
+		--cmdline "$CMDLINE pci=nomsi threadirqs systest=vfio"
 	p=$(run_problem $run $IGNIS_SECS)
 	[ -n "$p" ] || p=$(vfio_problem $run)
 	irq=$(l3 $run vfio_irq)

@@ -296,6 +296,34 @@ Test(ioapic, eoi_lowers_a_resampled_line)
 	cr_expect_eq(nr_msis, 1);
 }
 
+/* Linux masks a level pin before its EOI (threaded handlers,
+ * disable_irq(), affinity moves): the route KVM finds the EOI's vector
+ * in must stay until the EOI, or the EOI never comes and the pin is
+ * dead. Then the mask reaches the route, and the unmask delivers. */
+Test(ioapic, a_level_pin_keeps_its_route_until_its_eoi)
+{
+	resampled = 1U << 10;
+	program(10, 0, RTE_LEVEL | 0x60);
+	ioapic_set_irq(io, 10, true);
+	cr_assert_eq(nr_msis, 1);
+	nr_routes = 0;
+	program(10, 0, RTE_MASK | RTE_LEVEL | 0x60);
+	cr_expect_eq(nr_routes, 0, "the route changed before the EOI");
+	cr_expect_neq(rd(REG_RTE(10)) & RTE_MASK, 0, "the mask reads back");
+	ioapic_eoi(io, 0x60);
+	cr_assert_eq(nr_routes, 1);
+	cr_expect(routes[0].pin == 10 && routes[0].masked);
+	cr_expect_eq(nr_eois, 1, "the source heard of the EOI");
+	cr_expect_eq(rd(REG_RTE(10)) & RTE_REMOTE_IRR, 0);
+	/* The source asserts again while masked; the unmask delivers it. */
+	ioapic_set_irq(io, 10, true);
+	cr_expect_eq(nr_msis, 1);
+	program(10, 0, RTE_LEVEL | 0x60);
+	cr_expect_eq(nr_msis, 2);
+	cr_expect_eq(nr_routes, 2);
+	cr_expect_not(routes[1].masked);
+}
+
 Test(ioapic, level_held_while_masked_fires_on_unmask)
 {
 	program(10, 0, RTE_MASK | RTE_LEVEL | 0x60);
