@@ -560,10 +560,12 @@ err_unmap:
 	return ret;
 }
 
-int vfio_device_set_msix(struct vfio_device *d, uint32_t start, uint32_t count,
-			 const int32_t *fds)
+/* SET_IRQS, DATA_EVENTFD | (action), of (count) eventfds from (fds) for
+ * vectors [start, start + count) of index (index). */
+static int irq_set_eventfds(struct vfio_device *d, uint32_t index,
+			    uint32_t action, uint32_t start, uint32_t count,
+			    const int32_t *fds)
 {
-	const struct vfio_irq *irq = &d->desc.irqs[VFIO_PCI_MSIX_IRQ_INDEX];
 	/* On the stack: the vCPU threads call this, and their seccomp
 	 * policy need not let malloc's mmap through. */
 	union {
@@ -571,24 +573,31 @@ int vfio_device_set_msix(struct vfio_device *d, uint32_t start, uint32_t count,
 		uint8_t bytes[sizeof(struct vfio_irq_set) +
 			      PCI_MSIX_MAX_VECTORS * sizeof(int32_t)];
 	} u;
-	size_t size;
+	size_t size = sizeof(u.set) + (size_t)count * sizeof(int32_t);
 	int ret;
 
-	if (!count || start > irq->count || count > irq->count - start ||
-	    count > PCI_MSIX_MAX_VECTORS)
-		return -EINVAL;
-	size = sizeof(u.set) + (size_t)count * sizeof(int32_t);
 	u.set = (struct vfio_irq_set){
 		.argsz = (uint32_t)size,
-		.flags =
-			VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+		.flags = VFIO_IRQ_SET_DATA_EVENTFD | action,
+		.index = index,
 		.start = start,
 		.count = count,
 	};
 	memcpy(u.set.data, fds, (size_t)count * sizeof(int32_t));
 	ret = vfio_sys_ioctl_ptr(d->sys, d->fd, VFIO_DEVICE_SET_IRQS, &u.set);
 	return ret < 0 ? ret : 0;
+}
+
+int vfio_device_set_msix(struct vfio_device *d, uint32_t start, uint32_t count,
+			 const int32_t *fds)
+{
+	const struct vfio_irq *irq = &d->desc.irqs[VFIO_PCI_MSIX_IRQ_INDEX];
+
+	if (!count || start > irq->count || count > irq->count - start ||
+	    count > PCI_MSIX_MAX_VECTORS)
+		return -EINVAL;
+	return irq_set_eventfds(d, VFIO_PCI_MSIX_IRQ_INDEX,
+				VFIO_IRQ_SET_ACTION_TRIGGER, start, count, fds);
 }
 
 /* SET_IRQS, DATA_NONE | ACTION_TRIGGER, count 0: index (index) off. */
@@ -609,40 +618,22 @@ int vfio_device_disable_msix(struct vfio_device *d)
 	return irq_disable(d, VFIO_PCI_MSIX_IRQ_INDEX);
 }
 
-/* SET_IRQS with one eventfd for INTx's (action). */
-static int intx_set_fd(struct vfio_device *d, uint32_t action, int fd)
-{
-	union {
-		struct vfio_irq_set set;
-		uint8_t bytes[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	} u = { .set = {
-		.argsz = sizeof(u.bytes),
-		.flags = VFIO_IRQ_SET_DATA_EVENTFD | action,
-		.index = VFIO_PCI_INTX_IRQ_INDEX,
-		.start = 0,
-		.count = 1,
-	} };
-	int32_t fd32 = fd;
-	int ret;
-
-	memcpy(u.set.data, &fd32, sizeof(fd32));
-	ret = vfio_sys_ioctl_ptr(d->sys, d->fd, VFIO_DEVICE_SET_IRQS, &u.set);
-	return ret < 0 ? ret : 0;
-}
-
 int vfio_device_set_intx(struct vfio_device *d, int trigger_fd,
 			 int unmask_fd)
 {
+	const int32_t trigger = trigger_fd, unmask = unmask_fd;
 	int ret;
 
 	if (d->desc.irqs[VFIO_PCI_INTX_IRQ_INDEX].count != 1)
 		return -ENOTSUP;
 	if (trigger_fd < 0 || unmask_fd < 0)
 		return -EINVAL;
-	ret = intx_set_fd(d, VFIO_IRQ_SET_ACTION_TRIGGER, trigger_fd);
+	ret = irq_set_eventfds(d, VFIO_PCI_INTX_IRQ_INDEX,
+			       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &trigger);
 	if (ret)
 		return ret;
-	ret = intx_set_fd(d, VFIO_IRQ_SET_ACTION_UNMASK, unmask_fd);
+	ret = irq_set_eventfds(d, VFIO_PCI_INTX_IRQ_INDEX,
+			       VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &unmask);
 	if (ret)
 		irq_disable(d, VFIO_PCI_INTX_IRQ_INDEX);
 	return ret;
